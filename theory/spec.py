@@ -1,0 +1,64 @@
+"""Static model specification (hashable; drives compilation) and the canonical conventions.
+
+Traced parameters (alpha, T) are *not* part of the spec: one compiled solver serves a whole grid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONVENTION_DISTINCT = "distinct-indices"
+CONVENTION_ALL_TUPLES = "all-tuples"
+
+
+def convention_name(self_interaction: bool) -> str:
+    """Name of the energy convention, as written into every output (JSON keys, netCDF attrs)."""
+    return CONVENTION_ALL_TUPLES if self_interaction else CONVENTION_DISTINCT
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What model is solved; everything here is static (changing it recompiles).
+
+    P : int
+        Interaction order (P >= 2).  P = 2 is the Hopfield / Amit-Gutfreund-Sompolinsky model.
+    self_interaction : bool
+        False (default): distinct indices, H = -(1/N^(P-1)) sum_mu e_P(xi^mu * sigma).
+        True: all tuples, H = -(N/P!) sum_mu m_mu^P.  For P = 2 the two differ by the constant K/2,
+        i.e. f(all tuples) = f(distinct) - alpha/2.
+    ansatz : str
+        "rs" (replica symmetric).  1RSB is planned (issue 3).
+    nodes : int
+        Gauss-Hermite order used for the Gaussian averages (see :mod:`theory.quadrature`).
+    """
+
+    P: int = 2
+    self_interaction: bool = False
+    ansatz: str = "rs"
+    nodes: int = 0  # 0 -> quadrature.DEFAULT_NODES
+
+    def __post_init__(self):
+        if not isinstance(self.P, int) or self.P < 2:
+            raise ValueError(f"P must be an integer >= 2, got {self.P!r}")
+        if self.ansatz not in ("rs",):
+            raise ValueError(f"unknown ansatz {self.ansatz!r}; available: 'rs'")
+        if self.nodes < 0:
+            raise ValueError(f"nodes must be positive, got {self.nodes}")
+
+    @property
+    def convention(self) -> str:
+        return convention_name(self.self_interaction)
+
+
+def check_params(alpha, T):
+    """One-line errors for bad (alpha, T); returns floats."""
+    import math
+
+    try:
+        a, t = float(alpha), float(T)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha and T must be numbers, got alpha={alpha!r}, T={T!r}") from None
+    if not math.isfinite(a) or a < 0:
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+    if not math.isfinite(t) or t < 0:
+        raise ValueError(f"T must be a finite number >= 0, got {T!r}")
+    return a, t
