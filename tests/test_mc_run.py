@@ -1,0 +1,196 @@
+"""montecarlo.run: simulate / summarize -- structure, provenance, determinism, validation, physics."""
+import math
+
+import jax
+import numpy as np
+import pytest
+import scipy.optimize
+import xarray as xr
+
+import montecarlo
+from montecarlo import run
+
+SMALL = dict(N=40, K=3, T=[0.5, 2.0], n_samples=2, n_replicas=2, sweeps=60, burn_in=20, measure_every=2)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return montecarlo.simulate(7, **SMALL)
+
+
+def test_dataset_structure_and_provenance(small):
+    ds = small
+    assert dict(ds.sizes) == {"T": 2, "sample": 2, "replica": 2, "block": 10}
+    for name in ("m", "m_abs", "energy", "acceptance"):
+        assert ds[name].dims == ("T", "sample", "replica") and ds[name].dtype == np.float64
+    for name in ("q", "q_abs"):
+        assert ds[name].dims == ("T", "sample")
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert "long_name" in ds[name].attrs and "units" in ds[name].attrs, name
+    a = ds.attrs
+    assert a["package"] == "densehebb" and a["convention"] == "distinct-indices"
+    assert (a["P"], a["N"], a["K"], a["alpha"]) == (2, 40, 3, 3 / 40)
+    assert (a["dynamics"], a["init"], a["sweeps"], a["burn_in"], a["n_measurements"]) == \
+        ("glauber", "pattern", 60, 20, 20)
+    assert a["seed"] == 7
+    assert int(ds["block_size"].sum()) == 20
+    # block averages are consistent with the overall time averages
+    np.testing.assert_allclose((ds.m_blocks * ds.block_size).sum("block") / 20, ds.m, atol=1e-12)
+    np.testing.assert_allclose((ds.q_blocks * ds.block_size).sum("block") / 20, ds.q, atol=1e-12)
+    assert np.all((ds.acceptance >= 0) & (ds.acceptance <= 1))
+    assert np.all(np.abs(ds.m) <= 1) and np.all(ds.m_abs >= np.abs(ds.m) - 1e-12)
+    assert np.all(ds.q_abs >= np.abs(ds.q) - 1e-12)
+
+
+def test_netcdf_roundtrip(small, tmp_path):
+    path = tmp_path / "mc.nc"
+    small.to_netcdf(path)
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back.m.values, small.m.values)
+        assert back.attrs["convention"] == small.attrs["convention"]
+
+
+def test_convention_name_matches_theory():
+    theory_spec = pytest.importorskip("theory.spec")
+    for si in (False, True):
+        assert run._convention_name(si) == theory_spec.convention_name(si)
+
+
+def test_same_seed_same_result_different_seed_differs(small):
+    again = montecarlo.simulate(7, **SMALL)
+    assert again.identical(small)
+    as_key = montecarlo.simulate(jax.random.key(7), **SMALL)
+    np.testing.assert_array_equal(as_key.m.values, small.m.values)
+    other = montecarlo.simulate(8, **SMALL)
+    assert not np.array_equal(other.energy.values, small.energy.values)
+
+
+def test_adding_samples_keeps_existing_chains():
+    kw = dict(SMALL, T=[0.5], sweeps=30, burn_in=10, measure_every=1)
+    a = montecarlo.simulate(3, **dict(kw, n_samples=1))
+    b = montecarlo.simulate(3, **dict(kw, n_samples=2))
+    np.testing.assert_array_equal(a.energy.isel(sample=0).values, b.energy.isel(sample=0).values)
+
+
+def test_metropolis_all_tuples_random_init():
+    ds = montecarlo.simulate(1, N=30, alpha=0.1, T=[0.0, 1.0], n_samples=1, n_replicas=3, sweeps=20,
+                             burn_in=5, dynamics="metropolis", init="random", self_interaction=True)
+    assert ds.attrs["convention"] == "all-tuples" and ds.attrs["K"] == 3
+    assert ds.attrs["alpha_requested"] == 0.1
+    assert np.all(np.isfinite(ds.energy)) and np.all(np.isfinite(ds.q))
+    # random start: chains are not at the pattern
+    assert np.all(np.abs(ds.m.sel(T=1.0)) < 0.9)
+
+
+# ------------------------------------------------------------------------------------------- summarize
+def test_summarize_per_temperature(small):
+    s = montecarlo.summarize(small)
+    assert set(s) == {0.5, 2.0}
+    keys = {"m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance", "q_abs", "m_abs"}
+    for T, d in s.items():
+        assert keys <= set(d) and d["T"] == T and d["n_chains"] == 4
+        assert d["error_method_chains"] == "independent" and d["error_method_q"] == "independent"
+        assert all(math.isfinite(d[k]) for k in keys)
+    chains = small.m.sel(T=0.5).values.ravel()
+    assert s[0.5]["m"] == pytest.approx(chains.mean())
+    assert s[0.5]["m_err"] == pytest.approx(chains.std(ddof=1) / 2)
+    qs = small.q.sel(T=0.5).values
+    assert s[0.5]["q_err"] == pytest.approx(qs.std(ddof=1) / np.sqrt(2))
+
+
+def test_summarize_single_chain_uses_blocking():
+    ds = montecarlo.simulate(2, N=30, K=2, T=0.5, n_samples=1, n_replicas=1, sweeps=50, burn_in=10)
+    s = montecarlo.summarize(ds)  # single temperature -> flat dict
+    assert s["T"] == 0.5 and s["n_chains"] == 1
+    assert s["error_method_chains"] == "blocking" and math.isfinite(s["m_err"])
+    assert s["m_err"] == pytest.approx(ds.m_blocks.values.std(ddof=1) / np.sqrt(10))
+    assert math.isnan(s["q"]) and math.isnan(s["q_err"]) and s["error_method_q"] == "unavailable"
+    one_block = montecarlo.summarize(montecarlo.simulate(2, N=30, K=2, T=0.5, n_samples=1, n_replicas=1,
+                                                         sweeps=50, burn_in=10, n_blocks=1))
+    assert math.isnan(one_block["m_err"]) and one_block["error_method_chains"] == "none"
+
+
+# ------------------------------------------------------------------------------------------ validation
+BASE = dict(N=20, K=2, T=[1.0], sweeps=10, burn_in=2)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(N=1), "N must be >= 2"),
+    (dict(N=10.5), "N must be an integer"),
+    (dict(K=None), "give the load"),
+    (dict(K=None, alpha=-0.1), "alpha must be a finite number >= 0"),
+    (dict(K=None, alpha=float("nan")), "alpha must be a finite"),
+    (dict(K=None, alpha=0.01), "at least one pattern"),
+    (dict(K=0), "K must be >= 1"),
+    (dict(K=3, alpha=0.5), "inconsistent"),
+    (dict(T=[-0.1]), "finite and >= 0"),
+    (dict(T=[float("inf")]), "finite and >= 0"),
+    (dict(T=[float("nan")]), "finite and >= 0"),
+    (dict(T=[]), "non-empty"),
+    (dict(T=[1.0, 1.0]), "distinct"),
+    (dict(T="hot"), "T must be"),
+    (dict(sweeps=2), "must exceed burn_in"),
+    (dict(burn_in=-1), "burn_in must be >= 0"),
+    (dict(measure_every=0), "measure_every must be >= 1"),
+    (dict(measure_every=3), "multiple of"),
+    (dict(n_samples=0), "n_samples must be >= 1"),
+    (dict(n_replicas=0), "n_replicas must be >= 1"),
+    (dict(dynamics="wolff"), "unknown dynamics"),
+    (dict(init="hot"), "unknown init"),
+    (dict(P=1), "P must be >= 2"),
+    (dict(self_interaction="yes"), "self_interaction must be a bool"),
+])
+def test_invalid_inputs(bad, match):
+    with pytest.raises(ValueError, match=match):
+        montecarlo.simulate(0, **dict(BASE, **bad))
+
+
+def test_higher_p_not_implemented():
+    with pytest.raises(NotImplementedError, match="P = 2 only"):
+        montecarlo.simulate(0, **dict(BASE, P=3))
+
+
+# --------------------------------------------------------------------------------------------- physics
+def curie_weiss_m(T):
+    """Largest solution of m = tanh(m / T)."""
+    return 0.0 if T >= 1 else scipy.optimize.brentq(lambda m: m - np.tanh(m / T), 1e-6, 1.0)
+
+
+def test_low_load_retrieval_matches_curie_weiss():
+    """K = 2, N = 200 (alpha = 0.01): m = tanh(m/T) at T = 0.5, paramagnet at T = 1.5.
+
+    Tolerance: 3 standard errors + 1/sqrt(N) for finite-N and finite-K corrections.
+    """
+    N = 200
+    ds = montecarlo.simulate(11, N=N, K=2, T=[0.5, 1.5], n_samples=4, n_replicas=2, sweeps=400, burn_in=100)
+    s = montecarlo.summarize(ds)
+    allowance = 1 / math.sqrt(N)
+    m_cw = curie_weiss_m(0.5)  # 0.9575
+    lo = s[0.5]
+    assert abs(lo["m"] - m_cw) < 3 * lo["m_err"] + allowance
+    assert abs(lo["q"] - m_cw**2) < 3 * lo["q_err"] + allowance  # q = <tanh^2> = m^2 in a pure state
+    assert abs(lo["energy"] + m_cw**2 / 2) < 3 * lo["energy_err"] + allowance
+    hi = s[1.5]
+    assert abs(hi["m"]) < 3 * hi["m_err"] + allowance
+    assert abs(hi["q"]) < 3 * hi["q_err"] + allowance
+    assert hi["acceptance"] > lo["acceptance"]
+
+
+def test_single_pattern_matches_exact_finite_n_curie_weiss():
+    """K = 1 is a Curie-Weiss ferromagnet (gauge xi_i sigma_i -> sigma_i), solvable exactly at finite N.
+
+    With M = N m, H = -(M^2 - N)/(2N) and degeneracy binom(N, (N+M)/2); <|m|> and <H>/N must agree
+    with the simulation within 4 standard errors (no finite-size allowance needed).
+    """
+    from scipy.special import gammaln
+
+    N = 200
+    ds = montecarlo.simulate(12, N=N, K=1, T=[0.5, 0.7], n_samples=4, n_replicas=2, sweeps=600, burn_in=100)
+    M = np.arange(-N, N + 1, 2)
+    for T, d in montecarlo.summarize(ds).items():
+        logw = gammaln(N + 1) - gammaln((N + M) / 2 + 1) - gammaln((N - M) / 2 + 1) + (M**2 - N) / (2 * N * T)
+        w = np.exp(logw - logw.max())
+        w /= w.sum()
+        m_abs, e = np.sum(np.abs(M) / N * w), np.sum(-(M**2 - N) / (2 * N * N) * w)
+        assert abs(d["m_abs"] - m_abs) < 4 * d["m_abs_err"], (T, d["m_abs"], m_abs)
+        assert abs(d["energy"] - e) < 4 * d["energy_err"], (T, d["energy"], e)
