@@ -1,0 +1,206 @@
+"""The ``densehebb`` command line: a thin layer over the Python API.
+
+Subcommands: solve, capacity, phase-diagram, mc.  Bad input gives a one-line error and exit code 2; a
+well-posed problem whose solution does not exist or did not converge prints the result with
+"converged": false and null numbers, and exits with code 3.  Set DENSEHEBB_DEBUG=1 for tracebacks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        sys.stderr.write(f"densehebb: error: {message}\n")
+        sys.exit(2)
+
+
+class UsageError(ValueError):
+    pass
+
+
+def _finite(name, lo=None, strict=False, integer=False):
+    def conv(text):
+        try:
+            v = int(text) if integer else float(text)
+        except ValueError:
+            kind = "an integer" if integer else "a number"
+            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{name} must be finite, got {text!r}")
+        if lo is not None and (v <= lo if strict else v < lo):
+            raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {lo}, got {text!r}")
+        return v
+    return conv
+
+
+def _jsonable(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None  # JSON has no NaN: a missing number is null (see "converged"/"status")
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _emit(obj, as_json):
+    obj = _jsonable(obj)
+    if as_json:
+        print(json.dumps(obj))
+    else:
+        w = max(len(k) for k in obj)
+        for k, v in obj.items():
+            print(f"{k:<{w}}  {v}")
+
+
+def _spec(args):
+    from theory import ModelSpec
+
+    if args.P != 2:
+        raise UsageError(f"P = {args.P} is not implemented yet (available: P = 2)")
+    return ModelSpec(P=args.P, self_interaction=args.self_interaction, ansatz=args.ansatz)
+
+
+def cmd_solve(args):
+    from theory import solve
+
+    spec = _spec(args)
+    r = solve(spec, args.alpha, args.T, args.branch).to_dict()
+    out = {"P": spec.P, "alpha": args.alpha, "T": args.T, "ansatz": spec.ansatz, "branch": args.branch,
+           "convention": spec.convention, "m": r["m"], "q": r["q"], "r": r["r"], "f": r["f"],
+           "converged": r["converged"], "status": r["status"], "residual": r["residual"],
+           "iterations": r["iterations"], "stable": r["stable"], "replicon": r["replicon"]}
+    _emit(out, args.json)
+    return 0 if r["converged"] else 3
+
+
+def cmd_capacity(args):
+    from phase_diagrams.lines import capacity
+
+    spec = _spec(args)
+    c = capacity(spec, args.T)
+    out = {"P": spec.P, "T": args.T, "ansatz": spec.ansatz, "convention": spec.convention,
+           "alpha_c": c["alpha_c"], "m_c": c["m_c"], "converged": c["converged"], "residual": c["residual"]}
+    _emit(out, args.json)
+    return 0 if c["converged"] else 3
+
+
+def cmd_phase_diagram(args):
+    import numpy as np
+
+    from phase_diagrams.diagram import phase_diagram
+    from phase_diagrams.io import to_netcdf
+    from phase_diagrams.plotting import plot_phase_diagram
+
+    spec = _spec(args)
+    ds = phase_diagram(spec, progress=not args.quiet and sys.stderr.isatty())
+    ds.attrs["command"] = "densehebb " + " ".join(sys.argv[1:])
+    to_netcdf(ds, args.out)
+    if args.png:
+        plot_phase_diagram(ds, args.png)
+    summary = {"out": args.out, "png": args.png, "convention": spec.convention, "ansatz": spec.ansatz,
+               "alpha_c_T0": float(ds["alpha_c_T0"]), "m_c_T0": float(ds["m_c_T0"]),
+               "alpha_Tc_T0": float(ds["alpha_Tc_T0"]),
+               "n_alpha": int(ds.sizes["alpha"]), "n_T": int(ds.sizes["T"]),
+               "missing_T_M": int(np.isnan(ds["T_M"].values).sum())}
+    _emit(summary, args.json)
+    return 0
+
+
+def cmd_mc(args):
+    import jax
+
+    from montecarlo.run import simulate, summarize
+
+    if args.P != 2:
+        raise UsageError(f"Monte Carlo for P = {args.P} is not implemented yet (available: P = 2)")
+    if args.burn_in is None:
+        args.burn_in = args.sweeps // 2
+    ds = simulate(jax.random.PRNGKey(args.seed), N=args.N, alpha=args.alpha, T=(args.T,),
+                  n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
+                  dynamics=args.dynamics, init=args.init, P=args.P, self_interaction=args.self_interaction)
+    s = summarize(ds)
+    out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha, "T": args.T,
+           "convention": ds.attrs["convention"], "dynamics": args.dynamics, "samples": args.samples,
+           "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed}
+    out.update({k: float(v) for k, v in s.items() if k in
+                ("m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance")})
+    if args.theory:
+        from theory import ModelSpec, solve
+
+        r = solve(ModelSpec(P=2, self_interaction=args.self_interaction), args.alpha, args.T, "retrieval")
+        out["m_theory_rs"] = float(r.m)
+    _emit(out, args.json)
+    return 0
+
+
+def build_parser():
+    p = _Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
+                                               "Monte Carlo (conventions: shared/CONVENTIONS.md)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def model_args(sp, need_alpha=True, need_T=True, T_default=None):
+        sp.add_argument("--P", type=_finite("P", lo=2, integer=True), default=2, help="interaction order (>= 2)")
+        if need_alpha:
+            sp.add_argument("--alpha", type=_finite("alpha", lo=0), required=True, help="load K / N^(P-1)")
+        if need_T:
+            sp.add_argument("--T", type=_finite("T", lo=0), required=T_default is None, default=T_default,
+                            help="temperature (>= 0)")
+        sp.add_argument("--ansatz", choices=("rs",), default="rs", help="replica ansatz")
+        sp.add_argument("--self-interaction", action="store_true",
+                        help="all-tuples energy convention (default: distinct indices)")
+        sp.add_argument("--json", action="store_true", help="print one JSON object")
+
+    s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T)")
+    model_args(s)
+    s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic"), default="retrieval")
+    s.set_defaults(func=cmd_solve)
+
+    c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")
+    model_args(c, need_alpha=False, T_default=0.0)
+    c.set_defaults(func=cmd_capacity)
+
+    d = sub.add_parser("phase-diagram", help="transition lines in the (alpha, T) plane -> netCDF (+ PNG)")
+    model_args(d, need_alpha=False, need_T=False)
+    d.add_argument("--out", required=True, help="netCDF file to write")
+    d.add_argument("--png", help="figure to write")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.set_defaults(func=cmd_phase_diagram)
+
+    m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis), retrieval overlap etc.")
+    model_args(m)
+    m.add_argument("--N", type=_finite("N", lo=2, integer=True), required=True, help="number of neurons")
+    m.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=8,
+                   help="disorder samples (pattern sets)")
+    m.add_argument("--replicas", type=_finite("replicas", lo=2, integer=True), default=2,
+                   help="replicas per sample (>= 2 for the overlap q)")
+    m.add_argument("--sweeps", type=_finite("sweeps", lo=2, integer=True), default=400)
+    m.add_argument("--burn-in", type=_finite("burn-in", lo=1, integer=True), default=None,
+                   help="sweeps discarded before measuring (default: sweeps / 2)")
+    m.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
+    m.add_argument("--dynamics", choices=("glauber", "metropolis"), default="glauber")
+    m.add_argument("--init", choices=("pattern", "random"), default="pattern")
+    m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
+    m.set_defaults(func=cmd_mc)
+    return p
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ValueError, NotImplementedError) as e:
+        if os.environ.get("DENSEHEBB_DEBUG"):
+            raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        sys.stderr.write(f"densehebb: error: {msg}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Transition lines and capacity of the pairwise (AGS) model in the (alpha, T) plane, by root finding.
+
+* T_g(alpha): the paramagnet becomes unstable towards the spin glass (continuous transition for P = 2):
+  root in T of the paramagnet's replicon eigenvalue (scipy brentq).
+* alpha_c(T) and T_M(alpha): the end (fold) of the retrieval branch, one curve seen along either axis:
+  bisection on existence, then Newton on the augmented fold system (theory.bifurcation.fold).
+* T_c(alpha): retrieval becomes the global minimum, f_retrieval = f_spin-glass (brentq in T).
+* T_AT(alpha): the de Almeida-Thouless eigenvalue of the retrieval solution vanishes (brentq in log T).
+Every line value comes with its own convergence: NaN where the line does not exist or a root was not found.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq
+
+from theory import ModelSpec, solve
+from theory.solver import model_for
+from theory.bifurcation import fold
+
+XTOL = 1e-12  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
+
+
+class _Branch:
+    """Solutions of one branch along a 1-d path (fixed alpha, varying T, or the reverse), each new solve
+    started from the branch's default guess and, failing that, from the nearest solution found so far
+    (continuation that does not jump across distant points)."""
+
+    def __init__(self, spec, branch, alpha=None, T=None):
+        self.spec, self.branch, self.alpha, self.T = spec, branch, alpha, T
+        self.seen = []  # (p, x)
+
+    def __call__(self, p):
+        a, t = (p, self.T) if self.alpha is None else (self.alpha, p)
+        r = solve(self.spec, a, t, self.branch)
+        if not bool(r.converged) and self.seen:
+            _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
+            r = solve(self.spec, a, t, self.branch, x0=x0)
+        if bool(r.converged):
+            self.seen.append((p, r.x))
+        return r
+
+
+def T_g(spec: ModelSpec, alpha: float) -> float:
+    """Spin-glass transition temperature: largest T where the paramagnet's replicon eigenvalue vanishes."""
+    if alpha <= 0:
+        return float("nan")
+
+    model = model_for(spec)
+
+    def lam(t):  # the paramagnet (m = q = 0, C = beta) is an exact solution for T > 1
+        x = model.initial_guess("paramagnetic", alpha, t)
+        return float(model.replicon(x, alpha, t))
+
+    lo, hi = 1.0 + 1e-15, 1.0 + 10.0 * (1.0 + math.sqrt(alpha))
+    if not (lam(lo) < 0 < lam(hi)):
+        return float("nan")
+    return brentq(lam, lo, hi, xtol=XTOL, rtol=4 * np.finfo(float).eps)
+
+
+def capacity(spec: ModelSpec, T: float = 0.0, alpha_max: float = 1.0) -> dict:
+    """alpha_c(T): largest load with a retrieval solution at temperature T, and m there."""
+    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-6, alpha_max)
+    return {"alpha_c": r.p, "m_c": float(r.x[0]) if r.converged else float("nan"),
+            "converged": bool(r.converged), "residual": r.residual, "T": float(T)}
+
+
+def T_M(spec: ModelSpec, alpha: float) -> float:
+    """Retrieval spinodal: highest T where retrieval states exist at load alpha."""
+    r = fold(spec, "retrieval", float(alpha), None, "T", 0.0, 2.0)
+    return r.p
+
+
+def _delta_f(spec, alpha=None, T=None):
+    """p -> f_retrieval - f_spin-glass along a path at fixed alpha (p = T) or fixed T (p = alpha)."""
+    R, S = _Branch(spec, "retrieval", alpha, T), _Branch(spec, "spin-glass", alpha, T)
+    return lambda p: float(R(p).f) - float(S(p).f)
+
+
+def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None) -> float:
+    """Temperature below which retrieval states are the global minimum (f_R = f_SG)."""
+    T_m = T_M(spec, alpha) if T_m is None else T_m
+    if not np.isfinite(T_m):
+        return float("nan")
+    g = _delta_f(spec, alpha=alpha)
+    lo, hi = 0.0, T_m * (1 - 1e-9)
+    d_lo, d_hi = g(lo), g(hi)
+    if not (np.isfinite(d_lo) and np.isfinite(d_hi) and d_lo < 0 < d_hi):
+        return float("nan")
+    return brentq(g, lo, hi, xtol=XTOL)
+
+
+def alpha_Tc0(spec: ModelSpec) -> float:
+    """Load where the T_c line meets T = 0 (retrieval and spin-glass ground states are degenerate)."""
+    a_c = capacity(spec, 0.0)["alpha_c"]
+    g = _delta_f(spec, T=0.0)
+    lo, hi = 1e-3, a_c * (1 - 1e-9)
+    if not g(lo) < 0 < g(hi):
+        return float("nan")
+    return brentq(g, lo, hi, xtol=XTOL)
+
+
+def T_AT(spec: ModelSpec, alpha: float, T_m: float | None = None, logT_min: float = -600.0) -> float:
+    """de Almeida-Thouless line of the retrieval state: lambda_AT(alpha, T) = 0 (RS unstable below it).
+
+    The root is found in log T, since T_AT ~ exp(-1/(2 alpha)) at small alpha.  NaN if the retrieval branch
+    is AT-unstable all the way up to T_M or if T_AT < exp(logT_min).
+    """
+    T_m = T_M(spec, alpha) if T_m is None else T_m
+    if not np.isfinite(T_m) or alpha <= 0:
+        return float("nan")
+    R = _Branch(spec, "retrieval", alpha=alpha)
+
+    def lam(lt):
+        return float(R(math.exp(lt)).replicon)
+
+    hi = math.log(T_m * (1 - 1e-9))
+    l_hi = lam(hi)
+    l_lo = lam(logT_min)
+    if not (np.isfinite(l_lo) and np.isfinite(l_hi) and l_lo < 0 < l_hi):
+        return float("nan")
+    return math.exp(brentq(lam, logT_min, hi, xtol=1e-13))

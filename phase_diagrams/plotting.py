@@ -1,0 +1,42 @@
+"""Matplotlib figures of phase diagrams."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+STYLE = {"T_g": ("k", "-", r"$T_g$ (spin glass)"), "T_M": ("C0", "-", r"$T_M$ (retrieval appears)"),
+         "T_c": ("C3", "-", r"$T_c$ (retrieval global min.)"), "T_AT": ("C2", "--", r"$T_{AT}$ (RS unstable)")}
+
+
+def plot_phase_diagram(ds, path=None, ax=None, T_max=1.4):
+    """AGS-style figure: the four lines in the (alpha, T) plane plus alpha_c(T)."""
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+    a = ds["alpha"].values
+    for k, (c, ls, lab) in STYLE.items():
+        if k in ds:
+            y = ds[k].values
+            ax.plot(a, y, color=c, ls=ls, label=lab)
+    if "alpha_c" in ds:
+        ax.plot(ds["alpha_c"].values, ds["T"].values, "o", color="C0", ms=2.5, label=r"$\alpha_c(T)$")
+    if "alpha_c_T0" in ds:
+        ax.plot([float(ds["alpha_c_T0"])], [0.0], "s", color="C0", ms=5)
+    if "alpha_Tc_T0" in ds:
+        ax.plot([float(ds["alpha_Tc_T0"])], [0.0], "s", color="C3", ms=5)
+    ax.set_xlabel(r"load $\alpha = K/N$")
+    ax.set_ylabel(r"temperature $T = 1/\beta$")
+    ax.set_xlim(0, max(0.16, np.nanmax(a) * 1.05))
+    ax.set_ylim(0, T_max)
+    ax.set_title(f"P = {ds.attrs.get('P')}, {ds.attrs.get('ansatz', '').upper()}, "
+                 f"convention: {ds.attrs.get('convention')}", fontsize=9)
+    ax.legend(fontsize=8, loc="center right")
+    if own:
+        fig.tight_layout()
+        if path:
+            fig.savefig(path, dpi=150)
+        plt.close(fig)
+    return ax

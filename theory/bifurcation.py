@@ -1,0 +1,130 @@
+"""Where branches end: saddle-node (fold) points of the saddle-point equations.
+
+A branch of solutions x(p) of F(x; p) = 0 ends at a fold where the Jacobian dF/dx (the Hessian of f in
+fixed-point scaling) becomes singular.  ``fold`` solves the augmented system
+
+    F(x; p) = 0,   det dF/dx (x; p) = 0
+
+for (x, p) by Newton (all derivatives by JAX autodiff), where p is alpha (capacity alpha_c(T)) or T
+(retrieval spinodal T_M(alpha)).  ``bracket_existence`` first brackets the end of the branch by bisection on
+"the solver converges on this branch", using continuation from the last good solution; the fold Newton then
+refines from that bracket to ~1e-12.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .quadrature import DEFAULT_NODES
+from .solver import model_for, solve
+from .spec import ModelSpec
+
+
+class FoldResult(NamedTuple):
+    p: float  # the parameter value at the fold (alpha or T)
+    x: np.ndarray  # solver variables at the fold
+    converged: bool
+    residual: float
+    iterations: int
+    bracket: tuple  # (p_exists, p_absent) from the bisection
+
+
+@lru_cache(maxsize=None)
+def _fold_newton(spec: ModelSpec, param: str):
+    model = model_for(spec)
+    si, n = spec.self_interaction, spec.nodes or DEFAULT_NODES
+
+    def params(p, other):
+        return (p, other) if param == "alpha" else (other, p)
+
+    def G(y, other):
+        x, p = y[:-1], y[-1]
+        a, t = params(p, other)
+        F = model.equations(x, a, t, si, n)
+        J = jax.jacfwd(model.equations)(x, a, t, si, n)
+        return jnp.concatenate([F, jnp.linalg.det(J)[None]])
+
+    def run(y0, other, tol):
+        def cond(s):
+            y, r, it, stall = s
+            return (r > tol) & (it < 80) & ~stall
+
+        def body(s):
+            y, r, it, _ = s
+            g = G(y, other)
+            dy = jnp.linalg.solve(jax.jacfwd(G)(y, other), -g)
+            n2 = jnp.sum(g * g)
+
+            def ls_cond(c):
+                return (~c[2]) & (c[1] < 40)
+
+            def ls_body(c):
+                t, k, _, _, _ = c
+                yt = y + t * dy
+                gt = G(yt, other)
+                a, tt = params(yt[-1], other)
+                ok = jnp.all(jnp.isfinite(gt)) & model.in_domain(yt[:-1], a, tt) & (yt[-1] >= 0)
+                n2t = jnp.where(ok, jnp.sum(gt * gt), jnp.inf)
+                acc = n2t <= n2 * (1 - 1e-4 * t)
+                return jnp.where(acc, t, 0.5 * t), k + 1, acc, yt, jnp.where(ok, jnp.max(jnp.abs(gt)), jnp.inf)
+
+            t, _, acc, yt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, y, r))
+            return jnp.where(acc, yt, y), jnp.where(acc, rt, r), it + 1, ~acc
+
+        r0 = jnp.max(jnp.abs(G(y0, other)))
+        return jax.lax.while_loop(cond, body, (y0, r0, 0, False))
+
+    return jax.jit(run)
+
+
+def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-4):
+    """Bisection on existence of a converged solution on ``branch`` as ``param`` goes from p_lo (exists)
+    to p_hi (absent).  Returns (p_exists, p_absent, x_at_p_exists) or None if p_lo has no solution."""
+    def at(p, x0=None):
+        a, t = (p, T) if param == "alpha" else (alpha, p)
+        r = solve(spec, a, t, branch, x0=x0)
+        if not bool(r.converged) and x0 is not None:
+            r = solve(spec, a, t, branch)
+        return r
+
+    r = at(p_lo)
+    if not bool(r.converged):
+        return None
+    x_lo = np.asarray(r.x)
+    r_hi = at(p_hi, x_lo)
+    if bool(r_hi.converged):
+        return p_hi, np.inf, np.asarray(r_hi.x)
+    while p_hi - p_lo > tol:
+        mid = 0.5 * (p_lo + p_hi)
+        r = at(mid, x_lo)
+        if bool(r.converged):
+            p_lo, x_lo = mid, np.asarray(r.x)
+        else:
+            p_hi = mid
+    return p_lo, p_hi, x_lo
+
+
+def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-11, bracket_tol=1e-4) -> FoldResult:
+    """Locate the end (fold) of ``branch`` in ``param`` ("alpha" at fixed T, or "T" at fixed alpha),
+    searching between p_lo (branch exists) and p_hi (absent)."""
+    if param not in ("alpha", "T"):
+        raise ValueError("param must be 'alpha' or 'T'")
+    br = bracket_existence(spec, branch, alpha, T, param, p_lo, p_hi, bracket_tol)
+    nan = FoldResult(np.nan, np.full(3, np.nan), False, np.inf, 0, (np.nan, np.nan))
+    if br is None or not np.isfinite(br[1]):
+        return nan._replace(bracket=(np.nan, np.nan) if br is None else (br[0], br[1]))
+    p_ex, p_ab, x_lo = br
+    other = T if param == "alpha" else alpha
+    y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
+    y, res, it, _ = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), tol)
+    y = np.asarray(y)
+    res = float(res)
+    # a genuine end of the branch lies at or just beyond the last point where it still exists
+    ok = res <= tol and (p_ex - 1e-9 <= y[-1] <= p_ab + 10 * (p_ab - p_ex))
+    if not ok:
+        return FoldResult(np.nan, y[:-1], False, res, int(it), (p_ex, p_ab))
+    return FoldResult(float(y[-1]), y[:-1], True, res, int(it), (p_ex, p_ab))
