@@ -206,7 +206,9 @@ def simulate(key, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sw
     self_interaction : bool
         Energy convention (False: distinct indices, the default; True: all tuples).
     n_blocks : int >= 1
-        Number of time blocks kept for blocking errors (capped at the number of measurements).
+        Number of time blocks kept for blocking errors (capped at the number of measurements).  The
+        compiled kernel depends on N, K, P, convention, dynamics, number of blocks and array shapes, not
+        on sweeps / burn_in / measure_every.
 
     Returns
     -------

@@ -61,6 +61,9 @@ def test_same_seed_same_result_different_seed_differs(small):
     assert again.identical(small)
     as_key = montecarlo.simulate(jax.random.key(7), **SMALL)
     np.testing.assert_array_equal(as_key.m.values, small.m.values)
+    raw = montecarlo.simulate(jax.random.PRNGKey(7), **SMALL)  # legacy uint32 key
+    np.testing.assert_array_equal(raw.q.values, small.q.values)
+    assert raw.attrs["prng_key_data"] == small.attrs["prng_key_data"]
     other = montecarlo.simulate(8, **SMALL)
     assert not np.array_equal(other.energy.values, small.energy.values)
 
