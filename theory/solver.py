@@ -35,6 +35,7 @@ TOL = 1e-10
 NEWTON_MAXITER = 60
 FP_MAXITER = 3000
 FP_DAMPING = 0.5
+POLISH = 1e-3
 
 
 class SolveResult(NamedTuple):
@@ -159,10 +160,12 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
         x = model.initial_guess("paramagnetic", alpha, T)
         it = jnp.asarray(0)
     else:
-        x1, r1, it1 = _newton(F, x0, fixed, dom, tol, NEWTON_MAXITER)
+        # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
+        # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
+        x1, r1, it1 = _newton(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
         ok1 = r1 <= tol
         x2, _, it2 = _fixed_point(F, fp, x0, fixed, dom, 1e-7, FP_MAXITER, FP_DAMPING)
-        x3, r3, it3 = _newton(F, x2, fixed, dom, tol, NEWTON_MAXITER)
+        x3, r3, it3 = _newton(F, x2, fixed, dom, POLISH * tol, NEWTON_MAXITER)
         x = jnp.where(ok1, x1, x3)
         it = jnp.where(ok1, it1, it1 + it2 + it3)
     x = model.finalize(x, alpha, T) if hasattr(model, "finalize") else x

@@ -1,0 +1,102 @@
+"""AGS phase diagram: capacity, T_g, T_M, T_c, T_AT and the Dataset (acceptance numbers of issue 2)."""
+import math
+
+import numpy as np
+import pytest
+
+from theory import ModelSpec, solve
+from phase_diagrams import lines as L
+from phase_diagrams.diagram import phase_diagram
+from phase_diagrams.io import open_dataset, to_netcdf
+
+SPEC = ModelSpec()
+
+
+@pytest.fixture(scope="module")
+def cap0():
+    return L.capacity(SPEC, 0.0)
+
+
+def test_zero_temperature_capacity(cap0):
+    assert cap0["converged"]
+    assert cap0["alpha_c"] == pytest.approx(0.1379, abs=2e-4)
+    assert cap0["m_c"] == pytest.approx(0.967, abs=2e-3)
+    # the digits our equations give (AGS RS; Steffan-Kuehn quote 0.137905 for RS)
+    assert cap0["alpha_c"] == pytest.approx(0.137906, abs=2e-6)
+    # certified as the end of the retrieval branch to 1e-6
+    a = cap0["alpha_c"]
+    assert bool(solve(SPEC, a - 1e-6, 0.0).converged)
+    assert not bool(solve(SPEC, a + 1e-6, 0.0).converged)
+
+
+@pytest.mark.parametrize("alpha", [1e-4, 0.01, 0.05, 0.138, 0.5, 2.0])
+def test_spin_glass_line_is_one_plus_sqrt_alpha(alpha):
+    Tg = L.T_g(SPEC, alpha)
+    assert Tg == pytest.approx(1 + math.sqrt(alpha), abs=1e-6)
+
+
+def test_spin_glass_branch_appears_below_T_g():
+    a = 0.05
+    Tg = L.T_g(SPEC, a)
+    assert bool(solve(SPEC, a, Tg - 1e-4, "spin-glass").converged)
+    assert not bool(solve(SPEC, a, Tg + 1e-4, "spin-glass").converged)
+
+
+def test_T_M_tends_to_one_at_small_load_and_decreases():
+    tms = [L.T_M(SPEC, a) for a in (1e-6, 1e-4, 0.01, 0.05, 0.1)]
+    assert tms[0] > 0.998 and tms[0] < 1.0
+    assert all(np.diff(tms) < 0)
+
+
+def test_T_M_and_alpha_c_are_the_same_curve():
+    a = 0.08
+    tm = L.T_M(SPEC, a)
+    assert L.capacity(SPEC, tm)["alpha_c"] == pytest.approx(a, abs=1e-7)
+    assert bool(solve(SPEC, a, tm - 1e-6).converged)
+    assert not bool(solve(SPEC, a, tm + 1e-6).converged)
+
+
+def test_T_c_meets_zero_temperature_between_0050_and_0053():
+    a0 = L.alpha_Tc0(SPEC)
+    assert 0.050 < a0 < 0.053
+    assert a0 == pytest.approx(0.051854, abs=2e-6)
+    fr, fs = solve(SPEC, a0, 0.0, "retrieval").f, solve(SPEC, a0, 0.0, "spin-glass").f
+    assert float(fr) == pytest.approx(float(fs), abs=1e-10)
+
+
+def test_T_c_is_where_free_energies_cross():
+    a = 0.03
+    tc = L.T_c(SPEC, a)
+    assert 0 < tc < L.T_M(SPEC, a)
+    for dT, sign in ((-1e-4, -1), (1e-4, 1)):
+        d = float(solve(SPEC, a, tc + dT, "retrieval").f) - float(solve(SPEC, a, tc + dT, "spin-glass").f)
+        assert np.sign(d) == sign
+    assert math.isnan(L.T_c(SPEC, 0.08))  # beyond alpha_Tc0 retrieval is never the global minimum
+
+
+def test_T_AT_line():
+    a = 0.1
+    t = L.T_AT(SPEC, a)
+    assert 1e-4 < t < 0.01
+    assert float(solve(SPEC, a, t * (1 - 1e-6)).replicon) < 0 < float(solve(SPEC, a, t * (1 + 1e-6)).replicon)
+    # small-load asymptotics: m -> 1, v -> alpha, C -> 0 give T_AT ~ (4/3) sqrt(alpha) phi(1/sqrt(alpha))
+    a = 0.01
+    asym = 4 / 3 * math.sqrt(a) * math.exp(-1 / (2 * a)) / math.sqrt(2 * math.pi)
+    assert L.T_AT(SPEC, a) == pytest.approx(asym, rel=0.05)
+
+
+def test_phase_diagram_dataset_roundtrip(tmp_path):
+    ds = phase_diagram(SPEC, alphas=[0.02, 0.1], Ts=[0.0, 0.3])
+    for k in ("T_g", "T_M", "T_c", "T_AT"):
+        assert ds[k].dims == ("alpha",) and "long_name" in ds[k].attrs
+    assert ds["alpha_c"].dims == ("T",)
+    assert ds.attrs["convention"] == "distinct-indices" and ds.attrs["ansatz"] == "rs"
+    for k in ("version", "quadrature_nodes", "solver_tolerance", "P"):
+        assert k in ds.attrs
+    assert float(ds["T_g"].sel(alpha=0.1)) == pytest.approx(1 + math.sqrt(0.1), abs=1e-6)
+    assert math.isnan(float(ds["T_c"].sel(alpha=0.1)))
+    p = to_netcdf(ds, str(tmp_path / "pd.nc"))
+    back = open_dataset(p)
+    np.testing.assert_allclose(back["T_M"].values, ds["T_M"].values)
+    assert back.attrs["convention"] == "distinct-indices"
+    assert back["alpha"].attrs["units"] == "1"
