@@ -1,0 +1,70 @@
+"""The densehebb command line: JSON contracts and one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "phase_diagrams.cli"]
+
+
+def run(*args):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600)
+
+
+def test_solve_json_contract():
+    p = run("solve", "--P", "2", "--alpha", "0.05", "--T", "0.3", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for k in ("P", "alpha", "T", "ansatz", "branch", "m", "q", "r", "f", "converged", "residual", "stable",
+              "convention"):
+        assert k in d
+    assert d["ansatz"] == "rs" and d["branch"] == "retrieval" and d["converged"] is True
+    assert d["convention"] == "distinct-indices"
+    assert d["m"] == pytest.approx(0.99116, abs=1e-4) and d["residual"] < 1e-10
+
+
+def test_solve_nonexistent_branch_says_so():
+    p = run("solve", "--alpha", "0.2", "--T", "0", "--json")
+    assert p.returncode == 3
+    d = json.loads(p.stdout)  # valid JSON: no NaN tokens
+    assert d["converged"] is False and d["m"] is None and d["status"] != "converged"
+
+
+def test_capacity_json():
+    p = run("capacity", "--P", "2", "--T", "0", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["alpha_c"] == pytest.approx(0.1379, abs=2e-4)
+    assert d["m_c"] == pytest.approx(0.967, abs=2e-3)
+
+
+def test_mc_json_and_agreement_with_solve():
+    p = run("mc", "--P", "2", "--N", "300", "--alpha", "0.05", "--T", "0.3", "--samples", "2", "--sweeps", "60",
+            "--seed", "3", "--json", "--theory")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for k in ("m", "m_err", "q", "energy", "acceptance", "convention"):
+        assert k in d
+    assert abs(d["m"] - d["m_theory_rs"]) < 4 * d["m_err"] + 0.02
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "--P", "1", "--alpha", "0.1", "--T", "0.1"),
+    ("solve", "--alpha", "-0.1", "--T", "0.1"),
+    ("solve", "--alpha", "0.1", "--T", "-1"),
+    ("solve", "--alpha", "0.1", "--T", "0.1", "--branch", "ferro"),
+    ("solve", "--alpha", "zero", "--T", "0.1"),
+    ("solve", "--alpha", "nan", "--T", "0.1"),
+    ("solve", "--alpha", "0.1", "--T", "inf"),
+    ("capacity", "--T", "-0.5"),
+    ("mc", "--N", "1", "--alpha", "0.1", "--T", "0.1"),
+    ("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--sweeps", "10", "--burn-in", "20"),
+])
+def test_bad_input_one_line_error(args):
+    p = run(*args)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("densehebb: error:")
+    assert p.stdout.strip() == ""
