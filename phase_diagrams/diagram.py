@@ -17,7 +17,7 @@ DEFAULT_TS = np.round(np.arange(0.0, 0.951, 0.025), 6)
 LINE_DOC = {
     "T_g": "spin-glass transition (paramagnet unstable), AGS: 1 + sqrt(alpha)",
     "T_M": "retrieval states appear (end of the retrieval branch)",
-    "T_c": "retrieval states become the global minimum (f_R = f_SG)",
+    "T_c": "retrieval states become the global minimum (f_R = f_SG); upper root where reentrant",
     "T_AT": "de Almeida-Thouless instability of the RS retrieval state",
 }
 
@@ -48,9 +48,11 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
         out["T_AT"][i] = lines.T_AT(spec, a, tm)
     ac = np.full(Ts.shape, np.nan)
     mc = np.full(Ts.shape, np.nan)
+    atc = np.full(Ts.shape, np.nan)
     for j, t in enumerate(_progress(Ts, progress, "capacity")):
         c = lines.capacity(spec, t)
         ac[j], mc[j] = c["alpha_c"], c["m_c"]
+        atc[j] = lines.alpha_Tc(spec, t, c["alpha_c"])
     a_tc0 = lines.alpha_Tc0(spec)
     c0 = lines.capacity(spec, 0.0)
     ds = xr.Dataset(
@@ -64,6 +66,8 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
     ds["alpha_c"] = ("T", ac, {"long_name": "storage capacity alpha_c(T) (end of retrieval branch)",
                                "units": "1"})
     ds["m_c"] = ("T", mc, {"long_name": "retrieval overlap at alpha_c(T)", "units": "1"})
+    ds["alpha_Tc"] = ("T", atc, {"long_name": "T_c line along T: load where f_R = f_SG (shows the RS "
+                                               "reentrance near T = 0)", "units": "1"})
     ds["alpha_c_T0"] = ((), c0["alpha_c"], {"long_name": "zero-temperature capacity", "units": "1"})
     ds["m_c_T0"] = ((), c0["m_c"], {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
     ds["alpha_Tc_T0"] = ((), a_tc0, {"long_name": "load where T_c meets T = 0", "units": "1"})

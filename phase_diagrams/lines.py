@@ -67,9 +67,14 @@ def capacity(spec: ModelSpec, T: float = 0.0, alpha_max: float = 1.0) -> dict:
 
 
 def T_M(spec: ModelSpec, alpha: float) -> float:
-    """Retrieval spinodal: highest T where retrieval states exist at load alpha."""
-    r = fold(spec, "retrieval", float(alpha), None, "T", 0.0, 2.0)
-    return r.p
+    """Retrieval spinodal: highest T where retrieval states exist at load alpha.
+
+    (The RS alpha_c(T) is slightly reentrant at low T; for alpha just above alpha_c(0) the branch exists
+    only in a window of T, so the search starts from the lowest T on a coarse grid where it exists.)"""
+    for t0 in np.arange(0.0, 1.0, 0.01):
+        if bool(solve(spec, alpha, t0, "retrieval").converged):
+            return fold(spec, "retrieval", float(alpha), None, "T", float(t0), 2.0).p
+    return float("nan")
 
 
 def _delta_f(spec, alpha=None, T=None):
@@ -78,17 +83,40 @@ def _delta_f(spec, alpha=None, T=None):
     return lambda p: float(R(p).f) - float(S(p).f)
 
 
-def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None) -> float:
-    """Temperature below which retrieval states are the global minimum (f_R = f_SG)."""
+def _roots(g, lo, hi, n_scan):
+    """All roots of g on [lo, hi] found by scanning n_scan points for sign changes, then brentq."""
+    ps = np.linspace(lo, hi, n_scan)
+    vals = np.array([g(p) for p in ps])
+    out = []
+    for i in range(n_scan - 1):
+        a, b = vals[i], vals[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+            out.append(brentq(g, ps[i], ps[i + 1], xtol=XTOL))
+        elif a == 0:
+            out.append(ps[i])
+    return out
+
+
+def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
+    """Highest temperature below which retrieval states are the global minimum (f_R = f_SG).
+
+    Near alpha_Tc_T0 the RS line is reentrant (the RS spin glass has negative entropy, so f_SG rises with
+    T at low T): for alpha slightly above alpha_Tc_T0 retrieval is the global minimum only in a window of T.
+    This returns the upper end; ``alpha_Tc(T)`` gives the whole curve along T."""
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m):
         return float("nan")
-    g = _delta_f(spec, alpha=alpha)
-    lo, hi = 0.0, T_m * (1 - 1e-9)
-    d_lo, d_hi = g(lo), g(hi)
-    if not (np.isfinite(d_lo) and np.isfinite(d_hi) and d_lo < 0 < d_hi):
+    r = _roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
+    return max(r) if r else float("nan")
+
+
+def alpha_Tc(spec: ModelSpec, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
+    """The T_c line seen along alpha at fixed T: load where f_retrieval = f_spin-glass."""
+    a_c = capacity(spec, T)["alpha_c"] if a_c is None else a_c
+    if not np.isfinite(a_c):
         return float("nan")
-    return brentq(g, lo, hi, xtol=XTOL)
+    r = _roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
+    return max(r) if r else float("nan")
 
 
 def alpha_Tc0(spec: ModelSpec) -> float:

@@ -21,6 +21,8 @@ def plot_phase_diagram(ds, path=None, ax=None, T_max=1.4):
         if k in ds:
             y = ds[k].values
             ax.plot(a, y, color=c, ls=ls, label=lab)
+    if "alpha_Tc" in ds:
+        ax.plot(ds["alpha_Tc"].values, ds["T"].values, "o", color="C3", ms=2.5, label=r"$\alpha$ at $T_c$ (along $T$)")
     if "alpha_c" in ds:
         ax.plot(ds["alpha_c"].values, ds["T"].values, "o", color="C0", ms=2.5, label=r"$\alpha_c(T)$")
     if "alpha_c_T0" in ds:

@@ -100,3 +100,14 @@ def test_phase_diagram_dataset_roundtrip(tmp_path):
     np.testing.assert_allclose(back["T_M"].values, ds["T_M"].values)
     assert back.attrs["convention"] == "distinct-indices"
     assert back["alpha"].attrs["units"] == "1"
+
+
+def test_T_c_line_along_T_shows_rs_reentrance():
+    """alpha_Tc(T) starts at alpha_Tc_T0 = 0.05185 at T = 0 and first moves to larger alpha (RS reentrance)."""
+    a0 = L.alpha_Tc(SPEC, 0.0)
+    a1 = L.alpha_Tc(SPEC, 0.1)
+    assert a0 == pytest.approx(0.051854, abs=2e-6)
+    assert a1 > a0 + 1e-3
+    # consistent with T_c(alpha) where that is single valued
+    t = L.T_c(SPEC, 0.03)
+    assert L.alpha_Tc(SPEC, t) == pytest.approx(0.03, abs=1e-8)
