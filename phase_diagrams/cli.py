@@ -6,56 +6,11 @@ well-posed problem whose solution does not exist or did not converge prints the 
 """
 from __future__ import annotations
 
-import argparse
-import json
-import math
 import os
 import sys
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump
-        sys.stderr.write(f"densehebb: error: {message}\n")
-        sys.exit(2)
-
-
-class UsageError(ValueError):
-    pass
-
-
-def _finite(name, lo=None, strict=False, integer=False):
-    def conv(text):
-        try:
-            v = int(text) if integer else float(text)
-        except ValueError:
-            kind = "an integer" if integer else "a number"
-            raise argparse.ArgumentTypeError(f"{name} must be {kind}, got {text!r}") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"{name} must be finite, got {text!r}")
-        if lo is not None and (v <= lo if strict else v < lo):
-            raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {lo}, got {text!r}")
-        return v
-    return conv
-
-
-def _jsonable(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None  # JSON has no NaN: a missing number is null (see "converged"/"status")
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
-
-
-def _emit(obj, as_json):
-    obj = _jsonable(obj)
-    if as_json:
-        print(json.dumps(obj))
-    else:
-        w = max(len(k) for k in obj)
-        for k, v in obj.items():
-            print(f"{k:<{w}}  {v}")
+from .cli_common import UsageError, _Parser, _emit, _finite
+from .cli_mc import register as register_mc
 
 
 def _spec(args):
@@ -112,33 +67,6 @@ def cmd_phase_diagram(args):
     return 0
 
 
-def cmd_mc(args):
-    import jax
-
-    from montecarlo.run import simulate, summarize
-
-    if args.P != 2:
-        raise UsageError(f"Monte Carlo for P = {args.P} is not implemented yet (available: P = 2)")
-    if args.burn_in is None:
-        args.burn_in = args.sweeps // 2
-    ds = simulate(jax.random.PRNGKey(args.seed), N=args.N, alpha=args.alpha, T=(args.T,),
-                  n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
-                  dynamics=args.dynamics, init=args.init, P=args.P, self_interaction=args.self_interaction)
-    s = summarize(ds)
-    out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha, "T": args.T,
-           "convention": ds.attrs["convention"], "dynamics": args.dynamics, "samples": args.samples,
-           "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed}
-    out.update({k: float(v) for k, v in s.items() if k in
-                ("m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance")})
-    if args.theory:
-        from theory import ModelSpec, solve
-
-        r = solve(ModelSpec(P=2, self_interaction=args.self_interaction), args.alpha, args.T, "retrieval")
-        out["m_theory_rs"] = float(r.m)
-    _emit(out, args.json)
-    return 0
-
-
 def build_parser():
     p = _Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
                                                "Monte Carlo (conventions: shared/CONVENTIONS.md)")
@@ -172,21 +100,7 @@ def build_parser():
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_phase_diagram)
 
-    m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis), retrieval overlap etc.")
-    model_args(m)
-    m.add_argument("--N", type=_finite("N", lo=2, integer=True), required=True, help="number of neurons")
-    m.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=8,
-                   help="disorder samples (pattern sets)")
-    m.add_argument("--replicas", type=_finite("replicas", lo=2, integer=True), default=2,
-                   help="replicas per sample (>= 2 for the overlap q)")
-    m.add_argument("--sweeps", type=_finite("sweeps", lo=2, integer=True), default=400)
-    m.add_argument("--burn-in", type=_finite("burn-in", lo=1, integer=True), default=None,
-                   help="sweeps discarded before measuring (default: sweeps / 2)")
-    m.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
-    m.add_argument("--dynamics", choices=("glauber", "metropolis"), default="glauber")
-    m.add_argument("--init", choices=("pattern", "random"), default="pattern")
-    m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
-    m.set_defaults(func=cmd_mc)
+    register_mc(sub, model_args)
     return p
 
 
