@@ -11,6 +11,7 @@ import sys
 
 from .cli_common import UsageError, _Parser, _emit, _finite
 from .cli_mc import register as register_mc
+from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 
 
 def _spec(args):
@@ -35,6 +36,8 @@ def cmd_solve(args):
 
 
 def cmd_capacity(args):
+    if getattr(args, "mc", False):
+        return cmd_capacity_mc(args)
     from phase_diagrams.lines import capacity
 
     spec = _spec(args)
@@ -91,6 +94,8 @@ def build_parser():
 
     c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")
     model_args(c, need_alpha=False, T_default=0.0)
+    c.add_argument("--mc", action="store_true", help="capacity from Monte Carlo (finite-size extrapolation)")
+    register_capacity_mc_args(c)
     c.set_defaults(func=cmd_capacity)
 
     d = sub.add_parser("phase-diagram", help="transition lines in the (alpha, T) plane -> netCDF (+ PNG)")

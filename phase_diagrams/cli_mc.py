@@ -48,3 +48,11 @@ def register(sub, model_args):
     m.add_argument("--init", choices=("pattern", "random"), default="pattern")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
     m.set_defaults(func=cmd_mc)
+
+
+def register_capacity_mc_args(parser):
+    """Options of `densehebb capacity --mc` (filled in by the Monte Carlo capacity work, issue 4)."""
+
+
+def cmd_capacity_mc(args):
+    raise UsageError("capacity --mc is not implemented yet")
