@@ -19,7 +19,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .quadrature import DEFAULT_NODES
 from .solver import model_for, solve
 from .spec import ModelSpec
 
@@ -36,7 +35,6 @@ class FoldResult(NamedTuple):
 @lru_cache(maxsize=None)
 def _fold_newton(spec: ModelSpec, param: str):
     model = model_for(spec)
-    si, n = spec.self_interaction, spec.nodes or DEFAULT_NODES
 
     def params(p, other):
         return (p, other) if param == "alpha" else (other, p)
@@ -44,8 +42,8 @@ def _fold_newton(spec: ModelSpec, param: str):
     def G(y, other):
         x, p = y[:-1], y[-1]
         a, t = params(p, other)
-        F = model.equations(x, a, t, si, n)
-        J = jax.jacfwd(model.equations)(x, a, t, si, n)
+        F = model.equations(x, a, t)
+        J = jax.jacfwd(model.equations)(x, a, t)
         return jnp.concatenate([F, jnp.linalg.det(J)[None]])
 
     def run(y0, other, tol):

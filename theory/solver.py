@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import hopfield_rs
+from . import dense_rs
 from .quadrature import DEFAULT_NODES
 from .spec import ModelSpec, check_params
 
@@ -68,19 +68,57 @@ class SolveResult(NamedTuple):
         return out
 
 
+class _Bound:
+    """A theory module's functions with the static spec (P, convention, nodes) bound in."""
+
+    def __init__(self, module, spec: ModelSpec):
+        self.mod, self.P, self.si = module, spec.P, spec.self_interaction
+        self.n = spec.nodes or DEFAULT_NODES
+        self.NAMES = module.NAMES
+
+    def free_energy(self, x, a, t):
+        return self.mod.free_energy(x, a, t, self.P, self.si, self.n)
+
+    def equations(self, x, a, t):
+        return self.mod.equations(x, a, t, self.P, self.si, self.n)
+
+    def fixed_point_map(self, x, a, t):
+        return self.mod.fixed_point_map(x, a, t, self.P, self.si, self.n)
+
+    def replicon(self, x, a, t):
+        return self.mod.replicon(x, a, t, self.P, self.si, self.n)
+
+    def order_parameters(self, x, a, t):
+        return self.mod.order_parameters(x, a, t, self.P)
+
+    def initial_guess(self, branch, a, t):
+        return self.mod.initial_guess(branch, a, t, self.P, self.si)
+
+    def in_domain(self, x, a, t):
+        return self.mod.in_domain(x, a, t, self.P)
+
+    def finalize(self, x, a, t):
+        return self.mod.finalize(x, a, t, self.P)
+
+    @property
+    def paramagnet_is_exact(self):
+        return self.mod.paramagnet_is_exact(self.P, self.si)
+
+
+@lru_cache(maxsize=None)
 def model_for(spec: ModelSpec):
-    """The theory module implementing a spec."""
-    if spec.P == 2 and spec.ansatz == "rs":
-        return hopfield_rs
-    raise NotImplementedError(f"P = {spec.P}, ansatz {spec.ansatz!r} is not implemented yet")
+    """The theory (free energy, equations, stability) of a spec, with the static parts bound."""
+    if spec.ansatz == "rs":
+        return _Bound(dense_rs, spec)
+    raise NotImplementedError(f"ansatz {spec.ansatz!r} is not implemented yet")
 
 
-def _fixed_mask(branch, alpha):
+def _fixed_mask(branch, alpha, pm_exact=True):
     """True where a variable (m, C, v) is held fixed on this branch."""
     a0 = alpha == 0  # low-storage limit: no noise field, C decouples (set from its equation afterwards)
     if branch == "retrieval":
         return jnp.stack([jnp.asarray(False), a0, a0])
-    if branch == "spin-glass":
+    if branch == "spin-glass" or not pm_exact:
         return jnp.stack([jnp.asarray(True), a0, a0])
     return jnp.array([True, True, True])
 
@@ -150,13 +188,12 @@ def _fixed_point(F, fpmap, x0, fixed, in_domain, tol, maxiter, eta):
 
 
 def _solve_point(model, spec, branch, tol, alpha, T, x0):
-    si, n = spec.self_interaction, spec.nodes or DEFAULT_NODES
-    fixed = _fixed_mask(branch, alpha)
-    F = lambda x: model.equations(x, alpha, T, si, n)  # noqa: E731
-    fp = lambda x: model.fixed_point_map(x, alpha, T, si, n)  # noqa: E731
+    fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+    F = lambda x: model.equations(x, alpha, T)  # noqa: E731
+    fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
     dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
 
-    if branch == "paramagnetic":
+    if branch == "paramagnetic" and model.paramagnet_is_exact:
         x = model.initial_guess("paramagnetic", alpha, T)
         it = jnp.asarray(0)
     else:
@@ -168,15 +205,14 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
         x3, r3, it3 = _newton(F, x2, fixed, dom, POLISH * tol, NEWTON_MAXITER)
         x = jnp.where(ok1, x1, x3)
         it = jnp.where(ok1, it1, it1 + it2 + it3)
-    x = model.finalize(x, alpha, T) if hasattr(model, "finalize") else x
-    f_eq = jnp.where(fixed, 0.0, F(x))
-    # residual: all equations that define the solution (fixed variables of PM are checked too)
+    x = model.finalize(x, alpha, T)
+    # residual: all equations that define the solution (those of the fixed closed-form paramagnet too);
+    # m = 0 on the m = 0 branches is exact by symmetry (its equation reads 0 = 0 for P >= 3)
     feq_all = F(x)
     check = jnp.where(alpha == 0, jnp.where(jnp.arange(x.shape[0]) == 2, 0.0, feq_all), feq_all)
-    if branch != "paramagnetic":
-        check = jnp.where(fixed & (jnp.arange(x.shape[0]) == 0), 0.0, check)
+    if branch != "retrieval":
+        check = jnp.where(jnp.arange(x.shape[0]) == 0, 0.0, check)
     residual = jnp.max(jnp.abs(jnp.where(jnp.isfinite(check), check, jnp.inf)))
-    del f_eq
     ok = (residual <= tol) & model.in_domain(x, alpha, T)
     m, q, r = model.order_parameters(x, alpha, T)
     status = jnp.where(ok, 0, jnp.where(jnp.isfinite(residual), 1, 2))
@@ -188,7 +224,8 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
         bad = ok & (q < 1e-8)
         ok = ok & (alpha > 0)  # no spin-glass phase without a noise field
     else:
-        exists = (T > 0) & ((alpha == 0) | (T > 1.0))  # q = 0 needs beta (1 - q) < 1 when alpha > 0
+        # P = 2: q = 0 needs beta (1 - q) < 1 when alpha > 0
+        exists = (T > 0) & ((alpha == 0) | (T > 1.0)) if spec.P == 2 else (T > 0)
         bad = ok & ~exists
         ok = ok & exists
         status = jnp.where(~exists, 4, status)
@@ -196,8 +233,8 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
     if branch == "spin-glass":
         status = jnp.where(alpha == 0, 4, status)
     converged = ok & ~bad
-    f = model.free_energy(x, alpha, T, si, n)
-    lam = model.replicon(x, alpha, T, n)
+    f = model.free_energy(x, alpha, T)
+    lam = model.replicon(x, alpha, T)
     nan = jnp.nan
     sel = lambda v: jnp.where(converged, v, nan)  # noqa: E731
     return SolveResult(alpha=alpha, T=T, m=sel(m), q=sel(q), r=sel(r), C=sel(x[1]), f=sel(f),

@@ -7,7 +7,7 @@ from scipy.special import erf
 from scipy.stats import norm
 
 from theory import ModelSpec, solve, solve_grid
-from theory import hopfield_rs as H
+from theory import dense_rs as D
 
 SPEC = ModelSpec()
 
@@ -21,12 +21,22 @@ def _E(fn):
 def test_autodiff_equations_equal_closed_form_fixed_point_equations(m, C, v, alpha, T):
     """grad f (the equations the solver uses) == the textbook AGS equations, at arbitrary points."""
     x = jnp.array([m, C, v])
-    e = np.asarray(H.equations(x, alpha, T))
+    e = np.asarray(D.equations(x, alpha, T, 2))
     s = np.sqrt(v)
     q = 1 - C * T
     th = lambda z: np.tanh((m + s * z) / T)  # noqa: E731
     expected = [m - _E(th), v - alpha * q / (1 - C) ** 2, C - (1 - _E(lambda z: th(z) ** 2)) / T]
     np.testing.assert_allclose(e, expected, atol=1e-11)
+
+
+@pytest.mark.parametrize("m,C,v,alpha,T", [(0.8, 0.3, 0.12, 0.1, 0.4), (0.2, 0.6, 0.5, 0.3, 0.9)])
+def test_general_P_code_path_at_P2_is_the_AGS_free_energy(m, C, v, alpha, T):
+    """The textbook AGS expression, written independently here in (m, q, r), equals the general-P f."""
+    beta, q, r = 1 / T, 1 - C * T, v / alpha
+    lc = _E(lambda z: np.log(2 * np.cosh(beta * (m + np.sqrt(alpha * r) * z))))
+    f_ags = (alpha / 2 + m * m / 2 + alpha * beta / 2 * r * (1 - q)
+             + alpha / (2 * beta) * (np.log(1 - beta * (1 - q)) - beta * q / (1 - beta * (1 - q))) - lc / beta)
+    assert float(D.free_energy(jnp.array([m, C, v]), alpha, T, 2)) == pytest.approx(f_ags, abs=1e-12)
 
 
 def test_zero_temperature_solution_satisfies_exact_T0_equations():
