@@ -17,8 +17,8 @@ from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 def _spec(args):
     from theory import ModelSpec
 
-    if args.P != 2:
-        raise UsageError(f"P = {args.P} is not implemented yet (available: P = 2)")
+    if args.P > 8:
+        raise UsageError(f"P = {args.P} is outside the supported range 2..8")
     return ModelSpec(P=args.P, self_interaction=args.self_interaction, ansatz=args.ansatz)
 
 

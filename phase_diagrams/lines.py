@@ -61,7 +61,7 @@ def T_g(spec: ModelSpec, alpha: float) -> float:
 
 def capacity(spec: ModelSpec, T: float = 0.0, alpha_max: float = 1.0) -> dict:
     """alpha_c(T): largest load with a retrieval solution at temperature T, and m there."""
-    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-6, alpha_max)
+    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max)
     return {"alpha_c": r.p, "m_c": float(r.x[0]) if r.converged else float("nan"),
             "converged": bool(r.converged), "residual": r.residual, "T": float(T)}
 

@@ -21,7 +21,7 @@ def _E(fn):
 def test_autodiff_equations_equal_closed_form_fixed_point_equations(m, C, v, alpha, T):
     """grad f (the equations the solver uses) == the textbook AGS equations, at arbitrary points."""
     x = jnp.array([m, C, v])
-    e = np.asarray(D.equations(x, alpha, T, 2))
+    e = np.asarray(D.raw_equations(x, alpha, T, 2))
     s = np.sqrt(v)
     q = 1 - C * T
     th = lambda z: np.tanh((m + s * z) / T)  # noqa: E731

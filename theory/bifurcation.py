@@ -81,7 +81,7 @@ def _fold_newton(spec: ModelSpec, param: str):
 
 def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-4):
     """Bisection on existence of a converged solution on ``branch`` as ``param`` goes from p_lo (exists)
-    to p_hi (absent).  Returns (p_exists, p_absent, x_at_p_exists) or None if p_lo has no solution."""
+    to p_hi (absent), to a relative width ``tol`` (geometric steps while the bracket spans decades).  Returns (p_exists, p_absent, x_at_p_exists) or None if p_lo has no solution."""
     def at(p, x0=None):
         a, t = (p, T) if param == "alpha" else (alpha, p)
         r = solve(spec, a, t, branch, x0=x0)
@@ -96,8 +96,8 @@ def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=
     r_hi = at(p_hi, x_lo)
     if bool(r_hi.converged):
         return p_hi, np.inf, np.asarray(r_hi.x)
-    while p_hi - p_lo > tol:
-        mid = 0.5 * (p_lo + p_hi)
+    while p_hi - p_lo > tol * p_hi:  # relative: loads span decades across P
+        mid = np.sqrt(p_lo * p_hi) if p_lo > 0 and p_hi > 10 * p_lo else 0.5 * (p_lo + p_hi)
         r = at(mid, x_lo)
         if bool(r.converged):
             p_lo, x_lo = mid, np.asarray(r.x)

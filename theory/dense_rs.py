@@ -95,12 +95,22 @@ def free_energy(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
             - Q.logcosh_avg(field(m, P), v, T, n))
 
 
-def equations(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
-    """Stationarity equations in fixed-point form: (m - E tanh, v - xi'(q), C - beta(1-q))."""
+def raw_equations(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
+    """Stationarity equations in fixed-point form, (m - E tanh, v - xi'(q), C - beta(1-q)), from autodiff
+    of f: ((df/dm)/h'(m), 2 df/dC, 2 df/dv)."""
     g = jax.grad(free_energy)(x, alpha, T, P, self_interaction, n)
     hp = field_prime(x[0], P)
     gm = jnp.where(hp != 0, g[0] / jnp.where(hp != 0, hp, 1.0), g[0])
     return jnp.stack([gm, 2.0 * g[1], 2.0 * g[2]])
+
+
+def equations(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
+    """The equations the solver zeroes and whose max-abs is the reported residual: ``raw_equations`` made
+    scale-free, (m - E tanh, r - xi'(q)/alpha, [C - beta(1-q)]/max(1, C)), since v = alpha r and C
+    (~ 1/sqrt(v) at T = 0) span many decades across P and alpha."""
+    e = raw_equations(x, alpha, T, P, self_interaction, n)
+    a = jnp.where(alpha > 0, alpha, 1.0)
+    return jnp.stack([e[0], e[1] / a, e[2] / jnp.maximum(1.0, jnp.abs(x[1]))])
 
 
 FP_PERM = jnp.array([0, 2, 1])
@@ -108,7 +118,7 @@ FP_PERM = jnp.array([0, 2, 1])
 
 def fixed_point_map(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
     """The classic iteration x -> (E tanh, beta(1-q), xi'(q)), derived from the gradient."""
-    return x - equations(x, alpha, T, P, self_interaction, n)[FP_PERM]
+    return x - raw_equations(x, alpha, T, P, self_interaction, n)[FP_PERM]
 
 
 def order_parameters(x, alpha, T, P=2):
