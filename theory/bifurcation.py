@@ -106,7 +106,7 @@ def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=
     return p_lo, p_hi, x_lo
 
 
-def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-11, bracket_tol=1e-4) -> FoldResult:
+def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-10, bracket_tol=1e-4) -> FoldResult:
     """Locate the end (fold) of ``branch`` in ``param`` ("alpha" at fixed T, or "T" at fixed alpha),
     searching between p_lo (branch exists) and p_hi (absent)."""
     if param not in ("alpha", "T"):
@@ -118,7 +118,7 @@ def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-11, bracke
     p_ex, p_ab, x_lo = br
     other = T if param == "alpha" else alpha
     y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
-    y, res, it, _ = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), tol)
+    y, res, it, _ = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
     y = np.asarray(y)
     res = float(res)
     # a genuine end of the branch lies at or just beyond the last point where it still exists

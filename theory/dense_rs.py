@@ -156,7 +156,7 @@ def initial_guess(branch, alpha, T, P=2, self_interaction=False):
         m = jnp.zeros_like(alpha)
         if P == 2:
             a = jnp.sqrt(2.0 / (jnp.pi * jnp.maximum(alpha, 1e-12)))
-            C = jnp.minimum(a / (1.0 + a), jnp.minimum(0.5 * beta, 0.9))
+            C = jnp.minimum(a / (1.0 + a), 0.5 * beta)  # a/(1+a): the exact T = 0 value
             v = alpha / (1.0 - C) ** 2
         else:
             v = xi(1.0, alpha, P, self_interaction, 1) + 0 * T
