@@ -38,6 +38,8 @@ def cmd_solve(args):
 def cmd_capacity(args):
     if getattr(args, "mc", False):
         return cmd_capacity_mc(args)
+    if args.low_storage:
+        return cmd_low_storage(args)
     from phase_diagrams.lines import capacity
 
     spec = _spec(args)
@@ -46,6 +48,21 @@ def cmd_capacity(args):
            "alpha_c": c["alpha_c"], "m_c": c["m_c"], "converged": c["converged"], "residual": c["residual"]}
     _emit(out, args.json)
     return 0 if c["converged"] else 3
+
+
+def cmd_low_storage(args):
+    from theory.low_storage import stability_temperature, transitions
+
+    tr = transitions(args.P, args.mixture)
+    out = {"P": args.P, "storage": "low (K finite)", "mixture": args.mixture,
+           "convention": "distinct-indices and all-tuples agree in low storage",
+           "T_spinodal": tr["T_spinodal"], "m_spinodal": tr["m_spinodal"],
+           "T_thermodynamic": tr["T_thermodynamic"], "m_thermodynamic": tr["m_thermodynamic"],
+           "continuous": tr["continuous"]}
+    if args.mixture > 1:
+        out["T_stable"] = stability_temperature(args.P, args.mixture)
+    _emit(out, args.json)
+    return 0
 
 
 def cmd_phase_diagram(args):
@@ -95,6 +112,10 @@ def build_parser():
     c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")
     model_args(c, need_alpha=False, T_default=0.0)
     c.add_argument("--mc", action="store_true", help="capacity from Monte Carlo (finite-size extrapolation)")
+    c.add_argument("--low-storage", action="store_true",
+                   help="K finite: spinodal and thermodynamic temperatures of Mattis states (or mixtures)")
+    c.add_argument("--mixture", type=_finite("mixture", lo=1, integer=True), default=1,
+                   help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
     register_capacity_mc_args(c)
     c.set_defaults(func=cmd_capacity)
 
