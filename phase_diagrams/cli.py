@@ -65,6 +65,14 @@ def cmd_low_storage(args):
     return 0
 
 
+def cmd_derive(args):
+    from theory.symbolic import derive
+
+    d = derive(args.P, args.self_interaction, args.ansatz)
+    print(d.latex() if args.latex else d.text())
+    return 0
+
+
 def cmd_phase_diagram(args):
     import numpy as np
 
@@ -125,6 +133,11 @@ def build_parser():
     d.add_argument("--png", help="figure to write")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
     d.set_defaults(func=cmd_phase_diagram)
+
+    dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")
+    model_args(dv, need_alpha=False, need_T=False)
+    dv.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
+    dv.set_defaults(func=cmd_derive)
 
     register_mc(sub, model_args)
     return p

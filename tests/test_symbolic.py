@@ -1,0 +1,42 @@
+"""Symbolic layer: derived equations (sympy -> JAX) equal the numerical theory at random points."""
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+
+from theory import dense_rs as D
+from theory.symbolic import GaussE, derive, pull_constants, stein, z
+
+
+@pytest.mark.parametrize("P,si", [(2, False), (2, True), (3, False), (4, False), (4, True), (5, True)])
+def test_derived_equations_match_numerical_theory(P, si):
+    d = derive(P, si)
+    eqs = d.to_jax("fixed_point")
+    f_sym = d.free_energy_jax()
+    rng = np.random.default_rng(P + 10 * si)
+    for _ in range(4):
+        m, q = rng.uniform(0.3, 0.95), rng.uniform(0.2, 0.9)
+        alpha, T = rng.uniform(0.01, 0.1), rng.uniform(0.4, 1.2)
+        beta = 1 / T
+        if P == 2:  # keep 1 - beta(1 - q) > 0
+            q = max(q, 1 - 0.9 * T)
+        v = rng.uniform(0.05, 0.5)
+        x = jnp.array([m, beta * (1 - q), v])
+        num = np.asarray(D.raw_equations(x, alpha, T, P, si))
+        sym = np.asarray(eqs(m, q, v, alpha, beta))
+        # symbolic (m - E tanh, q - E tanh^2, v - xi'(q)); numeric (m - E tanh, v - xi'(q), beta (E tanh^2 - q))
+        np.testing.assert_allclose([sym[0], sym[2], -beta * sym[1]], num, atol=1e-10)
+        assert float(f_sym(m, q, v, alpha, beta)) == pytest.approx(float(D.free_energy(x, alpha, T, P, si)),
+                                                                   abs=1e-10)
+
+
+def test_stein_lemma_and_latex():
+    a = sp.Symbol("a", positive=True)
+    assert sp.simplify(stein(GaussE(z * sp.tanh(a * z))) - pull_constants(a * GaussE(1 - sp.tanh(a * z) ** 2))) == 0
+    assert stein(GaussE(z * sp.tanh(a * z))) != GaussE(z * sp.tanh(a * z))
+    d = derive(4)
+    tex = d._repr_latex_()
+    assert tex.startswith("$$") and r"\mathbb{E}_z" in tex and r"\frac{\partial f}{\partial m}" in tex
+    # the P-spin noise relation is derived, not typed in: v = alpha q^3 / 6 for P = 4
+    v_eq = [e for e in d.fixed_point if e.lhs == sp.Symbol("v", real=True)][0]
+    assert sp.simplify(v_eq.rhs - sp.Symbol("alpha", positive=True) * sp.Symbol("q", real=True) ** 3 / 6) == 0
