@@ -30,13 +30,24 @@ def _progress(it, enabled, desc):
     return tqdm(it, desc=desc, leave=False)
 
 
+def default_grids(spec: ModelSpec):
+    """alpha and T grids that cover the retrieval region of P (loads and temperatures scale with P!)."""
+    if spec.P == 2:
+        return DEFAULT_ALPHAS, DEFAULT_TS
+    from theory.low_storage import transitions
+
+    a_c = lines.capacity(spec, 0.0)["alpha_c"]
+    t_sp = transitions(spec.P)["T_spinodal"]
+    fr = np.concatenate([[0.002, 0.005, 0.01, 0.02, 0.035], np.linspace(0.05, 0.95, 19), [0.98, 0.995]])
+    return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
+
+
 def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
     """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
     spec = spec or ModelSpec()
-    if spec.P != 2:
-        raise NotImplementedError(f"phase diagram for P = {spec.P} is not implemented yet")
-    alphas = np.asarray(DEFAULT_ALPHAS if alphas is None else alphas, dtype=float)
-    Ts = np.asarray(DEFAULT_TS if Ts is None else Ts, dtype=float)
+    da, dt = default_grids(spec) if alphas is None or Ts is None else (None, None)
+    alphas = np.asarray(da if alphas is None else alphas, dtype=float)
+    Ts = np.asarray(dt if Ts is None else Ts, dtype=float)
     if np.any(alphas <= 0) or np.any(Ts < 0):
         raise ValueError("alphas must be > 0 and Ts >= 0")
     out = {k: np.full(alphas.shape, np.nan) for k in LINE_DOC}
@@ -71,8 +82,14 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
     ds["alpha_c_T0"] = ((), c0["alpha_c"], {"long_name": "zero-temperature capacity", "units": "1"})
     ds["m_c_T0"] = ((), c0["m_c"], {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
     ds["alpha_Tc_T0"] = ((), a_tc0, {"long_name": "load where T_c meets T = 0", "units": "1"})
+    if spec.P >= 3:
+        ds["T_g"].attrs["long_name"] = ("spin-glass transition: RS spin-glass solution appears (spinodal; "
+                                        "discontinuous for P >= 3)")
     ds.attrs.update(provenance(spec, title=f"RS phase diagram of the P = {spec.P} Hebbian network",
-                               model="Hopfield / Amit-Gutfreund-Sompolinsky (P = 2)",
+                               model=("Hopfield / Amit-Gutfreund-Sompolinsky (P = 2)" if spec.P == 2 else
+                                      f"dense Hebbian network, P = {spec.P}, K = alpha N^{spec.P - 1}"),
+                               competitor=("T_c compares retrieval with the lower of the spin glass and the "
+                                           "paramagnet (the latter only where its entropy is >= 0)"),
                                root_xtol=lines.XTOL,
                                note="NaN marks points where a line does not exist (e.g. T_c for alpha > "
                                     "alpha_Tc_T0) or where its root could not be certified"))

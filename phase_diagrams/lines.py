@@ -1,7 +1,8 @@
-"""Transition lines and capacity of the pairwise (AGS) model in the (alpha, T) plane, by root finding.
+"""Transition lines and capacity in the (alpha, T) plane, by root finding (RS, any P).
 
-* T_g(alpha): the paramagnet becomes unstable towards the spin glass (continuous transition for P = 2):
-  root in T of the paramagnet's replicon eigenvalue (scipy brentq).
+* T_g(alpha): spin-glass transition.  P = 2: the paramagnet becomes unstable towards the spin glass
+  (continuous): root in T of the paramagnet's replicon eigenvalue (scipy brentq).  P >= 3: the RS
+  spin-glass solution appears discontinuously: the end (fold) of the spin-glass branch in T.
 * alpha_c(T) and T_M(alpha): the end (fold) of the retrieval branch, one curve seen along either axis:
   bisection on existence, then Newton on the augmented fold system (theory.bifurcation.fold).
 * T_c(alpha): retrieval becomes the global minimum, f_retrieval = f_spin-glass (brentq in T).
@@ -43,9 +44,11 @@ class _Branch:
 
 
 def T_g(spec: ModelSpec, alpha: float) -> float:
-    """Spin-glass transition temperature: largest T where the paramagnet's replicon eigenvalue vanishes."""
+    """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal)."""
     if alpha <= 0:
         return float("nan")
+    if spec.P >= 3:
+        return fold(spec, "spin-glass", float(alpha), None, "T", 0.0, 10.0).p
 
     model = model_for(spec)
 
@@ -77,10 +80,35 @@ def T_M(spec: ModelSpec, alpha: float) -> float:
     return float("nan")
 
 
+def paramagnet_entropy(spec: ModelSpec, alpha: float, T: float) -> float:
+    """Entropy -df/dT of the paramagnetic solution (autodiff at the saddle point; NaN if it does not exist).
+
+    For P >= 3 the RS paramagnet has S < 0 at low T (f -> -inf as T -> 0): there it is unphysical."""
+    import jax
+
+    r = solve(spec, alpha, T, "paramagnetic")
+    if not bool(r.converged):
+        return float("nan")
+    model = model_for(spec)
+    return -float(jax.grad(lambda t: model.free_energy(r.x, alpha, t))(float(T)))
+
+
 def _delta_f(spec, alpha=None, T=None):
-    """p -> f_retrieval - f_spin-glass along a path at fixed alpha (p = T) or fixed T (p = alpha)."""
+    """p -> f_retrieval - f_competitor along a path at fixed alpha (p = T) or fixed T (p = alpha).
+
+    The competitor is the lower of the spin glass and the paramagnet, the latter only where its entropy is
+    non-negative (a physical state).  For P = 2 below T_g that is the spin glass."""
     R, S = _Branch(spec, "retrieval", alpha, T), _Branch(spec, "spin-glass", alpha, T)
-    return lambda p: float(R(p).f) - float(S(p).f)
+
+    def g(p):
+        a, t = (p, T) if alpha is None else (alpha, p)
+        comp = [float(S(p).f)]
+        pm = solve(spec, a, t, "paramagnetic")
+        if bool(pm.converged) and paramagnet_entropy(spec, a, t) >= 0:
+            comp.append(float(pm.f))
+        comp = [c for c in comp if np.isfinite(c)]
+        return float(R(p).f) - min(comp) if comp else float("nan")
+    return g
 
 
 def _roots(g, lo, hi, n_scan):
@@ -98,7 +126,8 @@ def _roots(g, lo, hi, n_scan):
 
 
 def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
-    """Highest temperature below which retrieval states are the global minimum (f_R = f_SG).
+    """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
+    ``_delta_f``).
 
     Near alpha_Tc_T0 the RS line is reentrant (the RS spin glass has negative entropy, so f_SG rises with
     T at low T): for alpha slightly above alpha_Tc_T0 retrieval is the global minimum only in a window of T.
@@ -123,7 +152,7 @@ def alpha_Tc0(spec: ModelSpec) -> float:
     """Load where the T_c line meets T = 0 (retrieval and spin-glass ground states are degenerate)."""
     a_c = capacity(spec, 0.0)["alpha_c"]
     g = _delta_f(spec, T=0.0)
-    lo, hi = 1e-3, a_c * (1 - 1e-9)
+    lo, hi = 1e-3 * a_c, a_c * (1 - 1e-9)
     if not g(lo) < 0 < g(hi):
         return float("nan")
     return brentq(g, lo, hi, xtol=XTOL)

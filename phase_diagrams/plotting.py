@@ -11,7 +11,7 @@ STYLE = {"T_g": ("k", "-", r"$T_g$ (spin glass)"), "T_M": ("C0", "-", r"$T_M$ (r
          "T_c": ("C3", "-", r"$T_c$ (retrieval global min.)"), "T_AT": ("C2", "--", r"$T_{AT}$ (RS unstable)")}
 
 
-def plot_phase_diagram(ds, path=None, ax=None, T_max=1.4):
+def plot_phase_diagram(ds, path=None, ax=None, T_max=None):
     """AGS-style figure: the four lines in the (alpha, T) plane plus alpha_c(T)."""
     own = ax is None
     if own:
@@ -29,13 +29,17 @@ def plot_phase_diagram(ds, path=None, ax=None, T_max=1.4):
         ax.plot([float(ds["alpha_c_T0"])], [0.0], "s", color="C0", ms=5)
     if "alpha_Tc_T0" in ds:
         ax.plot([float(ds["alpha_Tc_T0"])], [0.0], "s", color="C3", ms=5)
-    ax.set_xlabel(r"load $\alpha = K/N$")
+    P = int(ds.attrs.get("P", 2))
+    ax.set_xlabel(r"load $\alpha = K/N$" if P == 2 else r"load $\alpha = K/N^{%d}$" % (P - 1))
     ax.set_ylabel(r"temperature $T = 1/\beta$")
-    ax.set_xlim(0, max(0.16, np.nanmax(a) * 1.05))
+    ax.set_xlim(0, max(0.16, np.nanmax(a) * 1.05) if P == 2 else np.nanmax(a) * 1.08)
+    if T_max is None:
+        ys = [np.nanmax(ds[k].values) for k in STYLE if k in ds and np.any(np.isfinite(ds[k].values))]
+        T_max = 1.4 if P == 2 else 1.1 * max(ys)
     ax.set_ylim(0, T_max)
     ax.set_title(f"P = {ds.attrs.get('P')}, {ds.attrs.get('ansatz', '').upper()}, "
                  f"convention: {ds.attrs.get('convention')}", fontsize=9)
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize=8, loc="best")
     if own:
         fig.tight_layout()
         if path:
