@@ -2,9 +2,10 @@
 
 * ``init_fn(key, sigma0, xi) -> MCState``: spins (N,) +-1, patterns xi (N, K) ``int8``.
 * ``step_fn(state, xi, beta) -> MCState``: one *sweep* = N attempts, sites visited sequentially
-  i = 0, 1, ..., N-1.  Each attempt costs O(K): the energy change comes from one integer dot product
-  xi_i . M (see :mod:`montecarlo.energy`), and M is updated (M -= 2 sigma_i xi_i) only if the flip is
-  accepted.  The whole sweep is one ``lax.fori_loop``; the N uniforms of a sweep are drawn up front from
+  i = 0, 1, ..., N-1.  Each attempt costs O(K) for every P: the energy change is the exact integer sum
+  dH = scale * sum_mu x_mu G(M_mu - x_mu), x_mu = xi_i^mu sigma_i (:func:`montecarlo.energy.flip_sum`;
+  for P = 2 it is (2/N)(sigma_i xi_i . M - K)), and M is updated (M -= 2 sigma_i xi_i) only if the flip
+  is accepted.  The whole sweep is one ``lax.fori_loop``; the N uniforms of a sweep are drawn up front from
   the state's own key, so the result is a deterministic function of the initial key.
 
 Acceptance probabilities, with dH the energy change of the proposed flip and beta = 1/T:
@@ -14,7 +15,8 @@ Acceptance probabilities, with dH the energy change of the proposed flip and bet
 
 Zero temperature (``beta = inf``) uses the beta -> inf limit of each rule: heat bath accepts iff dH < 0 and
 accepts dH == 0 with probability 1/2; Metropolis accepts iff dH <= 0 (min(1, exp(-beta * 0)) = 1 at every
-beta, so zero-energy moves are always taken).  dH == 0 is tested exactly (dH = (2/N) * integer for P = 2).
+beta, so zero-energy moves are always taken).  dH == 0 is tested exactly (dH = scale * integer).
+``greedy`` is zero-temperature strict descent (accept iff dH < 0) for capacity studies.
 A flip is accepted iff u < p with u uniform in [0, 1).
 
 Each single-site update satisfies detailed balance w.r.t. exp(-beta H), so a sequential sweep leaves the
@@ -30,14 +32,16 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .energy import accumulator_dtype, delta_energy_fn, energy_from_overlaps, overlaps
+from .energy import check_order, energy_from_overlaps, flip_sum, overlap_dtype, overlaps
+from .polynomials import flip_plan
 
 
 class MCState(NamedTuple):
     """State of one chain (a pytree; batched chains carry leading axes on every field).
 
     sigma:         (N,) ``int8`` spins +-1.
-    M:             (K,) ``int32`` overlaps M_mu = sum_i xi_i^mu sigma_i, updated incrementally (exact).
+    M:             (K,) overlaps M_mu = sum_i xi_i^mu sigma_i, updated incrementally (exact), in the
+                   narrowest signed integer type holding |M| <= N (int8, int16 or int32).
     key:           the chain's own PRNG key (advanced once per sweep).
     sweeps:        ``int32`` number of completed sweeps.
     attempts:      ``int64`` number of attempted flips (N per sweep).
@@ -65,7 +69,19 @@ def metropolis_acceptance(dH, beta):
     return jnp.where(dH <= 0, 1.0, jnp.exp(-beta * jnp.maximum(dH, 0.0)))
 
 
-ACCEPTANCE_RULES: dict[str, Callable] = {"glauber": glauber_acceptance, "metropolis": metropolis_acceptance}
+def greedy_acceptance(dH, beta):
+    """Zero-temperature strict descent: 1 if dH < 0, else 0 (``beta`` is ignored).
+
+    Unlike T = 0 Glauber (ties accepted with probability 1/2) or Metropolis (ties always accepted), a
+    sweep without a flip means the configuration is a fixed point (a local minimum under single flips),
+    so the dynamics stops; used for capacity runs.
+    """
+    del beta
+    return jnp.where(dH < 0, 1.0, 0.0)
+
+
+ACCEPTANCE_RULES: dict[str, Callable] = {"glauber": glauber_acceptance, "metropolis": metropolis_acceptance,
+                                         "greedy": greedy_acceptance}
 
 
 def _check_sizes(N, K):
@@ -85,12 +101,15 @@ def single_spin_flip(N: int, K: int, acceptance: Callable, P: int = 2, self_inte
                      unroll: int = 4):
     """Generic sequential single-spin-flip dynamics with acceptance rule ``acceptance(dH, beta)``.
 
-    Returns ``(init_fn, step_fn)``; see the module docstring.  ``unroll`` is passed to the inner
+    Any P = 2..8 and both conventions: the energy change of each attempt is the exact O(K) sum of
+    :func:`montecarlo.energy.flip_sum` (plan: :func:`montecarlo.polynomials.flip_plan`).  Returns
+    ``(init_fn, step_fn)``; see the module docstring.  ``unroll`` is passed to the inner
     ``lax.fori_loop`` over sites (a speed knob only; results do not depend on it).
     """
     N, K = _check_sizes(N, K)
-    kernel = delta_energy_fn(P, self_interaction)
-    acc_dtype = accumulator_dtype(N, K)
+    P = check_order(P, self_interaction)
+    plan = flip_plan(P, bool(self_interaction), N, K)
+    m_dtype = overlap_dtype(N)
 
     def init_fn(key, sigma0, xi) -> MCState:
         """Chain state at spins ``sigma0`` (N,) for patterns ``xi`` (N, K); ``key`` drives all its moves."""
@@ -99,7 +118,7 @@ def single_spin_flip(N: int, K: int, acceptance: Callable, P: int = 2, self_inte
         sigma = jnp.asarray(sigma0).astype(jnp.int8)
         if sigma.shape != (N,):
             raise ValueError(f"sigma0 must have shape ({N},), got {sigma.shape}")
-        return MCState(sigma=sigma, M=overlaps(sigma, xi), key=key,
+        return MCState(sigma=sigma, M=overlaps(sigma, xi).astype(m_dtype), key=key,
                        sweeps=jnp.zeros((), jnp.int32), attempts=jnp.zeros((), jnp.int64),
                        accepted=jnp.zeros((), jnp.int64), energy_change=jnp.zeros((), jnp.float64))
 
@@ -115,10 +134,10 @@ def single_spin_flip(N: int, K: int, acceptance: Callable, P: int = 2, self_inte
             sigma, M, n_acc, dE = carry
             s = sigma[i]
             row = xi[i]
-            dH = kernel(s, row, M.astype(acc_dtype), N)
+            dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
             accept = u[i] < acceptance(dH, beta)
             sigma = sigma.at[i].set(jnp.where(accept, -s, s))
-            M = M - jnp.where(accept, 2 * s.astype(jnp.int32) * row.astype(jnp.int32), 0)
+            M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
             return sigma, M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)
 
         init = (state.sigma, state.M, jnp.zeros((), jnp.int64), jnp.zeros((), jnp.float64))
@@ -139,7 +158,12 @@ def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unrol
     return single_spin_flip(N, K, metropolis_acceptance, P, self_interaction, unroll)
 
 
-DYNAMICS: dict[str, Callable] = {"glauber": glauber, "metropolis": metropolis}
+def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 4):
+    """Zero-temperature strict-descent sequential dynamics (flip iff dH < 0): ``(init_fn, step_fn)``."""
+    return single_spin_flip(N, K, greedy_acceptance, P, self_interaction, unroll)
+
+
+DYNAMICS: dict[str, Callable] = {"glauber": glauber, "metropolis": metropolis, "greedy": greedy}
 
 
 def state_energy(state: MCState, N: int, P: int = 2, self_interaction: bool = False):

@@ -1,123 +1,174 @@
-"""Energies of the P-body Hebbian network, exact and incremental.
+"""Energies of the P-body Hebbian network (any P = 2..8, both conventions), exact and incremental.
 
-Conventions (shared/CONVENTIONS.md), written with the integer overlaps M_mu = sum_i xi_i^mu sigma_i:
+Conventions (shared/CONVENTIONS.md), with the integer overlaps M_mu = sum_i xi_i^mu sigma_i:
 
-* distinct indices (default, ``self_interaction=False``), P = 2:
-      H = -(1/(2N)) sum_mu (M_mu^2 - N)
-* all tuples (``self_interaction=True``), P = 2:
-      H = -(1/(2N)) sum_mu M_mu^2   (= distinct-indices energy - K/2)
+* distinct indices (default, ``self_interaction=False``):
+      H = -(1/N^(P-1)) sum_mu e_P(xi^mu sigma) = -(1/(P! N^(P-1))) sum_mu Q_P(M_mu),
+  Q_P = P! e_P written with Newton's identities (P = 2: Q = M^2 - N, so H = -(1/2N) sum_mu (M_mu^2 - N));
+* all tuples (``self_interaction=True``): H = -(1/(P! N^(P-1))) sum_mu M_mu^P = -(N/P!) sum_mu m_mu^P.
 
-Single-spin flip (P = 2).  Flipping sigma_i changes M_mu -> M_mu - 2 x_mu with x_mu = xi_i^mu sigma_i, so
-M_mu^2 -> M_mu^2 - 4 x_mu M_mu + 4 (x_mu^2 = 1) and, in both conventions (the "-N" term is constant),
-      dH = -(1/(2N)) sum_mu (4 - 4 x_mu M_mu) = (2/N) (sigma_i h_i - K),   h_i = sum_mu xi_i^mu M_mu,
-with M the overlaps *before* the flip.  h_i is an integer dot product of one pattern row with M: one
-attempt costs O(K).  Since dH = (2/N) * integer, dH == 0 is exact in floating point.
+The polynomials are generated with sympy (:mod:`montecarlo.polynomials`) and evaluated in int64 (exact
+whenever K max|Q| < 2^63, which covers every practical case; otherwise float64).
 
-The incremental energy is looked up by (P, self_interaction) in :data:`DELTA_KERNELS`; P > 2 (general P via
-elementary symmetric polynomials / Newton identities) is not implemented yet and raises NotImplementedError.
+Single-spin flip: dH = scale * sum_mu x_mu G(M_mu - x_mu), x_mu = xi_i^mu sigma_i, an O(K) pass over the
+overlaps *before* the flip (:func:`flip_sum`; see :mod:`montecarlo.polynomials` for G, the chunked exact
+integer summation and its bounds).  For P = 2 this is dH = (2/N)(sigma_i h_i - K), h_i = sum_mu xi_i^mu M_mu.
+
+:func:`energy_reference` is the definition itself (sum over index tuples, O(N^P K)) for tests at small N.
 """
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Callable
 
 import jax.numpy as jnp
+import numpy as np
 
-IMPLEMENTED_P = (2,)
+from .polynomials import MAX_P, FlipPlan, energy_plan, flip_plan
+
+_DTYPES = {"int32": jnp.int32, "int64": jnp.int64, "float64": jnp.float64}
 
 
 def check_order(P, self_interaction=False) -> int:
-    """Validate the interaction order; returns ``int(P)``.
-
-    Raises ValueError for P < 2 (or non-integer P) and NotImplementedError for P > 2.
-    """
-    if isinstance(P, bool) or int(P) != P or P < 2:
-        raise ValueError(f"P must be an integer >= 2, got {P!r}")
+    """Validate the interaction order; returns ``int(P)``.  ValueError unless P is an integer in 2..8."""
+    if isinstance(P, bool) or not isinstance(P, (int, np.integer)) or P < 2:
+        try:
+            ok = not isinstance(P, bool) and float(P).is_integer() and P >= 2
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"P must be an integer >= 2, got {P!r}")
     P = int(P)
-    if P not in IMPLEMENTED_P:
-        raise NotImplementedError(
-            f"Monte Carlo energies are implemented for P = 2 only (got P = {P}, "
-            f"self_interaction={bool(self_interaction)}); general P via elementary symmetric polynomials "
-            "/ Newton identities is a planned extension")
+    if P > MAX_P:
+        raise ValueError(f"P must be <= {MAX_P} for Monte Carlo, got {P}")
     return P
+
+
+def overlap_dtype(N: int):
+    """Narrowest signed integer type holding every overlap |M| <= N (int8, int16 or int32)."""
+    N = int(N)
+    return jnp.int8 if N <= 127 else jnp.int16 if N <= 32767 else jnp.int32
 
 
 def overlaps(sigma, xi):
     """Exact integer overlaps M_mu = sum_i xi_i^mu sigma_i.
 
-    sigma: (..., N) spins +-1 (any integer dtype); xi: (N, K) patterns.  Returns ``int32`` (..., K)
-    (|M_mu| <= N, exact).
+    sigma: (..., N) spins +-1 (any integer dtype); xi: (N, K) patterns.  Returns ``int32`` (..., K).
     """
     return jnp.matmul(jnp.asarray(sigma).astype(jnp.int32), jnp.asarray(xi).astype(jnp.int32))
+
+
+def _horner(coeffs, y, dtype):
+    """sum_j coeffs[j] y^j by Horner's rule in ``dtype`` (coeffs are Python ints; a leading 1 is free)."""
+    if len(coeffs) == 1:
+        return jnp.full(y.shape, coeffs[0], dtype)
+    acc = y if coeffs[-1] == 1 else jnp.asarray(coeffs[-1], dtype) * y
+    for k, a in enumerate(reversed(coeffs[:-1])):
+        if k:
+            acc = acc * y
+        if a:
+            acc = acc + jnp.asarray(a, dtype)
+    return acc
+
+
+def energy_sum(M, N: int, P: int = 2, self_interaction: bool = False):
+    """S = sum_mu Q(M_mu) (exact int64 when possible, see :func:`montecarlo.polynomials.energy_plan`)."""
+    M = jnp.asarray(M)
+    plan = energy_plan(check_order(P), bool(self_interaction), int(N), int(M.shape[-1]))
+    dt = _DTYPES[plan.compute]
+    return jnp.sum(_horner(plan.coeffs, M.astype(dt), dt), axis=-1, dtype=dt)
 
 
 def energy_from_overlaps(M, N: int, P: int = 2, self_interaction: bool = False):
     """Energy H (not per neuron) from the integer overlaps M (..., K); float64, batched over leading axes.
 
-    P = 2: H = -(sum_mu M_mu^2 - K N) / (2N) (distinct indices) or -(sum_mu M_mu^2) / (2N) (all tuples).
-    The sum of squares is an exact int64.
+    H = -S / (P! N^(P-1)) with S = sum_mu Q(M_mu) an exact integer (the only rounding is the final
+    conversion and division).
     """
-    check_order(P, self_interaction)
-    M = jnp.asarray(M).astype(jnp.int64)
-    K = M.shape[-1]
-    num = jnp.sum(M * M, axis=-1)
-    if not self_interaction:
-        num = num - K * N
-    return -num.astype(jnp.float64) / (2.0 * N)
+    P = check_order(P, self_interaction)
+    M = jnp.asarray(M)
+    plan = energy_plan(P, bool(self_interaction), int(N), int(M.shape[-1]))
+    return -energy_sum(M, N, P, self_interaction).astype(jnp.float64) / float(plan.denominator)
 
 
 def energy(sigma, xi, P: int = 2, self_interaction: bool = False):
     """Exact energy H(sigma) recomputed from scratch (float64, not per neuron).
 
     sigma: (..., N) with entries +-1 (leading axes are batch axes, e.g. all 2^N states); xi: (N, K).
-    Convention: see module docstring (``self_interaction=False`` is the distinct-indices default).
     """
     xi = jnp.asarray(xi)
     return energy_from_overlaps(overlaps(sigma, xi), xi.shape[0], P, self_interaction)
 
 
-def _delta_p2(s_i, xi_i, M, N):
-    """dH for flipping one spin, P = 2 (identical in both conventions).
+def energy_reference(sigma, xi, P: int = 2, self_interaction: bool = False) -> float:
+    """The definition, summed over index tuples in NumPy (O(N^P K); for tests at small N).
 
-    s_i: current spin (+-1); xi_i: (K,) pattern row of that site; M: (K,) overlaps *before* the flip, of
-    an integer dtype wide enough for |h| <= K N (int32 if K N < 2^31).  Returns float64
-    dH = (2/N) (s_i sum_mu xi_i^mu M_mu - K).
+    distinct: H = -(1/(P! N^(P-1))) sum_mu sum_{i1..iP pairwise distinct} prod_a xi_{ia}^mu sigma_{ia};
+    all tuples: the same sum over all N^P index tuples.  sigma: (N,), xi: (N, K).
     """
-    K = M.shape[-1]
-    h = jnp.dot(xi_i.astype(M.dtype), M)
-    n = s_i.astype(M.dtype) * h - K
-    return (2.0 * n.astype(jnp.float64)) / N
+    P = check_order(P, self_interaction)
+    x = np.asarray(xi, dtype=np.int64).T * np.asarray(sigma, dtype=np.int64)[None, :]  # (K, N)
+    N = x.shape[1]
+    tuples = (itertools.product(range(N), repeat=P) if self_interaction
+              else itertools.permutations(range(N), P))
+    total = 0
+    for idx in tuples:
+        total += int(np.prod(x[:, list(idx)], axis=1).sum())
+    return -total / (math.factorial(P) * N ** (P - 1))
 
 
-#: Incremental energy kernels ``kernel(s_i, xi_i, M, N) -> dH`` keyed by (P, self_interaction).
-#: For P = 2 both conventions share the kernel: they differ by the constant K/2 only.
-DELTA_KERNELS: dict[tuple[int, bool], Callable] = {
-    (2, False): _delta_p2,
-    (2, True): _delta_p2,
-}
+# --------------------------------------------------------------------------------------- single flips
+def flip_sum(M, xi_row, s, plan: FlipPlan):
+    """n = sum_mu x_mu G'(M_mu - x_mu) with x_mu = s * xi_row[mu]; dH = plan.scale * n.
+
+    M: (K,) overlaps *before* the flip (any integer dtype); xi_row: (K,) the flipped site's pattern
+    entries; s: its current spin (+-1).  Returns int64 (exact; ``plan.exact``) or float64.  The K terms
+    are summed in chunks of ``plan.chunk`` in ``plan.compute`` arithmetic (exact, see
+    :mod:`montecarlo.polynomials`), the chunk sums in int64.  Works under ``vmap`` (leading batch axes
+    are added by the transformation, the reduction is over the last axis).
+    """
+    dt = _DTYPES[plan.compute]
+    K, L = plan.K, plan.chunk
+    x = jnp.asarray(s).astype(dt) * jnp.asarray(xi_row).astype(dt)
+    y = jnp.asarray(M).astype(dt) - x
+    g = _horner(plan.coeffs, y * y, dt)
+    if plan.parity:
+        g = g * y
+    t = x * g
+    out = jnp.int64 if plan.exact else jnp.float64
+    J = K // L
+    n = jnp.zeros((), out)
+    if J:
+        main = t[: J * L].reshape(J, L).sum(axis=-1, dtype=dt)
+        n = n + main.astype(out).sum()
+    if J * L < K:
+        n = n + t[J * L:].sum(dtype=dt).astype(out)
+    return n
 
 
 def delta_energy_fn(P: int = 2, self_interaction: bool = False) -> Callable:
-    """The O(K) kernel ``kernel(s_i, xi_i, M, N) -> dH`` for (P, self_interaction).
-
-    Raises ValueError for invalid P and NotImplementedError for P > 2.
-    """
+    """The O(K) kernel ``kernel(s_i, xi_i, M, N) -> dH`` (float64) for (P, self_interaction)."""
     P = check_order(P, self_interaction)
-    return DELTA_KERNELS[(P, bool(self_interaction))]
+    si = bool(self_interaction)
+
+    def kernel(s_i, xi_i, M, N):
+        plan = flip_plan(P, si, int(N), int(jnp.shape(M)[-1]))
+        return flip_sum(M, xi_i, s_i, plan).astype(jnp.float64) * plan.scale
+
+    return kernel
 
 
 def accumulator_dtype(N: int, K: int):
-    """Integer dtype for the local-field dot product h = xi_i . M (|h| <= K N): int32 when safe, else int64."""
+    """Integer dtype for the P = 2 local field h = xi_i . M (|h| <= K N): int32 when safe, else int64."""
     return jnp.int32 if int(N) * int(K) < 2**31 - 1 else jnp.int64
 
 
 def delta_energy(sigma, xi, M, i, P: int = 2, self_interaction: bool = False):
     """Energy change of flipping spin ``i``, computed incrementally in O(K).
 
-    sigma: (N,) current spins; xi: (N, K) patterns; M: (K,) overlaps of ``sigma`` (``overlaps(sigma, xi)``);
-    i: site index.  Returns float64 dH = H(sigma with sigma_i -> -sigma_i) - H(sigma).
+    sigma: (N,) current spins; xi: (N, K) patterns; M: (K,) overlaps of ``sigma``; i: site index.
+    Returns float64 dH = H(sigma with sigma_i -> -sigma_i) - H(sigma).
     """
-    kernel = delta_energy_fn(P, self_interaction)
     xi = jnp.asarray(xi)
-    N, K = xi.shape
-    M = jnp.asarray(M).astype(accumulator_dtype(N, K))
-    return kernel(jnp.asarray(sigma)[i], xi[i], M, N)
+    return delta_energy_fn(P, self_interaction)(jnp.asarray(sigma)[i], xi[i], jnp.asarray(M), xi.shape[0])

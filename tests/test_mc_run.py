@@ -20,16 +20,26 @@ def small():
 
 def test_dataset_structure_and_provenance(small):
     ds = small
-    assert dict(ds.sizes) == {"T": 2, "sample": 2, "replica": 2, "block": 10}
-    for name in ("m", "m_abs", "energy", "acceptance"):
+    assert dict(ds.sizes) == {"T": 2, "sample": 2, "replica": 2, "block": 10, "pattern": 3, "q_bin": 41,
+                              "lag": 20, "T_pair": 1}
+    for name in ("m", "m_abs", "m_max", "energy", "acceptance"):
         assert ds[name].dims == ("T", "sample", "replica") and ds[name].dtype == np.float64
     for name in ("q", "q_abs"):
         assert ds[name].dims == ("T", "sample")
+    assert ds["mattis"].dims == ("T", "sample", "replica", "pattern")
+    assert ds["P_q"].dims == ("T", "sample", "q_bin")
+    assert ds["acf_energy"].dims == ("T", "lag") and ds["tau_m"].dims == ("T",)
+    np.testing.assert_allclose(ds.P_q.sum("q_bin"), 1.0)
+    np.testing.assert_allclose(ds.mattis.isel(pattern=0), ds.m, rtol=0, atol=1e-13)  # init="pattern"
+    assert np.all(ds.m_max >= ds.m_abs - 1e-12)
+    assert np.isnan(ds.swap_acceptance).all()  # no tempering
     for name in list(ds.data_vars) + list(ds.coords):
         assert "long_name" in ds[name].attrs and "units" in ds[name].attrs, name
     a = ds.attrs
     assert a["package"] == "densehebb" and a["convention"] == "distinct-indices"
     assert (a["P"], a["N"], a["K"], a["alpha"]) == (2, 40, 3, 3 / 40)
+    assert a["delta_energy_exact"] == 1 and "int32" in a["delta_energy_arithmetic"]
+    assert a["n_devices"] >= 1 and a["version"]
     assert (a["dynamics"], a["init"], a["sweeps"], a["burn_in"], a["n_measurements"]) == \
         ("glauber", "pattern", 60, 20, 20)
     assert a["seed"] == 7
@@ -89,14 +99,17 @@ def test_metropolis_all_tuples_random_init():
 def test_summarize_per_temperature(small):
     s = montecarlo.summarize(small)
     assert set(s) == {0.5, 2.0}
-    keys = {"m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance", "q_abs", "m_abs"}
+    keys = {"m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance", "q_abs", "m_abs", "tau_energy",
+            "tau_m", "m_max"}
     for T, d in s.items():
         assert keys <= set(d) and d["T"] == T and d["n_chains"] == 4
-        assert d["error_method_chains"] == "independent" and d["error_method_q"] == "independent"
+        assert d["error_method_chains"] == "samples" and d["error_method_q"] == "samples"
         assert all(math.isfinite(d[k]) for k in keys)
-    chains = small.m.sel(T=0.5).values.ravel()
-    assert s[0.5]["m"] == pytest.approx(chains.mean())
-    assert s[0.5]["m_err"] == pytest.approx(chains.std(ddof=1) / 2)
+        assert isinstance(d["equilibrated"], bool)
+    # errors come from disorder samples: replicas are averaged within each sample first
+    per_sample = small.m.sel(T=0.5).values.mean(axis=1)
+    assert s[0.5]["m"] == pytest.approx(per_sample.mean())
+    assert s[0.5]["m_err"] == pytest.approx(per_sample.std(ddof=1) / np.sqrt(2))
     qs = small.q.sel(T=0.5).values
     assert s[0.5]["q_err"] == pytest.approx(qs.std(ddof=1) / np.sqrt(2))
 
@@ -106,6 +119,7 @@ def test_summarize_single_chain_uses_blocking():
     s = montecarlo.summarize(ds)  # single temperature -> flat dict
     assert s["T"] == 0.5 and s["n_chains"] == 1
     assert s["error_method_chains"] == "blocking" and math.isfinite(s["m_err"])
+    assert np.isnan(ds.P_q).all()  # one replica: no pairs
     assert s["m_err"] == pytest.approx(ds.m_blocks.values.std(ddof=1) / np.sqrt(10))
     assert math.isnan(s["q"]) and math.isnan(s["q_err"]) and s["error_method_q"] == "unavailable"
     one_block = montecarlo.summarize(montecarlo.simulate(2, N=30, K=2, T=0.5, n_samples=1, n_replicas=1,
@@ -141,6 +155,16 @@ BASE = dict(N=20, K=2, T=[1.0], sweeps=10, burn_in=2)
     (dict(dynamics="wolff"), "unknown dynamics"),
     (dict(init="hot"), "unknown init"),
     (dict(P=1), "P must be >= 2"),
+    (dict(P=9), "P must be <= 8"),
+    (dict(dynamics="greedy"), "use T = 0"),
+    (dict(tempering=True), "at least 2 temperatures"),
+    (dict(tempering=True, T=[0.0, 1.0]), "temperatures > 0"),
+    (dict(tempering=True, T=[1.0, 0.5]), "increasing"),
+    (dict(tempering="yes"), "tempering must be a bool"),
+    (dict(swap_every=0), "swap_every must be >= 1"),
+    (dict(checkpoint=3), "checkpoint must be a file name"),
+    (dict(checkpoint_every=-1), "checkpoint_every"),
+    (dict(init="patterns", K=2, n_replicas=3, devices=0), "devices must be between"),
     (dict(self_interaction="yes"), "self_interaction must be a bool"),
 ])
 def test_invalid_inputs(bad, match):
@@ -148,9 +172,14 @@ def test_invalid_inputs(bad, match):
         montecarlo.simulate(0, **dict(BASE, **bad))
 
 
-def test_higher_p_not_implemented():
-    with pytest.raises(NotImplementedError, match="P = 2 only"):
-        montecarlo.simulate(0, **dict(BASE, P=3))
+def test_dense_models_run_in_both_conventions():
+    """P = 3, 4 (and 8, low storage) run; at low T they retrieve, at high T they do not."""
+    for P, K, si, T_lo in ((3, 2, False, 0.05), (4, 3, True, 0.02), (8, 2, False, 1e-5)):
+        ds = montecarlo.simulate(5, N=24, K=K, P=P, self_interaction=si, T=[T_lo, 5.0], n_samples=1,
+                                 n_replicas=2, sweeps=30, burn_in=10)
+        assert ds.attrs["P"] == P and ds.attrs["convention"] == ("all-tuples" if si else "distinct-indices")
+        assert float(ds.m.sel(T=T_lo).mean()) > 0.9
+        assert float(ds.m_abs.sel(T=5.0).mean()) < 0.6
 
 
 # --------------------------------------------------------------------------------------------- physics
