@@ -1,0 +1,144 @@
+r"""One step of replica symmetry breaking (1RSB) for dense networks with P >= 3 (hard spin-glass noise).
+
+Parisi's 1RSB functional for an Ising system with a condensed pattern (field h(m) = m^(P-1)/(P-1)!) and the
+Gaussian noise of covariance xi(q) (theory.covariance), overlaps q0 <= q1 and Parisi parameter x:
+
+ -beta f = -beta U(m) + ln 2 + (beta^2/2)[xi(1) - xi(q1) - (1 - q1) xi'(q1)]
+           - (beta^2 x / 2)[q1 xi'(q1) - xi(q1) - q0 xi'(q0) + xi(q0)]
+           + (1/x) E_z0 ln E_z1 cosh^x beta(h + sqrt(xi'(q0)) z0 + sqrt(xi'(q1) - xi'(q0)) z1)
+
+with U(m) = (P-1) m^P / P!.  q0 = q1 gives back the RS free energy (tested).  Variables are written so that
+T = 0 is the exact limit of the same function: x = (m, q0, C, mu) with C = beta (1 - q1) and mu = beta x
+(the x -> 0, beta x fixed limit), and T ln 2cosh(y/T) -> |y|:
+
+ f = U(m) - [xi(1) - xi(q1) - (1-q1) xi'(q1)] / (2T) + (mu/2)[q1 xi'(q1) - xi(q1) - q0 xi'(q0) + xi(q0)]
+     - (1/mu) E_z0 ln E_z1 exp( mu T ln 2cosh((h + s0 z0 + s1 z1)/T) ),  s0^2 = xi'(q0), s1^2 = xi'(q1) - xi'(q0).
+
+The first bracket is a polynomial in C T starting at (C T)^2, so it is finite at T = 0 (where it vanishes
+and f no longer depends on C).  Inner average: closed form at T = 0,
+E exp(mu |a + s z|) = e^(mu^2 s^2/2) [e^(mu a) Phi((a + mu s^2)/s) + e^(-mu a) Phi((mu s^2 - a)/s)];
+composite Gauss-Legendre split at the thermal boundary layer at T > 0.  Outer average: composite
+Gauss-Legendre split at the kink of the inner function (width ~ s1 + T).
+The stationarity equations (in m, q0, C, mu) come from autodiff of this single function.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import log_ndtr, logsumexp
+
+from . import dense_rs as RS
+from .quadrature import safe_sqrt
+
+NAMES = ("m", "q0", "C", "mu")
+OUTER_NODES = 32  # Gauss-Legendre nodes per panel (4 panels, split at the kink of the integrand)
+INNER_NODES = 32
+_L = 9.0  # Gaussian integrals truncated to |z| <= 9 (mass outside < 3e-19)
+
+
+@lru_cache(maxsize=None)
+def _legendre(n):
+    return np.polynomial.legendre.leggauss(int(n))
+
+
+def _split_rule(center, delta, n):
+    """Nodes and weights (including the N(0,1) density) of a composite Gauss-Legendre rule on [-L, L] with
+    panels [-L, c-d], [c-d, c], [c, c+d], [c+d, L]: the integrands here have a kink (T = 0) or a boundary
+    layer of width ~ d at z = c, which a global Gauss-Hermite rule resolves poorly."""
+    t, w = (jnp.asarray(a) for a in _legendre(n))
+    c = jnp.clip(center, -_L, _L)
+    d = jnp.clip(delta, 1e-12, 2 * _L)
+    edges = [jnp.full_like(c, -_L), jnp.maximum(c - d, -_L), c, jnp.minimum(c + d, _L), jnp.full_like(c, _L)]
+    zs, ws = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        half = 0.5 * (hi - lo)
+        z = 0.5 * (hi + lo)[..., None] + half[..., None] * t
+        zs.append(z)
+        ws.append(half[..., None] * w * jnp.exp(-0.5 * z * z) / math.sqrt(2 * math.pi))
+    return jnp.concatenate(zs, -1), jnp.concatenate(ws, -1)
+
+
+@lru_cache(maxsize=None)
+def _bracket_coeffs(P, self_interaction):
+    """Coefficients c_k (k >= 2) with xi(1) - xi(1-e) - e xi'(1-e) = alpha sum_k c_k e^k (per unit alpha)."""
+    a = np.polynomial.Polynomial(RS._coeffs(P, self_interaction))
+    e = np.polynomial.Polynomial([0.0, 1.0])
+    one_m = np.polynomial.Polynomial([1.0, -1.0])
+    poly = a(np.polynomial.Polynomial([1.0])) - a(one_m) - e * a.deriv()(one_m)
+    c = np.zeros(len(a.coef) + 1)
+    c[: len(poly.coef)] = poly.coef
+    return tuple(float(v) for v in c)
+
+
+def _top_bracket_over_T(C, T, alpha, P, si):
+    c = _bracket_coeffs(P, si)
+    out = 0.0
+    for k, ck in enumerate(c):
+        if k >= 2 and ck != 0:
+            out = out + ck * C ** k * T ** (k - 1)
+    return alpha * out
+
+
+def _inner_log_mean_exp(a, s1, mu, T, n):
+    """(1/mu) ln E_z1 exp(mu F_T(a + s1 z1)), F_T(y) = T ln 2cosh(y/T) (-> |y| at T = 0)."""
+    # T = 0: closed form
+    s = jnp.where(s1 > 0, s1, 1.0)
+    t0 = 0.5 * mu * mu * s * s + jnp.logaddexp(mu * a + log_ndtr((a + mu * s * s) / s),
+                                              -mu * a + log_ndtr((mu * s * s - a) / s))
+    t0 = jnp.where(s1 > 0, t0, mu * jnp.abs(a))
+    # T > 0: composite Gauss-Legendre split at the boundary layer y = 0 (width ~ T), log-sum-exp form
+    Th = jnp.where(T > 0, T, 1.0)
+    z, w = _split_rule(-a / s, 6.0 * Th / s, n)
+    y = a[..., None] + s1[..., None] * z
+    ay = jnp.abs(y)
+    F = ay + Th[..., None] * jnp.log1p(jnp.exp(-2.0 * ay / Th[..., None]))
+    tT = logsumexp(mu[..., None] * F, b=w, axis=-1)
+    tT = jnp.where(s1 > 0, tT, mu * (ay[..., 0] + Th * jnp.log1p(jnp.exp(-2.0 * jnp.abs(a) / Th))))
+    return jnp.where(T > 0, tT, t0) / mu
+
+
+def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
+    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T)."""
+    m, q0, C, mu = x[0], x[1], x[2], x[3]
+    q1 = 1.0 - C * T
+    xi = lambda q, d=0: RS.xi(q, alpha, P, self_interaction, d)  # noqa: E731
+    U = (P - 1) * m ** P / math.factorial(P)
+    top = 0.5 * _top_bracket_over_T(C, T, alpha, P, self_interaction)
+    mid = 0.5 * mu * (q1 * xi(q1, 1) - xi(q1) - q0 * xi(q0, 1) + xi(q0))
+    s0 = safe_sqrt(xi(q0, 1))
+    s1 = safe_sqrt(jnp.maximum(xi(q1, 1) - xi(q0, 1), 0.0))
+    h = RS.field(m, P)
+    s0_ = jnp.where(s0 > 0, s0, 1.0)
+    z, w = _split_rule(-h / s0_, 6.0 * (s1 + T) / s0_ + 1e-3, n)
+    a = h + s0 * z
+    inner = _inner_log_mean_exp(a, jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape),
+                                jnp.broadcast_to(T, a.shape), INNER_NODES)
+    G = jnp.sum(w * inner)
+    return U - top + mid - G
+
+
+def equations(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
+    """Stationarity equations: the gradient of f, scaled to be O(1) (m-row by h'(m), the others by alpha)."""
+    g = jax.grad(free_energy)(x, alpha, T, P, self_interaction, n)
+    hp = RS.field_prime(x[0], P)
+    gm = jnp.where(hp != 0, g[0] / jnp.where(hp != 0, hp, 1.0), g[0])
+    a = jnp.where(alpha > 0, alpha, 1.0)
+    return jnp.stack([gm, g[1] / a, g[2] / a, g[3] / a])
+
+
+def in_domain(x, alpha, T, P=3):
+    m, q0, C, mu = x[0], x[1], x[2], x[3]
+    q1 = 1.0 - C * T
+    ok = (q0 >= 0) & (q0 <= q1 + 1e-12) & (q1 <= 1) & (C >= 0) & (mu > 0) & (jnp.abs(m) <= 1 + 1e-12)
+    ok = ok & ((T == 0) | (mu * T <= 1 + 1e-12))  # x = mu T in (0, 1]
+    return ok & jnp.all(jnp.isfinite(x))
+
+
+def order_parameters(x, alpha, T):
+    """(m, q0, q1, x_Parisi)."""
+    m, q0, C, mu = x[0], x[1], x[2], x[3]
+    return m, q0, 1.0 - C * T, mu * T
