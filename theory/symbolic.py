@@ -41,37 +41,31 @@ class GaussE(sp.Function):
         return "E_z[%s]" % printer._print(self.args[0])
 
 
-def stein(expr):
-    """Apply Stein's lemma E[z g(z)] = E[g'(z)] (and linearity of E) wherever it simplifies."""
+def _linear_map(expr, term_fn):
+    """Rewrite every E_z[sum_k c_k g_k(z)] as sum_k c_k term_fn(g_k) (c_k independent of z)."""
     def rewrite(e):
         inner = sp.expand(e.args[0])
-        terms = inner.as_ordered_terms() if inner.is_Add else [inner]
         out = 0
-        for t in terms:
+        for t in (inner.as_ordered_terms() if inner.is_Add else [inner]):
             c, rest = t.as_independent(z, as_Add=False)
-            if rest == 1:
-                out += c
-                continue
-            g = sp.simplify(rest / z)
-            if not g.has(sp.zoo) and sp.simplify(g * z - rest) == 0 and not (rest / z).has(1 / z):
-                out += c * GaussE(sp.diff(g, z))
-            else:
-                out += c * GaussE(rest)
+            out += c * (1 if rest == 1 else term_fn(rest))
         return out
-    return pull_constants(expr.replace(lambda e: isinstance(e, GaussE), rewrite))
+    return expr.replace(lambda e: isinstance(e, GaussE), rewrite)
 
 
 def pull_constants(expr):
     """Linearity of E_z: move z-independent factors out of GaussE."""
-    def rewrite(e):
-        inner = sp.expand(e.args[0])
-        terms = inner.as_ordered_terms() if inner.is_Add else [inner]
-        out = 0
-        for t in terms:
-            c, rest = t.as_independent(z, as_Add=False)
-            out += c * (GaussE(rest) if rest != 1 else 1)
-        return out
-    return expr.replace(lambda e: isinstance(e, GaussE), rewrite)
+    return _linear_map(expr, GaussE)
+
+
+def stein(expr):
+    """Apply Stein's lemma E[z g(z)] = E[g'(z)] (and linearity of E) wherever it simplifies."""
+    def term(rest):
+        g = sp.simplify(rest / z)
+        if not g.has(sp.zoo) and sp.simplify(g * z - rest) == 0 and not (rest / z).has(1 / z):
+            return GaussE(sp.diff(g, z))
+        return GaussE(rest)
+    return pull_constants(_linear_map(expr, term))
 
 
 def absorb(expr):
