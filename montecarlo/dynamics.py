@@ -17,7 +17,9 @@ Zero temperature (``beta = inf``) uses the beta -> inf limit of each rule: heat 
 accepts dH == 0 with probability 1/2; Metropolis accepts iff dH <= 0 (min(1, exp(-beta * 0)) = 1 at every
 beta, so zero-energy moves are always taken).  dH == 0 is tested exactly (dH = scale * integer).
 ``greedy`` is zero-temperature strict descent (accept iff dH < 0) for capacity studies.
-A flip is accepted iff u < p with u uniform in [0, 1).
+A flip is accepted iff u < p with u uniform in [0, 1); the dynamics evaluate this as dH < tau(u) with
+thresholds tau drawn once per sweep (:data:`THRESHOLD_RULES`, ties handled exactly as above), which
+moves the logarithms out of the site loop.
 
 Each single-site update satisfies detailed balance w.r.t. exp(-beta H), so a sequential sweep leaves the
 Boltzmann distribution invariant (checked against exact enumeration in tests/test_mc_exact.py).
@@ -97,19 +99,80 @@ def _check_xi(xi, N, K):
         raise ValueError(f"patterns xi must have shape (N, K) = ({N}, {K}), got {xi.shape}")
 
 
-def single_spin_flip(N: int, K: int, acceptance: Callable, P: int = 2, self_interaction: bool = False,
-                     unroll: int = 4):
-    """Generic sequential single-spin-flip dynamics with acceptance rule ``acceptance(dH, beta)``.
+# ------------------------------------------------------------------------------ acceptance thresholds
+# The rules above as comparisons with a threshold tau drawn once per sweep (vectorised over all sites and
+# chains, outside the site loop): accept iff u < p(dH)  <=>  dH < tau(u), with ties handled explicitly.
+def _tau_metropolis(u, beta):
+    """u < exp(-beta dH)  <=>  dH < -ln(u) / beta  (0 at T = 0)."""
+    return jnp.where(jnp.isinf(beta), 0.0, -jnp.log(u) / beta)
 
-    Any P = 2..8 and both conventions: the energy change of each attempt is the exact O(K) sum of
-    :func:`montecarlo.energy.flip_sum` (plan: :func:`montecarlo.polynomials.flip_plan`).  Returns
-    ``(init_fn, step_fn)``; see the module docstring.  ``unroll`` is passed to the inner
-    ``lax.fori_loop`` over sites (a speed knob only; results do not depend on it).
+
+def _tau_glauber(u, beta):
+    """u < 1 / (1 + exp(beta dH))  <=>  dH < ln((1 - u) / u) / beta  (0 at T = 0)."""
+    return jnp.where(jnp.isinf(beta), 0.0, (jnp.log1p(-u) - jnp.log(u)) / beta)
+
+
+def _tau_none(u, beta):
+    return jnp.zeros_like(u)
+
+
+def _accept_metropolis(dH, tau, u):
+    return (dH <= 0) | (dH < tau)
+
+
+def _accept_glauber(dH, tau, u):
+    return (dH < tau) | ((dH == 0) & (u < 0.5))
+
+
+def _accept_greedy(dH, tau, u):
+    return dH < 0
+
+
+#: rule name -> (threshold(u, beta), accept(dH, tau, u)); equivalent to ``u < ACCEPTANCE_RULES[rule]``
+THRESHOLD_RULES = {"metropolis": (_tau_metropolis, _accept_metropolis),
+                   "glauber": (_tau_glauber, _accept_glauber),
+                   "greedy": (_tau_none, _accept_greedy)}
+_RULE_OF = {glauber_acceptance: "glauber", metropolis_acceptance: "metropolis", greedy_acceptance: "greedy"}
+
+
+def _rule_fns(acceptance):
+    """(threshold, accept) for a rule name or one of the probability functions; None for custom ones."""
+    name = acceptance if isinstance(acceptance, str) else _RULE_OF.get(acceptance)
+    if name is None:
+        return None
+    if name not in THRESHOLD_RULES:
+        raise ValueError(f"unknown dynamics {name!r}; available: {sorted(THRESHOLD_RULES)}")
+    return THRESHOLD_RULES[name]
+
+
+def site_update(s, row, M, tau_i, u_i, plan, accept_fn):
+    """One flip attempt of one chain: (new spin, new overlaps, accepted, dH).
+
+    s: current spin of the site; row: its pattern entries (K,); M: overlaps (K,); tau_i, u_i: the
+    attempt's threshold and uniform.  dH is exact (see :func:`montecarlo.energy.flip_sum`).
+    """
+    dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
+    accept = accept_fn(dH, tau_i, u_i)
+    M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
+    return jnp.where(accept, -s, s), M, accept, dH
+
+
+def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: bool = False,
+                     unroll: int = 1):
+    """Generic sequential single-spin-flip dynamics: ``(init_fn, step_fn)``.
+
+    ``acceptance``: a rule name ("glauber", "metropolis", "greedy"), one of the probability functions
+    above, or any ``p(dH, beta)`` (then u < p is evaluated inside the site loop).  Any P = 2..8 and both
+    conventions: the energy change of each attempt is the exact O(K) sum of
+    :func:`montecarlo.energy.flip_sum` (plan: :func:`montecarlo.polynomials.flip_plan`).  ``unroll`` is
+    passed to the ``lax.scan`` over sites (a speed knob only; results do not depend on it).
+    Use :func:`batched_step` for many chains: it gives the same numbers as ``vmap(step_fn)``, faster.
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
     plan = flip_plan(P, bool(self_interaction), N, K)
     m_dtype = overlap_dtype(N)
+    rule = _rule_fns(acceptance)
 
     def init_fn(key, sigma0, xi) -> MCState:
         """Chain state at spins ``sigma0`` (N,) for patterns ``xi`` (N, K); ``key`` drives all its moves."""
@@ -129,38 +192,82 @@ def single_spin_flip(N: int, K: int, acceptance: Callable, P: int = 2, self_inte
         beta = jnp.asarray(beta, jnp.float64)
         key, sub = jax.random.split(state.key)
         u = jax.random.uniform(sub, (N,), jnp.float64)
+        if rule is not None:
+            tau_fn, accept_fn = rule
+            tau = tau_fn(u, beta)
+        else:
+            tau = u
+            accept_fn = lambda dH, t, uu: uu < acceptance(dH, beta)  # noqa: E731
 
-        def attempt(i, carry):
-            sigma, M, n_acc, dE = carry
-            s = sigma[i]
-            row = xi[i]
-            dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
-            accept = u[i] < acceptance(dH, beta)
-            sigma = sigma.at[i].set(jnp.where(accept, -s, s))
-            M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
-            return sigma, M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)
+        def attempt(carry, site):
+            M, n_acc, dE = carry
+            s, row, tau_i, u_i = site
+            _, M, accept, dH = site_update(s, row, M, tau_i, u_i, plan, accept_fn)
+            return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept
 
-        init = (state.sigma, state.M, jnp.zeros((), jnp.int64), jnp.zeros((), jnp.float64))
-        sigma, M, n_acc, dE = jax.lax.fori_loop(0, N, attempt, init, unroll=unroll)
+        # each site is visited once per sweep, so its spin before the attempt is the sweep's initial one;
+        # the accepted flips are the scan's output (written once, never read back inside the loop)
+        init = (state.M, jnp.zeros((), jnp.int64), jnp.zeros((), jnp.float64))
+        (M, n_acc, dE), flips = jax.lax.scan(attempt, init, (state.sigma, xi, tau, u), unroll=unroll)
+        sigma = jnp.where(flips, -state.sigma, state.sigma)
         return MCState(sigma=sigma, M=M, key=key, sweeps=state.sweeps + 1, attempts=state.attempts + N,
                        accepted=state.accepted + n_acc, energy_change=state.energy_change + dE)
 
     return init_fn, step_fn
 
 
-def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 4):
+def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1):
+    """One sweep of C chains sharing one pattern set: ``step(states (C, ...), xi (N, K), beta (C,))``.
+
+    Numerically identical to ``jax.vmap(step_fn)`` of :func:`single_spin_flip` (same keys, thresholds and
+    decisions), but the per-site work is laid out for speed: the spins, uniforms and thresholds of a sweep
+    are held site-major (N, C), so each attempt reads one contiguous row for all chains, and the
+    transcendental functions of the acceptance rule are evaluated once per sweep for all sites and
+    chains.  The per-chain attempt is :func:`site_update`, vmapped over the chains.
+    """
+    N, K = _check_sizes(N, K)
+    P = check_order(P, self_interaction)
+    plan = flip_plan(P, bool(self_interaction), N, K)
+    tau_fn, accept_fn = _rule_fns(rule)
+    attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
+
+    def step(state: MCState, xi, beta) -> MCState:
+        beta = jnp.asarray(beta, jnp.float64)
+        keys = jax.vmap(jax.random.split)(state.key)                       # (C, 2)
+        key, sub = keys[:, 0], keys[:, 1]
+        u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
+        tau = tau_fn(u, beta[:, None])
+        uT, tauT, sigT = u.T, tau.T, state.sigma.T
+
+        def attempt(carry, site):
+            M, n_acc, dE = carry
+            s, row, tau_i, u_i = site
+            _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, plan, accept_fn)
+            return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept
+
+        C = state.M.shape[0]
+        init = (state.M, jnp.zeros((C,), jnp.int64), jnp.zeros((C,), jnp.float64))
+        (M, n_acc, dE), flips = jax.lax.scan(attempt, init, (sigT, xi, tauT, uT), unroll=unroll)
+        sigma = jnp.where(flips.T, -state.sigma, state.sigma)
+        return MCState(sigma=sigma, M=M, key=key, sweeps=state.sweeps + 1, attempts=state.attempts + N,
+                       accepted=state.accepted + n_acc, energy_change=state.energy_change + dE)
+
+    return step
+
+
+def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
     """Glauber (heat-bath) sequential dynamics: ``(init_fn, step_fn)``, p = 1/(1 + exp(beta dH))."""
-    return single_spin_flip(N, K, glauber_acceptance, P, self_interaction, unroll)
+    return single_spin_flip(N, K, "glauber", P, self_interaction, unroll)
 
 
-def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 4):
+def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
     """Metropolis sequential dynamics: ``(init_fn, step_fn)``, p = min(1, exp(-beta dH))."""
-    return single_spin_flip(N, K, metropolis_acceptance, P, self_interaction, unroll)
+    return single_spin_flip(N, K, "metropolis", P, self_interaction, unroll)
 
 
-def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 4):
+def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
     """Zero-temperature strict-descent sequential dynamics (flip iff dH < 0): ``(init_fn, step_fn)``."""
-    return single_spin_flip(N, K, greedy_acceptance, P, self_interaction, unroll)
+    return single_spin_flip(N, K, "greedy", P, self_interaction, unroll)
 
 
 DYNAMICS: dict[str, Callable] = {"glauber": glauber, "metropolis": metropolis, "greedy": greedy}

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from .dynamics import DYNAMICS, MCState
+from .dynamics import DYNAMICS, MCState, batched_step
 from .energy import energy_from_overlaps
 
 
@@ -55,17 +55,14 @@ class EngineConfig:
 
     @property
     def n_pairs(self):
-        return self.n_R * (self.n_R - 1) // 2
+        return self.n_R // 2
 
 
 # ------------------------------------------------------------------------------------------ observables
 def _pairs(n_R):
-    a, b = [], []
-    for i in range(n_R):
-        for j in range(i + 1, n_R):
-            a.append(i)
-            b.append(j)
-    return jnp.asarray(a, jnp.int32), jnp.asarray(b, jnp.int32)
+    """Disjoint replica pairs (0, 1), (2, 3), ...: independent overlaps, cost linear in the replicas."""
+    a = jnp.arange(0, 2 * (n_R // 2), 2, dtype=jnp.int32)
+    return a, a + 1
 
 
 def observe(cfg: EngineConfig, chains: MCState):
@@ -182,10 +179,20 @@ def swap_round(cfg: EngineConfig, chains: MCState, key, beta, parity):
 
 # ------------------------------------------------------------------------------------------ the segment
 def make_step(cfg: EngineConfig):
-    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``."""
-    _, step1 = DYNAMICS[cfg.dynamics](cfg.N, cfg.K, cfg.P, cfg.self_interaction)
-    step_r = jax.vmap(step1, in_axes=(0, None, None))      # replicas: same patterns, same beta
-    return jax.vmap(step_r, in_axes=(0, None, 0))          # temperatures: own beta
+    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``.
+
+    The T x R chains of a sample share its patterns; they are swept together by
+    :func:`montecarlo.dynamics.batched_step` (identical numbers to vmapping the single-chain step).
+    """
+    stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction)
+    T, R = cfg.n_T, cfg.n_R
+
+    def step(chains, xi, beta):
+        flat = jax.tree.map(lambda x: x.reshape((T * R,) + x.shape[2:]), chains)
+        flat = stepC(flat, xi, jnp.repeat(beta, R))
+        return jax.tree.map(lambda x: x.reshape((T, R) + x.shape[1:]), flat)
+
+    return step
 
 
 def make_init(cfg: EngineConfig):

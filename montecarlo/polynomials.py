@@ -132,10 +132,10 @@ def _max_chunk(limit, bound, K):
 
 
 @functools.lru_cache(maxsize=256)
-def flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 256) -> FlipPlan:
+def flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 32) -> FlipPlan:
     """Choose the exact arithmetic for dH (see module docstring).  Cached per (P, convention, N, K).
 
-    int32 chunks of at least ``min_chunk`` terms are used when possible (fastest on CPUs), else int64
+    int32 chunks of ``min_chunk`` (32) terms are used when exact (fastest on CPUs), else int64
     chunks of at least 16 terms, else float64.
     """
     P, si = _check(P, self_interaction)
@@ -166,11 +166,19 @@ def flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 2
                     scale=scale, gcd=g, term_bound=bound, compute=compute, chunk=chunk, exact=exact)
 
 
-def _balanced_chunk(K, chunk, cap=2048):
-    """Chunk length <= ``chunk`` (and <= ``cap``, the row length CPUs reduce best) splitting K evenly."""
-    chunk = max(1, min(chunk, cap, K))
-    n = -(-K // chunk)
-    return -(-K // n)
+#: Chunk length used when K is large.  XLA rewrites reductions over more than 32 elements into trees of
+#: reduce-window passes that materialise intermediates; rows of 32 stay fused with the polynomial.
+FUSED_CHUNK = 32
+#: Up to this many patterns a single row (one chunk) is reduced (fastest for small K).
+SINGLE_ROW_MAX = 512
+
+
+def _balanced_chunk(K, chunk):
+    """Chunk length for K terms given the exactness limit ``chunk`` (a speed choice, never above it)."""
+    chunk = max(1, min(chunk, K))
+    if K <= SINGLE_ROW_MAX and chunk >= K:
+        return K
+    return min(chunk, FUSED_CHUNK)
 
 
 @dataclass(frozen=True)
@@ -200,3 +208,23 @@ def energy_plan(P: int, self_interaction: bool, N: int, K: int) -> EnergyPlan:
     return EnergyPlan(P=P, self_interaction=si, N=int(N), K=int(K), coeffs=coeffs,
                       denominator=math.factorial(P) * N ** (P - 1),
                       compute="int64" if exact else "float64", exact=exact)
+
+
+@functools.lru_cache(maxsize=256)
+def flip_split(P: int, self_interaction: bool, N: int, K: int):
+    """Integer coefficients (A, B) with x G'(M - x) = A(M) + x B(M) for x = +-1 (G' of :func:`flip_plan`).
+
+    So n = sum_mu A(M_mu) + sigma_i sum_mu xi_i^mu B(M_mu) and dH = plan.scale * n: the site-independent
+    part and a field table B(M) that a dot product with the pattern row xi_i reads (the layout of the
+    NumPy reference in :mod:`montecarlo.bench`).  Lists a_0.. and b_0.. (powers of M).
+    """
+    plan = flip_plan(P, self_interaction, N, K)
+    y = _M
+    G = sum(c * y ** (2 * j + plan.parity) for j, c in enumerate(plan.coeffs))
+    x = sp.Symbol("x")
+    D = sp.expand(x * G.subs(_M, _M - x))
+    D = sp.expand(D.subs({x ** k: (1 if k % 2 == 0 else x) for k in range(P + 2, 1, -1)}))
+    poly = sp.Poly(D, x)
+    A = poly.coeff_monomial(1)
+    B = poly.coeff_monomial(x)
+    return tuple(_int_coeffs(A + 0 * _M, _M, N)), tuple(_int_coeffs(B + 0 * _M, _M, N))

@@ -204,7 +204,7 @@ def simulate(key, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sw
         Distinct temperatures >= 0 (T = 0: beta = inf, rules in :mod:`montecarlo.dynamics`).
     n_samples, n_replicas : int >= 1
         Disorder samples (pattern sets) and replicas per sample and temperature.  q needs n_replicas >= 2
-        (it is NaN otherwise) and uses replicas 0 and 1; P(q) uses all replica pairs.
+        (it is NaN otherwise) and uses replicas 0 and 1; P(q) uses the disjoint pairs (0,1), (2,3), ...
     sweeps, burn_in, measure_every : int
         Total sweeps (> burn_in >= 0), discarded burn-in sweeps, and sweeps between measurements;
         ``sweeps - burn_in`` must be a multiple of ``measure_every``.
@@ -246,8 +246,8 @@ def simulate(key, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sw
         m, m_abs, m_max, energy, acceptance (T, sample, replica): time averages of the Mattis overlap m
         with the chain's condensed pattern (pattern 0, or r mod K for init="patterns"), of |m|, of
         max_mu |m_mu|, of H/N, and the measurement-phase acceptance; mattis (T, sample, replica, pattern);
-        q, q_abs (T, sample): replicas 0 and 1; P_q (T, sample, q_bin): histogram of q over all replica
-        pairs and measurements (normalised), coordinate q_center; *_blocks: block averages;
+        q, q_abs (T, sample): replicas 0 and 1; P_q (T, sample, q_bin): histogram of q over the disjoint
+        replica pairs (0,1), (2,3), ... and all measurements (normalised), coordinate q_center; *_blocks: block averages;
         acf_energy, acf_m (T, lag): normalised autocorrelation functions averaged over chains;
         tau_energy, tau_m (T): integrated autocorrelation times in sweeps (see :func:`summarize`);
         swap_acceptance (T_pair): tempering acceptance between T[k] and T[k+1];
@@ -526,7 +526,7 @@ def _dataset(cfg, temps, n_samples, n_meas, measure_every, burn_in, chains, acc,
     coords["q_low"] = ("q_bin", lo, {"long_name": "smallest overlap value in the bin", **one})
     coords["q_high"] = ("q_bin", hi, {"long_name": "largest overlap value in the bin", **one})
     data["P_q"] = (pair + ("q_bin",), Pq, {"long_name": "P(q): fraction of replica-pair measurements with q "
-                                                      "in the bin (all pairs a < b)", **one})
+                                                      "in the bin (pairs (0,1), (2,3), ...)", **one})
     data["q_counts"] = (pair + ("q_bin",), counts, {"long_name": "replica-pair measurements per q bin", **one})
 
     # autocorrelation (per T, averaged over chains) and integrated times

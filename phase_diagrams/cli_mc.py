@@ -1,7 +1,45 @@
-"""Monte Carlo subcommands of the densehebb CLI (mc)."""
+"""Monte Carlo subcommands of the densehebb CLI: ``mc``, ``bench`` and ``capacity --mc``.
+
+User guide: docs/montecarlo.md.
+"""
 from __future__ import annotations
 
+import math
+import os
+import sys
+
 from .cli_common import UsageError, _emit, _finite
+
+# ------------------------------------------------------------------------------------------------ mc
+_SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "energy", "energy_err", "acceptance",
+                 "tau_energy", "tau_m", "equilibrated", "drift_z")
+
+
+def _float_list(name, lo=None, hi=None, integer=False):
+    """argparse type: comma-separated numbers (or start:stop:step for a range)."""
+    import argparse
+
+    conv = _finite(name, lo=lo, integer=integer)
+
+    def parse(text):
+        text = text.strip()
+        if ":" in text and not integer:
+            parts = text.split(":")
+            if len(parts) != 3:
+                raise argparse.ArgumentTypeError(f"{name} range must be start:stop:step, got {text!r}")
+            a, b, c = (float(conv(p)) for p in parts)
+            if c <= 0 or b < a:
+                raise argparse.ArgumentTypeError(f"{name} range needs start <= stop and step > 0, got {text!r}")
+            n = int(math.floor((b - a) / c + 1e-9)) + 1
+            return [round(a + k * c, 12) for k in range(n)]
+        vals = [conv(p) for p in text.split(",") if p.strip()]
+        if not vals:
+            raise argparse.ArgumentTypeError(f"{name} needs at least one value, got {text!r}")
+        if hi is not None and any(v > hi for v in vals):
+            raise argparse.ArgumentTypeError(f"{name} values must be <= {hi}, got {text!r}")
+        return vals
+
+    return parse
 
 
 def cmd_mc(args):
@@ -9,50 +47,206 @@ def cmd_mc(args):
 
     from montecarlo.run import simulate, summarize
 
-    if args.P != 2:
-        raise UsageError(f"Monte Carlo for P = {args.P} is not implemented yet (available: P = 2)")
+    temps = args.temperatures if args.temperatures is not None else ([args.T] if args.T is not None else None)
+    if temps is None:
+        raise UsageError("give the temperature: --T or --temperatures")
+    if args.temperatures is not None and args.T is not None:
+        raise UsageError("give either --T or --temperatures, not both")
     if args.burn_in is None:
         args.burn_in = args.sweeps // 2
-    ds = simulate(jax.random.PRNGKey(args.seed), N=args.N, alpha=args.alpha, T=(args.T,),
+    ds = simulate(jax.random.PRNGKey(args.seed), N=args.N, alpha=args.alpha, T=temps,
                   n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
-                  dynamics=args.dynamics, init=args.init, P=args.P, self_interaction=args.self_interaction)
+                  measure_every=args.measure_every, dynamics=args.dynamics, init=args.init, P=args.P,
+                  self_interaction=args.self_interaction, tempering=args.tempering, swap_every=args.swap_every,
+                  checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+                  progress=not args.quiet and not args.json and sys.stderr.isatty())
+    if args.out:
+        ds.attrs["command"] = "densehebb " + " ".join(sys.argv[1:])
+        ds.to_netcdf(args.out)
     s = summarize(ds)
-    out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha, "T": args.T,
+    per_T = [s] if len(temps) == 1 else [s[float(t)] for t in ds["T"].values]
+    out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha,
+           "T": temps[0] if len(temps) == 1 else [float(t) for t in ds["T"].values],
            "convention": ds.attrs["convention"], "dynamics": args.dynamics, "samples": args.samples,
-           "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed}
-    out.update({k: float(v) for k, v in s.items() if k in
-                ("m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance")})
+           "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
+           "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"])}
+    if args.tempering:
+        out["tempering"] = True
+        out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
+    theory = None
     if args.theory:
         from theory import ModelSpec, solve
 
-        r = solve(ModelSpec(P=2, self_interaction=args.self_interaction), args.alpha, args.T, "retrieval")
-        out["m_theory_rs"] = float(r.m)
+        theory = []
+        for t in (temps if len(temps) > 1 else temps[:1]):
+            try:
+                r = solve(ModelSpec(P=args.P, self_interaction=args.self_interaction), args.alpha, t, "retrieval")
+                theory.append(float(r.m) if bool(r.converged) else math.nan)
+            except (NotImplementedError, ValueError) as e:  # theory for this P not available
+                theory.append(math.nan)
+                out["theory_note"] = str(e).splitlines()[0]
+    if len(per_T) == 1:
+        out.update({k: (float(v) if not isinstance(v, bool) else v) for k, v in per_T[0].items()
+                    if k in _SUMMARY_KEYS})
+        if theory is not None:
+            out["m_theory_rs"] = theory[0]
+    else:
+        out["results"] = [{"T": d["T"], **{k: d[k] for k in _SUMMARY_KEYS}} for d in per_T]
+        if theory is not None:
+            for d, m in zip(out["results"], theory):
+                d["m_theory_rs"] = m
+    if args.checkpoint:
+        out["checkpoint"] = args.checkpoint
+    if args.out:
+        out["out"] = args.out
     _emit(out, args.json)
     return 0
 
 
+# --------------------------------------------------------------------------------------------- bench
+def _prepare_host_devices():
+    """Before JAX starts: one XLA host device per core, and single-threaded BLAS for the NumPy baseline.
+
+    Returns a note for the output (or None when JAX or NumPy were already imported)."""
+    notes = []
+    if "numpy" not in sys.modules:
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        os.environ.setdefault("MKL_NUM_THREADS", "1")
+    else:
+        notes.append("NumPy was imported before the benchmark: BLAS threads not forced to 1")
+    if "jax" not in sys.modules:
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_force_host_platform_device_count" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+    else:
+        notes.append("JAX was imported before the benchmark: host device count unchanged")
+    return "; ".join(notes) or None
+
+
+def cmd_bench(args):
+    note = _prepare_host_devices()
+    from montecarlo import bench
+
+    bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout)
+    if note:
+        sys.stderr.write(f"densehebb bench: note: {note}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------- register
 def register(sub, model_args):
     """Add the Monte Carlo subcommands to the CLI's subparsers."""
-    m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis), retrieval overlap etc.")
+    m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis, any P, tempering, checkpoints)")
     model_args(m)
+    for action in m._actions:          # --T may be replaced by --temperatures
+        if action.dest == "T":
+            action.required = False
+            action.default = None
+    m.add_argument("--temperatures", type=_float_list("temperatures", lo=0),
+                   help="comma-separated temperatures (instead of --T), e.g. for --tempering")
     m.add_argument("--N", type=_finite("N", lo=2, integer=True), required=True, help="number of neurons")
     m.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=8,
                    help="disorder samples (pattern sets)")
     m.add_argument("--replicas", type=_finite("replicas", lo=2, integer=True), default=2,
-                   help="replicas per sample (>= 2 for the overlap q)")
+                   help="replicas per sample and temperature (>= 2 for the overlap q)")
     m.add_argument("--sweeps", type=_finite("sweeps", lo=2, integer=True), default=400)
     m.add_argument("--burn-in", type=_finite("burn-in", lo=1, integer=True), default=None,
                    help="sweeps discarded before measuring (default: sweeps / 2)")
+    m.add_argument("--measure-every", type=_finite("measure-every", lo=1, integer=True), default=1,
+                   help="sweeps between measurements")
     m.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
-    m.add_argument("--dynamics", choices=("glauber", "metropolis"), default="glauber")
-    m.add_argument("--init", choices=("pattern", "random"), default="pattern")
+    m.add_argument("--dynamics", choices=("glauber", "metropolis", "greedy"), default="glauber",
+                   help="greedy: zero-temperature strict descent (T = 0 only)")
+    m.add_argument("--init", choices=("pattern", "patterns", "random"), default="pattern",
+                   help="start at pattern 0, at pattern r for replica r, or at random spins")
+    m.add_argument("--tempering", action="store_true", help="parallel tempering between the --temperatures")
+    m.add_argument("--swap-every", type=_finite("swap-every", lo=1, integer=True), default=1,
+                   help="sweeps between replica-exchange rounds")
+    m.add_argument("--checkpoint", metavar="FILE", help="write checkpoints to FILE; rerun the same command "
+                                                       "to resume an interrupted run (identical result)")
+    m.add_argument("--checkpoint-every", type=_finite("checkpoint-every", lo=0), default=60.0,
+                   help="seconds between checkpoints (default 60; one is always written at the end)")
+    m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
     m.set_defaults(func=cmd_mc)
 
+    b = sub.add_parser("bench", help="Monte Carlo throughput benchmark (one JSON line per case with --json)")
+    b.add_argument("--json", action="store_true", help="one JSON object per line")
+    b.add_argument("--quick", action="store_true", help="tiny cases (a few seconds; for tests)")
+    b.set_defaults(func=cmd_bench)
 
+
+# -------------------------------------------------------------------------------------- capacity --mc
 def register_capacity_mc_args(parser):
-    """Options of `densehebb capacity --mc` (filled in by the Monte Carlo capacity work, issue 4)."""
+    """Options of `densehebb capacity --mc` (the capacity parser already has --P, --T, --self-interaction,
+    --json)."""
+    g = parser.add_argument_group("Monte Carlo capacity (--mc)")
+    g.add_argument("--N", type=_float_list("N", lo=2, integer=True), default=None,
+                   help="system sizes, comma-separated (default 500,1000,2000 for P = 2)")
+    g.add_argument("--alphas", type=_float_list("alphas", lo=0),
+                   help="loads: comma list or start:stop:step (default 0.12:0.20:0.01 for P = 2)")
+    g.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=32,
+                   help="disorder samples per (N, alpha)")
+    g.add_argument("--starts", type=_finite("starts", lo=1, integer=True), default=16,
+                   help="patterns tested per sample (chains started at patterns 0..starts-1)")
+    g.add_argument("--threshold", type=_finite("threshold", lo=0), default=0.9,
+                   help="a pattern is retrieved if the final overlap is >= threshold (default 0.9)")
+    g.add_argument("--max-sweeps", type=_finite("max-sweeps", lo=1, integer=True), default=100)
+    g.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
+    g.add_argument("--exponent", type=_finite("exponent", lo=0, strict=True), default=0.5,
+                   help="finite-size fit alpha_c(N) = alpha_c + a N^-exponent (default 0.5)")
+    g.add_argument("--bootstrap", type=_finite("bootstrap", lo=2, integer=True), default=200,
+                   help="bootstrap resamplings for the alpha_c(N) errors")
+    g.add_argument("--out", metavar="FILE.nc", help="write the final overlaps (Dataset) to netCDF")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def cmd_capacity_mc(args):
-    raise UsageError("capacity --mc is not implemented yet")
+    import jax
+
+    from montecarlo.capacity import capacity_curve, default_alphas, extrapolate
+    from montecarlo.energy import check_order
+
+    P = check_order(args.P)
+    if args.threshold > 1:
+        raise UsageError(f"threshold must be <= 1, got {args.threshold}")
+    Ns = args.N if args.N is not None else ([500, 1000, 2000] if P == 2 else None)
+    if Ns is None:
+        raise UsageError(f"give the system sizes with --N for P = {P}")
+    alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
+    if len(alphas) < 3:
+        raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
+    ds = capacity_curve(jax.random.key(args.seed), Ns=Ns, alphas=alphas, P=P,
+                        self_interaction=args.self_interaction, n_samples=args.samples, n_starts=args.starts,
+                        T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,
+                        progress=not args.quiet and not args.json and sys.stderr.isatty())
+    if args.out:
+        ds.to_netcdf(args.out)
+    r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, n_boot=args.bootstrap, seed=args.seed)
+    from montecarlo.run import _convention_name
+
+    out = {"P": P, "T": args.T, "convention": _convention_name(args.self_interaction), "method": "monte-carlo",
+           "dynamics": ds.attrs["dynamics"], "N": r["N"], "alphas": r["alphas"], "samples": args.samples,
+           "starts": args.starts, "threshold": args.threshold, "fraction_retrieved": r["fraction"],
+           "mean_m_final": r["mean_m_final"], "sweeps": [int(v) for v in ds["sweeps"].values],
+           "alpha_c_N": r["alpha_c_N"], "alpha_c_N_err": r["alpha_c_N_err"],
+           "fit": f"alpha_c(N) = alpha_c + a N^-{args.exponent:g} (weighted least squares)",
+           "slope": r["slope"], "chi2_dof": r["chi2_dof"],
+           "alpha_c_mc": r["alpha_c_mc"], "alpha_c_mc_err": r["alpha_c_mc_err"]}
+    if args.out:
+        out["out"] = args.out
+    if args.json:
+        _emit(out, True)
+    else:
+        print(f"capacity from Monte Carlo: P = {P}, T = {args.T}, {out['convention']}, {out['dynamics']}, "
+              f"retrieved if m_final >= {args.threshold}")
+        print("fraction of patterns retrieved:")
+        print("  alpha   " + "".join(f"N={n:<9d}" for n in r["N"]))
+        for a, row in zip(r["alphas"], zip(*r["fraction"])):
+            print(f"  {a:<7.4f} " + "".join(f"{v:<11.3f}" for v in row))
+        for n, c, e in zip(r["N"], r["alpha_c_N"], r["alpha_c_N_err"]):
+            print(f"alpha_c(N={n}) = {c:.4f} +- {e:.4f}")
+        print(f"alpha_c_mc = {r['alpha_c_mc']:.4f} +- {r['alpha_c_mc_err']:.4f}   "
+              f"({out['fit']}, chi2/dof = {r['chi2_dof']:.2f})")
+    return 0

@@ -1,0 +1,341 @@
+"""Throughput benchmark of the Monte Carlo engine: ``densehebb bench [--json]``.
+
+One result per case (P, N, K, regime), printed as one JSON line with --json:
+
+* ``units_per_s``: pattern-spin updates per second, chains x sweeps x N x K / seconds, for whole sweeps of
+  all chains (best of ``repeats`` timed blocks; compilation excluded and reported as ``compile_s``);
+* ``baseline_units_per_s``: a plain NumPy single-chain reference timed in the same run: a Python loop over
+  the neurons, the exact energy change from the overlaps through one BLAS dot per attempt
+  (dH = scale (sum_mu A(M_mu) + sigma_i xi_i . F), F_mu = B(M_mu) a field table refreshed only after an
+  accepted flip, float64, OPENBLAS_NUM_THREADS=1); ``speedup_vs_numpy`` is the ratio;
+* ``bw_bytes_per_s``: streaming-read bandwidth measured in the same run on all devices at once, over
+  arrays of the size of the kernel's working set (best of several probes), and ``bw_dram_bytes_per_s``
+  over 256 MiB;
+* ``int32_ops_per_s``: integer multiply-add throughput measured in the same run (an XLA elementwise
+  chain, all devices at once) -- an achievable, not a datasheet, peak;
+* ``roofline_units_per_s`` = min(int32_ops_per_s / ops_per_unit, bw_bytes_per_s / bytes_per_unit) for
+  the operations and bytes an update touches in this layout (``assumptions`` spells them out), and
+  ``fraction_of_roofline``;
+* the acceptance rate, the device, the chain layout, and whether the targets (speedup >= 10 for P = 2 and
+  >= 3 for P >= 3, fraction >= 0.3) are met (``targets_met``).
+
+Layout of the engine: chains (samples x temperatures x replicas) sharded over devices by sample; per site,
+one fused pass over the K overlaps of every chain (int8/int16 storage, exact int32 chunk sums of 32
+terms) and one masked update pass.  On a CPU host ``densehebb bench`` exposes one XLA device per core
+(``--xla_force_host_platform_device_count``) before JAX starts.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+#: (P, N, K) of the issue: alpha = 0.137 (P = 2) and 0.05 (P = 4)
+CASES = ((2, 1024, 140), (4, 64, 13107), (4, 128, 104857))
+#: regime -> temperature per P; both use Metropolis (high T: acceptance ~ 1; retrieval: started at a pattern)
+REGIMES = {"high_T": {2: 100.0, 4: 100.0}, "retrieval": {2: 0.05, 4: 0.01}}
+#: chains per device (replicas of one sample)
+CHAINS_PER_DEVICE = {(2, 1024, 140): 512, (4, 64, 13107): 64, (4, 128, 104857): 16}
+
+
+# --------------------------------------------------------------------------------- NumPy reference
+class NumpyReference:
+    """Single chain, Python loop over neurons, one BLAS dot per attempt (see module docstring)."""
+
+    def __init__(self, xi, sigma, P, self_interaction, beta, rule="metropolis"):
+        from .polynomials import flip_plan, flip_split
+
+        self.xi = np.ascontiguousarray(xi, dtype=np.float64)        # (N, K), rows for BLAS dots
+        self.N, self.K = self.xi.shape
+        self.sigma = np.asarray(sigma, dtype=np.int64).copy()
+        plan = flip_plan(P, self_interaction, self.N, self.K)
+        self.scale = plan.scale
+        self.A, self.B = flip_split(P, self_interaction, self.N, self.K)
+        self.M = self.sigma.astype(np.float64) @ self.xi
+        self.identity_B = self.B == (0, 1)
+        self.beta = float(beta)
+        self.rule = rule
+        self.accepted = 0
+        self._refresh()
+
+    def _poly(self, c, M):
+        out = np.full_like(M, float(c[-1]))
+        for a in reversed(c[:-1]):
+            out *= M
+            out += a
+        return out
+
+    def _refresh(self):
+        self.F = self.M if self.identity_B else self._poly(self.B, self.M)
+        self.SA = self.K * float(self.A[0]) if len(self.A) == 1 else float(self._poly(self.A, self.M).sum())
+
+    def delta(self, i):
+        return self.scale * (self.SA + self.sigma[i] * float(self.xi[i] @ self.F))
+
+    def sweep(self, u):
+        xi, beta = self.xi, self.beta
+        for i in range(self.N):
+            s = self.sigma[i]
+            dH = self.scale * (self.SA + s * float(xi[i] @ self.F))
+            if self.rule == "metropolis":
+                p = 1.0 if dH <= 0 else math.exp(-beta * dH)
+            else:
+                p = 1.0 / (1.0 + math.exp(min(beta * dH, 700.0)))
+            if u[i] < p:
+                self.sigma[i] = -s
+                self.M -= (2.0 * s) * xi[i]
+                self._refresh()
+                self.accepted += 1
+
+
+def time_numpy(xi, P, si, T, min_seconds=1.0, warm_sweeps=1, seed=0):
+    """(units_per_s, acceptance) of the NumPy reference (start at pattern 0, Metropolis at T)."""
+    rng = np.random.default_rng(seed)
+    N, K = xi.shape
+    ref = NumpyReference(xi, xi[:, 0], P, si, 1.0 / T)
+    for _ in range(warm_sweeps):
+        ref.sweep(rng.random(N))
+    ref.accepted = 0
+    sweeps, t0 = 0, time.perf_counter()
+    while True:
+        ref.sweep(rng.random(N))
+        sweeps += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_seconds:
+            break
+    return sweeps * N * K / dt, ref.accepted / (sweeps * N)
+
+
+# ------------------------------------------------------------------------------------------ probes
+def _timed(fn, *args, repeats=3):
+    """Best wall time of ``fn(*args)`` after one warm-up call."""
+    import jax
+
+    jax.block_until_ready(fn(*args))
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bandwidth_probe(bytes_per_device, n_dev, mkey, min_bytes=2e9, repeats=3):
+    """Streaming-read bandwidth (bytes/s, all devices at once).
+
+    Each device repeatedly reads an f32 array of ``bytes_per_device`` (matrix-vector products with a ones
+    vector, the best-optimised streaming read of XLA:CPU) inside one jitted loop; best of ``repeats``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from . import devices as _devices
+
+    cols = 1024
+    rows = max(8, int(bytes_per_device // (4 * cols)))
+    nbytes = rows * cols * 4
+    reps = int(max(4, min(10_000, min_bytes // nbytes)))
+    A = _devices.put_samples(jnp.ones((n_dev, rows, cols), jnp.float32), mkey)
+    acc0 = _devices.put_samples(jnp.zeros((n_dev, rows), jnp.float32), mkey)
+
+    def f(A, acc):
+        v = jnp.ones((cols,), jnp.float32)
+        return jax.lax.fori_loop(0, reps, lambda k, a: a + jnp.einsum("drc,c->dr", A, v + k), acc)
+
+    t = _timed(jax.jit(f), A, acc0, repeats=repeats)
+    return n_dev * reps * nbytes / t
+
+
+def compute_probe(n_dev, mkey, repeats=3):
+    """Achievable int32 operations per second (all devices at once).
+
+    Per element of a cache-resident int32 array (2^13 per device), a wide expression of independent terms
+    sum_j (x ^ c_j) * (x ^ d_j) over 32 terms (xor, xor, multiply, add: 4 operations per term, as many
+    multiplications as additions-like operations, no long dependency chain and nothing the compiler can
+    factor away), repeated inside one jitted loop; ``int32_ops_per_s`` counts 4 x 32 operations per
+    element and iteration.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from . import devices as _devices
+
+    n, reps, terms = 1 << 13, 512, 32
+    x = _devices.put_samples(jnp.arange(n_dev * n, dtype=jnp.int32).reshape(n_dev, n), mkey)
+    rng = np.random.default_rng(0)
+    c = [int(v) for v in rng.integers(1, 2**30, size=terms)]
+    d = [int(v) for v in rng.integers(1, 2**30, size=terms)]
+
+    def f(a):
+        def body(k, y):
+            z = y + k
+            acc = (z ^ c[0]) * (z ^ d[0])
+            for j in range(1, terms):
+                acc = acc + (z ^ c[j]) * (z ^ d[j])
+            return acc
+        return jax.lax.fori_loop(0, reps, body, a)
+
+    t = _timed(jax.jit(f), x, repeats=repeats)
+    return n_dev * n * reps * terms * 4 / t
+
+
+def op_counts(plan):
+    """(additive ops, multiplications) per pattern-spin update in the engine's layout."""
+    horner_mul = max(len(plan.coeffs) - 1, 0) * 2 - (1 if len(plan.coeffs) > 1 and plan.coeffs[-1] == 1 else 0)
+    horner_add = sum(1 for c in plan.coeffs[:-1] if c)
+    # flip pass: widen xi and M (2), y = M - x, Horner adds, accumulate; x = s xi, y^2, Horner, *y, x*g
+    adds = 2 + 1 + horner_add + 1
+    muls = 1 + 1 + max(horner_mul - horner_add, 0) + plan.parity + 1
+    # update pass: M - (2 s a) xi
+    return adds + 1, muls + 1
+
+
+# ------------------------------------------------------------------------------------------- cases
+def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, repeats=3, seed=0,
+             numpy_seconds=1.0, self_interaction=False, probes=None):
+    """Benchmark one case; returns the result dict (see module docstring)."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import devices as _devices
+    from . import patterns as _patterns
+    from .energy import overlap_dtype
+    from .engine import EngineConfig, make_init, make_step
+    from .polynomials import flip_plan
+
+    T = REGIMES[regime][P if P in REGIMES[regime] else 4]
+    R = chains_per_device or CHAINS_PER_DEVICE.get((P, N, K), 32)
+    S = n_dev                                   # one disorder sample per device, R replicas each
+    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=self_interaction, dynamics="metropolis", n_T=1, n_R=R,
+                       n_blocks=1, tempering=False, n_track=1, q_bins=1, max_lag=1, series_len=0,
+                       targets=(0,) * R)
+    plan = flip_plan(P, self_interaction, N, K)
+    key = jax.random.key(seed)
+    xi = _patterns.rademacher(jax.random.fold_in(key, 0), N, K, S)
+    sigma0 = jnp.broadcast_to(xi[:, None, None, :, 0], (S, 1, R, N))
+    keys = jax.random.split(jax.random.fold_in(key, 2), S * R).reshape(S, 1, R)
+    chains = jax.jit(jax.vmap(make_init(cfg)))(keys, sigma0, xi)
+    xi = _devices.put_samples(xi, mkey)
+    chains = _devices.put_samples(chains, mkey)
+    step = make_step(cfg)
+
+    def run(c, x, beta, n):
+        return jax.lax.fori_loop(0, n, lambda _, cc: jax.vmap(step, in_axes=(0, 0, None))(cc, x, beta), c)
+
+    fn = _devices.shard_over_samples(run, mkey)
+    beta = jnp.asarray([1.0 / T])
+    t0 = time.perf_counter()
+    compiled = fn.lower(chains, xi, beta, jnp.asarray(1)).compile()
+    compile_s = time.perf_counter() - t0
+
+    units_per_sweep = S * R * N * K
+    if sweeps is None:    # about 0.5 s per timed block at 5e9 units/s
+        sweeps = int(max(2, min(200, 2.5e9 // units_per_sweep)))
+    chains = compiled(chains, xi, beta, jnp.asarray(max(2, sweeps // 2)))    # warm-up / reach the regime
+    jax.block_until_ready(chains)
+    best, acc = math.inf, []
+    for _ in range(repeats):
+        a0 = np.asarray(chains.accepted).sum()
+        t0 = time.perf_counter()
+        chains = compiled(chains, xi, beta, jnp.asarray(sweeps))
+        jax.block_until_ready(chains)
+        best = min(best, time.perf_counter() - t0)
+        acc.append((np.asarray(chains.accepted).sum() - a0) / (S * R * N * sweeps))
+    units_per_s = units_per_sweep * sweeps / best
+
+    xi_np = np.asarray(jax.device_get(xi))[0]
+    base_ups, base_acc = time_numpy(xi_np, P, self_interaction, T, min_seconds=numpy_seconds, seed=seed)
+
+    m_bytes = np.dtype(overlap_dtype(N)).itemsize
+    bytes_per_unit = 3 * m_bytes + 2.0 / R          # read M in the flip pass, read + write M in the update
+    working_set = R * K * m_bytes + N * K            # per device: overlaps of its chains + its patterns
+    probes = probes if probes is not None else {}
+    if working_set not in probes.setdefault("bw", {}):
+        probes["bw"][working_set] = bandwidth_probe(working_set, n_dev, mkey)
+    if "ops" not in probes:
+        probes["ops"] = compute_probe(n_dev, mkey)
+    if "dram" not in probes:
+        probes["dram"] = bandwidth_probe(256 * 2**20 // n_dev, n_dev, mkey, repeats=3)
+    bw, op_rate = probes["bw"][working_set], probes["ops"]
+    n_add, n_mul = op_counts(plan)
+    compute_bound = op_rate / (n_add + n_mul)
+    roof = min(compute_bound, bw / bytes_per_unit)
+    acceptance = float(np.mean(acc))
+    speedup = units_per_s / base_ups
+    need = 10.0 if P == 2 else 3.0
+    dev = jax.devices()[0]
+    regime_ok = acceptance >= 0.5 if regime == "high_T" else acceptance <= 0.05
+    return dict(
+        case=f"P={P} N={N} K={K} {regime}", P=P, N=N, K=K, alpha=K / N ** (P - 1), regime=regime, T=T,
+        dynamics="metropolis", convention="all-tuples" if self_interaction else "distinct-indices",
+        chains=S * R, chain_layout=f"{S} samples x 1 temperature x {R} replicas", devices=n_dev,
+        device=f"{dev.platform}:{dev.device_kind}", host=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(), sweeps_timed=sweeps, repeats=repeats, seconds=best,
+        compile_s=compile_s, units_per_s=units_per_s, acceptance=acceptance,
+        acceptance_in_regime=bool(regime_ok),
+        baseline_units_per_s=base_ups, baseline_acceptance=base_acc, speedup_vs_numpy=speedup,
+        bw_bytes_per_s=bw, bw_dram_bytes_per_s=probes["dram"], int32_ops_per_s=op_rate,
+        ops_per_unit=n_add + n_mul, bytes_per_unit=bytes_per_unit,
+        compute_bound_units_per_s=compute_bound, memory_bound_units_per_s=bw / bytes_per_unit,
+        roofline_units_per_s=roof,
+        fraction_of_roofline=units_per_s / roof,
+        arithmetic=f"{plan.compute} chunks of {plan.chunk}, exact={plan.exact}",
+        targets={"speedup_vs_numpy": need, "fraction_of_roofline": 0.3},
+        targets_met=bool(speedup >= need and units_per_s / roof >= 0.3),
+        assumptions=(f"per update: {n_add} int32 additive ops (2 widenings, y = M - x, Horner, accumulate, "
+                     f"update) and {n_mul} multiplications (x = sigma xi, y^2, Horner, parity, x g, update) "
+                     f"for the degree-{P - 1} flip polynomial; {bytes_per_unit:.3g} bytes (M is "
+                     f"int{8 * m_bytes}: read in the flip pass, read and written in the update pass; the "
+                     "pattern row is shared by the chains of a sample); compute bound = int32_ops_per_s / "
+                     "ops_per_unit, the rate measured by an int32 multiply-add probe on all devices; memory "
+                     f"bound from streaming reads of {working_set / 2**20:.2f} MiB per device (the working "
+                     "set); the larger of the two bounds that is lower wins"),
+    )
+
+
+def main(argv=None, out=sys.stdout):
+    """``densehebb bench``: run the cases, print one JSON line per case (or a table)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="densehebb bench")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="small sizes (seconds; for tests)")
+    args = ap.parse_args(argv)
+    return run(json_lines=args.json, quick=args.quick, out=out)
+
+
+def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high_T", "retrieval"),
+        numpy_seconds=None, repeats=None):
+    import jax
+
+    from . import devices as _devices
+
+    mkey = _devices.mesh_key(None)
+    n_dev = len(mkey)
+    if cases is None:
+        cases = ((2, 256, 35), (4, 32, 1638)) if quick else CASES
+    numpy_seconds = numpy_seconds if numpy_seconds is not None else (0.2 if quick else 1.5)
+    repeats = repeats if repeats is not None else (2 if quick else 3)
+    probes = {}
+    results = []
+    for (P, N, K) in cases:
+        for regime in regimes:
+            r = run_case(P, N, K, regime, n_dev, mkey, chains_per_device=8 if quick else None,
+                         sweeps=2 if quick else None, repeats=repeats, numpy_seconds=numpy_seconds,
+                         probes=probes)
+            results.append(r)
+            if json_lines:
+                out.write(json.dumps(r) + "\n")
+            else:
+                out.write(f"{r['case']:<32} {r['units_per_s']:.3e} units/s  numpy {r['baseline_units_per_s']:.3e}"
+                          f"  x{r['speedup_vs_numpy']:.1f}  roofline {r['fraction_of_roofline']:.2f}"
+                          f"  acc {r['acceptance']:.3f}  compile {r['compile_s']:.1f}s"
+                          f"  {'ok' if r['targets_met'] else 'TARGET MISSED'}\n")
+            out.flush()
+    del jax
+    return results
