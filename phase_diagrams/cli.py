@@ -22,10 +22,37 @@ def _spec(args):
     return ModelSpec(P=args.P, self_interaction=args.self_interaction, ansatz=args.ansatz)
 
 
+def _check_rsb1(args, spec):
+    if spec.ansatz != "1rsb":
+        return
+    if spec.P < 3:
+        raise UsageError("1RSB for P = 2 is not implemented yet (available: P >= 3 at T = 0)")
+    if getattr(args, "T", 0.0) != 0.0:
+        raise UsageError("1RSB at T > 0 is not implemented yet (available: T = 0)")
+
+
+def cmd_solve_rsb1(args, spec):
+    from theory.rsb1_solver import solve_rsb1
+
+    if args.branch == "paramagnetic":
+        raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
+    r = solve_rsb1(spec, args.alpha, args.T, args.branch)
+    out = {"P": spec.P, "alpha": args.alpha, "T": args.T, "ansatz": "1rsb", "branch": args.branch,
+           "convention": spec.convention, "m": r["m"], "q0": r["q0"], "q1": r["q1"], "x": r["x"],
+           "mu": r["mu"], "q": r["q1"], "f": r["f"], "f_rs": r["f_rs"], "converged": r["converged"],
+           "status": r["status"], "residual": r["residual"],
+           "stable": None, "stability_note": "1RSB replicon not computed yet; consistency 0<=q0<q1<=1 checked"}
+    _emit(out, args.json)
+    return 0 if r["converged"] else 3
+
+
 def cmd_solve(args):
     from theory import solve
 
     spec = _spec(args)
+    _check_rsb1(args, spec)
+    if spec.ansatz == "1rsb":
+        return cmd_solve_rsb1(args, spec)
     r = solve(spec, args.alpha, args.T, args.branch).to_dict()
     out = {"P": spec.P, "alpha": args.alpha, "T": args.T, "ansatz": spec.ansatz, "branch": args.branch,
            "convention": spec.convention, "m": r["m"], "q": r["q"], "r": r["r"], "f": r["f"],
@@ -43,6 +70,18 @@ def cmd_capacity(args):
     from phase_diagrams.lines import capacity
 
     spec = _spec(args)
+    _check_rsb1(args, spec)
+    if spec.ansatz == "1rsb":
+        from theory.rsb1_solver import capacity_rsb1
+
+        c = capacity_rsb1(spec, args.T)
+        out = {"P": spec.P, "T": args.T, "ansatz": "1rsb", "convention": spec.convention,
+               "alpha_c": c["alpha_c"], "m_c": c.get("m_c", float("nan")), "q0": c.get("q0", float("nan")),
+               "q1": c.get("q1", float("nan")), "mu": c.get("mu", float("nan")),
+               "alpha_c_rs": c.get("alpha_c_rs", float("nan")), "converged": c["converged"],
+               "status": c["status"]}
+        _emit(out, args.json)
+        return 0 if c["converged"] else 3
     c = capacity(spec, args.T)
     out = {"P": spec.P, "T": args.T, "ansatz": spec.ansatz, "convention": spec.convention,
            "alpha_c": c["alpha_c"], "m_c": c["m_c"], "converged": c["converged"], "residual": c["residual"]}
@@ -107,7 +146,8 @@ def build_parser():
         if need_T:
             sp.add_argument("--T", type=_finite("T", lo=0), required=T_default is None, default=T_default,
                             help="temperature (>= 0)")
-        sp.add_argument("--ansatz", choices=("rs",), default="rs", help="replica ansatz")
+        sp.add_argument("--ansatz", choices=("rs", "1rsb"), default="rs",
+                        help="replica ansatz (1rsb: P >= 3 at T = 0 so far)")
         sp.add_argument("--self-interaction", action="store_true",
                         help="all-tuples energy convention (default: distinct indices)")
         sp.add_argument("--json", action="store_true", help="print one JSON object")

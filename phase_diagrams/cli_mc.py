@@ -59,7 +59,7 @@ def cmd_mc(args):
                   measure_every=args.measure_every, dynamics=args.dynamics, init=args.init, P=args.P,
                   self_interaction=args.self_interaction, tempering=args.tempering, swap_every=args.swap_every,
                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                  progress=not args.quiet and not args.json and sys.stderr.isatty())
+                  segment_sweeps=args.segment_sweeps, progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
         ds.attrs["command"] = "densehebb " + " ".join(sys.argv[1:])
         ds.to_netcdf(args.out)
@@ -166,6 +166,8 @@ def register(sub, model_args):
                                                        "to resume an interrupted run (identical result)")
     m.add_argument("--checkpoint-every", type=_finite("checkpoint-every", lo=0), default=60.0,
                    help="seconds between checkpoints (default 60; one is always written at the end)")
+    m.add_argument("--segment-sweeps", type=_finite("segment-sweeps", lo=1, integer=True), default=None,
+                   help="sweeps per compiled call (checkpoint and progress granularity; default: automatic)")
     m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")

@@ -226,3 +226,42 @@ def test_single_pattern_matches_exact_finite_n_curie_weiss():
         m_abs, e = np.sum(np.abs(M) / N * w), np.sum(-(M**2 - N) / (2 * N * N) * w)
         assert abs(d["m_abs"] - m_abs) < 4 * d["m_abs_err"], (T, d["m_abs"], m_abs)
         assert abs(d["energy"] - e) < 4 * d["energy_err"], (T, d["energy"], e)
+
+
+def test_online_autocorrelation_and_histogram_match_the_time_series():
+    """The on-the-fly sums (acf up to max_lag, P(q) counts) equal direct computations from the series."""
+    N = 30
+    ds = montecarlo.simulate(4, N=N, K=3, T=[0.5, 1.5], n_samples=2, n_replicas=2, sweeps=130, burn_in=10,
+                             measure_every=2, timeseries=True, max_lag=8, q_bins=N + 1)
+    n = ds.sizes["sweep"]
+    assert n == 60 and list(ds.lag.values) == list(range(0, 18, 2))
+    for t in range(2):
+        x = ds.energy_t.isel(T=t).values.reshape(-1, n)                 # chains x time
+        C = np.empty((x.shape[0], 9))
+        C[:, 0] = (x**2).mean(1) - x.mean(1) ** 2
+        for k in range(1, 9):
+            a, b = x[:, k:], x[:, : n - k]
+            C[:, k] = (a * b).mean(1) - a.mean(1) * b.mean(1)
+        rho = C.mean(0) / C.mean(0)[0]
+        np.testing.assert_allclose(ds.acf_energy.isel(T=t).values, rho, rtol=0, atol=1e-9)
+        # tau from the same rho with Sokal's window
+        tau, _, _ = run._tau_int(rho)
+        assert float(ds.tau_energy.isel(T=t)) == pytest.approx(2 * tau)
+        # P(q): exact bins (N + 1 values), counts from the q time series of the (0, 1) pair
+        q = ds.q_t.isel(T=t).values                                    # (sample, sweep)
+        idx = np.round((q * N + N) / 2).astype(int)
+        for s in range(2):
+            np.testing.assert_array_equal(ds.q_counts.isel(T=t, sample=s).values, np.bincount(idx[s], minlength=N + 1))
+    np.testing.assert_allclose(ds.q_center.values, (2 * np.arange(N + 1) - N) / N)
+    np.testing.assert_allclose(ds.m_t.mean("sweep"), ds.m, atol=1e-12)
+
+
+def test_equilibration_diagnostics_flag_a_short_run():
+    """Started at random at low T (slow), a very short run is not declared equilibrated; a long run at
+    high T is."""
+    short = montecarlo.simulate(1, N=60, K=2, T=[0.4], n_samples=4, n_replicas=2, sweeps=12, burn_in=2,
+                                init="random")
+    assert montecarlo.summarize(short)["equilibrated"] is False
+    long = montecarlo.simulate(1, N=60, K=2, T=[3.0], n_samples=4, n_replicas=2, sweeps=400, burn_in=100)
+    s = montecarlo.summarize(long)
+    assert s["equilibrated"] is True and s["tau_energy_reliable"] and s["tau_energy"] < 5

@@ -44,3 +44,36 @@ def test_top_bracket_is_the_exact_polynomial():
     direct = (xi(1) - xi(q1) - (1 - q1) * xi(q1, 1)) / T
     assert float(R1._top_bracket_over_T(C, T, alpha, P, si)) == pytest.approx(direct, rel=1e-12)
     assert float(R1._top_bracket_over_T(C, 0.0, alpha, P, si)) == 0.0
+
+
+# --- the T = 0 1RSB solver (P >= 3) -----------------------------------------------------------------
+import jax  # noqa: E402
+
+from theory import ModelSpec, solve  # noqa: E402
+from theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
+
+
+def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
+    P, alpha = 4, 0.03
+    r = solve_rsb1(ModelSpec(P=P), alpha, 0.0)
+    assert r["converged"] and r["residual"] < 1e-10
+    assert 0 <= r["q0"] < r["q1"] == 1.0 and r["mu"] > 0
+    # stationary in every variable, mu included (autodiff of the same functional)
+    x = jnp.array([r["m"], r["q0"], 0.3, r["mu"]])
+    g = jax.grad(R1.free_energy)(x, alpha, 0.0, P)
+    assert abs(float(g[0])) < 1e-9 and abs(float(g[1])) < 1e-9 and abs(float(g[3])) < 1e-11
+    assert float(g[2]) == 0.0  # at T = 0, f does not depend on C (q1 = 1)
+    # RS is AT-unstable at T = 0 and the 1RSB free energy lies above it (replica variational ordering)
+    rs = solve(ModelSpec(P=P), alpha, 0.0)
+    assert float(rs.replicon) < 0
+    assert r["f"] > float(rs.f) + 1e-7
+    assert r["f_rs"] == pytest.approx(float(rs.f), abs=1e-14)
+
+
+def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
+    c = capacity_rsb1(ModelSpec(P=4), 0.0)
+    assert c["converged"]
+    assert c["alpha_c"] > c["alpha_c_rs"]
+    lo, hi = c["bracket"]
+    assert hi - lo < 1e-6 * c["alpha_c"]
+    assert 0 <= c["q0"] < c["q1"] == 1.0

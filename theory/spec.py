@@ -26,7 +26,7 @@ class ModelSpec:
         True: all tuples, H = -(N/P!) sum_mu m_mu^P.  For P = 2 the two differ by the constant K/2,
         i.e. f(all tuples) = f(distinct) - alpha/2.
     ansatz : str
-        "rs" (replica symmetric).  1RSB is planned (issue 3).
+        "rs" (replica symmetric) or "1rsb" (one step of RSB; so far P >= 3 at T = 0, theory.rsb1_solver).
     nodes : int
         Gauss-Hermite order used for the Gaussian averages (see :mod:`theory.quadrature`).
     """
@@ -39,8 +39,8 @@ class ModelSpec:
     def __post_init__(self):
         if not isinstance(self.P, int) or self.P < 2:
             raise ValueError(f"P must be an integer >= 2, got {self.P!r}")
-        if self.ansatz not in ("rs",):
-            raise ValueError(f"unknown ansatz {self.ansatz!r}; available: 'rs'")
+        if self.ansatz not in ("rs", "1rsb"):
+            raise ValueError(f"unknown ansatz {self.ansatz!r}; available: 'rs', '1rsb'")
         if self.nodes < 0:
             raise ValueError(f"nodes must be positive, got {self.nodes}")
 

@@ -1,0 +1,73 @@
+"""The Monte Carlo CLI: `densehebb mc` for dense models, tempering, errors; `capacity --mc`; `bench`."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "phase_diagrams.cli"]
+
+
+def run(*args, timeout=600):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
+
+
+def test_mc_dense_tempering_json():
+    p = run("mc", "--P", "4", "--N", "24", "--alpha", "0.001", "--temperatures", "0.02,0.05,2", "--tempering",
+            "--self-interaction", "--samples", "2", "--sweeps", "30", "--seed", "1", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["P"] == 4 and d["K"] == 14 and d["convention"] == "all-tuples" and d["tempering"] is True
+    assert d["exact_arithmetic"] is True and len(d["swap_acceptance"]) == 2
+    assert [r["T"] for r in d["results"]] == [0.02, 0.05, 2.0]
+    for r in d["results"]:
+        for k in ("m", "m_err", "q", "energy", "acceptance", "tau_energy", "equilibrated"):
+            assert k in r
+    # tempering brings configurations down from high T: the low-T slot retrieves some pattern
+    assert d["results"][0]["m_max"] > 0.9 and d["results"][2]["m_max"] < 0.6
+
+
+@pytest.mark.parametrize("args, match", [
+    (("mc", "--P", "9", "--N", "20", "--alpha", "0.1", "--T", "1"), "P must be <= 8"),
+    (("mc", "--N", "20", "--alpha", "0.1"), "--T or --temperatures"),
+    (("mc", "--N", "20", "--alpha", "0.1", "--temperatures", "2,1", "--tempering"), "increasing"),
+    (("mc", "--N", "20", "--alpha", "0.1", "--temperatures", "1,x"), "temperatures must be a number"),
+    (("capacity", "--mc", "--P", "3"), "give the system sizes"),
+    (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.1:0.01"), "start <= stop"),
+])
+def test_bad_input_one_line_error(args, match):
+    p = run(*args)
+    assert p.returncode == 2
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("densehebb: error:") and match in lines[0], p.stderr
+    assert p.stdout.strip() == ""
+
+
+def test_capacity_mc_json_contract():
+    p = run("capacity", "--mc", "--P", "2", "--N", "100,200", "--alphas", "0.06:0.30:0.06", "--samples", "6",
+            "--starts", "4", "--bootstrap", "20", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for k in ("alpha_c_mc", "alpha_c_mc_err", "alpha_c_N", "alpha_c_N_err", "fraction_retrieved", "N", "alphas",
+              "convention", "threshold"):
+        assert k in d
+    assert d["N"] == [100, 200] and d["alphas"] == [0.06, 0.12, 0.18, 0.24, 0.3]
+    assert all(f[0] == 1.0 for f in d["fraction_retrieved"])          # alpha = 0.06: every pattern is stable
+    assert all(0.08 < a < 0.3 for a in d["alpha_c_N"])
+    assert d["alpha_c_mc_err"] is None or d["alpha_c_mc_err"] >= 0
+
+
+def test_bench_quick_json_lines():
+    p = run("bench", "--quick", "--json")
+    assert p.returncode == 0, p.stderr
+    lines = [json.loads(ln) for ln in p.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 4
+    for r in lines:
+        for k in ("units_per_s", "compile_s", "baseline_units_per_s", "speedup_vs_numpy", "bw_bytes_per_s",
+                  "roofline_units_per_s", "fraction_of_roofline", "acceptance", "device", "assumptions", "chains"):
+            assert k in r, k
+        assert r["units_per_s"] > 0 and r["baseline_units_per_s"] > 0 and r["devices"] >= 1
+        assert r["speedup_vs_numpy"] == pytest.approx(r["units_per_s"] / r["baseline_units_per_s"])
+    assert {r["regime"] for r in lines} == {"high_T", "retrieval"}
+    assert all(r["acceptance"] > 0.5 for r in lines if r["regime"] == "high_T")
+    assert all(r["acceptance"] < 0.05 for r in lines if r["regime"] == "retrieval")
