@@ -127,19 +127,19 @@ def run_size(key, N, alphas, P=2, self_interaction=False, n_samples=16, n_starts
             if n > 1:
                 chains = run(chains, xi, beta, jnp.asarray(n - 1))
                 done += n - 1
-            before, _ = probe(chains)
+            before, _ = _devices.to_host(probe(chains))
             chains = run(chains, xi, beta, jnp.asarray(1))
             done += 1
-            after, M_own = probe(chains)
-            moving = np.asarray(after) != np.asarray(before)
-            high = np.asarray(M_own) >= threshold * N
+            after, M_own = _devices.to_host(probe(chains))
+            moving = after != before
+            high = M_own >= threshold * N
             if not (moving & high)[:S].any():
                 break
     else:
         chains = run(chains, xi, beta, jnp.asarray(max_sweeps))
         done = max_sweeps
-    _, M_own = probe(chains)
-    m = np.asarray(M_own)[:S].astype(np.float64) / N
+    _, M_own = _devices.to_host(probe(chains))
+    m = M_own[:S].astype(np.float64) / N
     shape = (len(Ks), n_samples, n_starts)
     conv = ~moving[:S] if T == 0 else np.zeros((S, n_starts), bool)
     return dict(m_final=m.reshape(shape), K=np.asarray(Ks), sweeps=done, converged=conv.reshape(shape))

@@ -70,10 +70,46 @@ def replicated(key):
     return NamedSharding(mesh_of(key), PartitionSpec())
 
 
+def _is_key(x):
+    return isinstance(x, jax.Array) and jax.numpy.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
 def put_samples(tree, key):
-    """Place every leaf (sample axis first) sharded over the mesh."""
+    """Place every leaf (sample axis first) sharded over the mesh.
+
+    Built with ``jax.make_array_from_callback`` from the (identical) full value every process holds, so the
+    same code serves one process with several devices and several processes (``jax.distributed``).
+    PRNG key leaves travel as their raw key data and are re-wrapped on the devices.
+    """
     sh = sample_sharding(key)
-    return jax.tree.map(lambda x: jax.device_put(x, sh), tree)
+
+    def put(x):
+        if _is_key(x):
+            impl = jax.random.key_impl(x)
+            data = np.asarray(jax.random.key_data(x))
+            arr = jax.make_array_from_callback(data.shape, sh, lambda idx: data[idx])
+            return jax.jit(lambda d: jax.random.wrap_key_data(d, impl=impl), out_shardings=sh)(arr)
+        data = np.asarray(x)
+        return jax.make_array_from_callback(data.shape, sh, lambda idx: data[idx])
+
+    return jax.tree.map(put, tree)
+
+
+def to_host(tree):
+    """Gather every leaf to a NumPy array on every process (PRNG keys: typed keys on the default device)."""
+    def get(x):
+        if _is_key(x):
+            return jax.random.wrap_key_data(np.asarray(_gather(jax.random.key_data(x))), impl=jax.random.key_impl(x))
+        return np.asarray(_gather(x))
+    return jax.tree.map(get, tree)
+
+
+def _gather(x):
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return multihost_utils.process_allgather(x, tiled=True)
+    return x
 
 
 def shard_over_samples(fn, key):

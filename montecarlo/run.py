@@ -355,15 +355,16 @@ def simulate(key, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sw
             segments += 1
             bar.update(n)
             if checkpoint is not None and (done == sweeps or time.monotonic() - last_save >= checkpoint_every):
-                _ckpt.save(checkpoint, _host(_take_samples(carry, n_samples)),
-                           dict(fingerprint=fingerprint, sweeps_done=done))
+                state = _take_samples(_host(carry), n_samples)       # collective in a multi-host run
+                if jax.process_index() == 0:
+                    _ckpt.save(checkpoint, state, dict(fingerprint=fingerprint, sweeps_done=done))
                 last_save = time.monotonic()
             if _stop_after_segments is not None and segments >= _stop_after_segments and done < sweeps:
                 raise KeyboardInterrupt("stopped on request (test hook)")
     finally:
         bar.close()
 
-    chains, _, acc = _host(_take_samples(carry, n_samples))
+    chains, _, acc = _take_samples(_host(carry), n_samples)
     attrs = dict(
         package="densehebb", module="montecarlo.run.simulate", version=VERSION,
         convention=_convention_name(self_interaction),
@@ -415,12 +416,9 @@ def _merge_samples(full, real, n):
 
 
 def _host(tree):
-    """Device arrays -> host (keys stay typed JAX arrays, on the host's default device)."""
-    def get(x):
-        if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
-            return jax.random.wrap_key_data(np.asarray(jax.random.key_data(x)), impl=jax.random.key_impl(x))
-        return np.asarray(x)
-    return jax.tree.map(get, tree)
+    """Device arrays -> host (keys stay typed JAX arrays, on the host's default device); gathers across
+    processes in a multi-host run."""
+    return _devices.to_host(tree)
 
 
 # -------------------------------------------------------------------------------- autocorrelations
