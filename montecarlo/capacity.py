@@ -31,7 +31,6 @@ import xarray as xr
 
 from . import devices as _devices
 from . import patterns as _patterns
-from .dynamics import DYNAMICS
 from .energy import check_order
 from .engine import EngineConfig, make_init, make_step
 

@@ -42,7 +42,18 @@ def _float_list(name, lo=None, hi=None, integer=False):
     return parse
 
 
+def _use_all_cores():
+    """Before JAX starts: one XLA host device per CPU core (results do not depend on the device count;
+    GPUs, when present, are used as usual).  Respects an XLA_FLAGS that already sets the count."""
+    if "jax" in sys.modules:
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags and (os.cpu_count() or 1) > 1:
+        os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+
+
 def cmd_mc(args):
+    _use_all_cores()
     import jax
 
     from montecarlo.run import simulate, summarize
@@ -115,9 +126,7 @@ def _prepare_host_devices():
     else:
         notes.append("NumPy was imported before the benchmark: BLAS threads not forced to 1")
     if "jax" not in sys.modules:
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "xla_force_host_platform_device_count" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+        _use_all_cores()
     else:
         notes.append("JAX was imported before the benchmark: host device count unchanged")
     return "; ".join(notes) or None
@@ -205,6 +214,7 @@ def register_capacity_mc_args(parser):
 
 
 def cmd_capacity_mc(args):
+    _use_all_cores()
     import jax
 
     from montecarlo.capacity import capacity_curve, default_alphas, extrapolate
