@@ -42,18 +42,32 @@ def _float_list(name, lo=None, hi=None, integer=False):
     return parse
 
 
-def _use_all_cores():
-    """Before JAX starts: one XLA host device per CPU core (results do not depend on the device count;
-    GPUs, when present, are used as usual).  Respects an XLA_FLAGS that already sets the count."""
-    if "jax" in sys.modules:
-        return
-    flags = os.environ.get("XLA_FLAGS", "")
+_CHILD = "DENSEHEBB_ALL_CORES"
+
+
+def _all_cores_env():
+    """Environment for a run on every CPU core: one XLA host device per core (results do not depend on the
+    device count; GPUs are used as usual) and single-threaded BLAS (the NumPy reference of the benchmark)."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env[_CHILD] = "1"
+    flags = env.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags and (os.cpu_count() or 1) > 1:
-        os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+        env["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
+    return env
+
+
+def _reexec_on_all_cores(command):
+    """Re-run this CLI invocation in a fresh interpreter with :func:`_all_cores_env` (JAX fixes its device
+    count when it starts, and importing the CLI already started it).  Only for a real command-line call of
+    ``command``; returns when that is not the case or when already re-executed."""
+    if os.environ.get(_CHILD) or sys.argv[1:2] != [command]:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "phase_diagrams.cli"] + sys.argv[1:], _all_cores_env())
 
 
 def cmd_mc(args):
-    _use_all_cores()
     import jax
 
     from montecarlo.run import simulate, summarize
@@ -115,30 +129,17 @@ def cmd_mc(args):
 
 
 # --------------------------------------------------------------------------------------------- bench
-def _prepare_host_devices():
-    """Before JAX starts: one XLA host device per core, and single-threaded BLAS for the NumPy baseline.
-
-    Returns a note for the output (or None when JAX or NumPy were already imported)."""
-    notes = []
-    if "numpy" not in sys.modules:
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-        os.environ.setdefault("MKL_NUM_THREADS", "1")
-    else:
-        notes.append("NumPy was imported before the benchmark: BLAS threads not forced to 1")
-    if "jax" not in sys.modules:
-        _use_all_cores()
-    else:
-        notes.append("JAX was imported before the benchmark: host device count unchanged")
-    return "; ".join(notes) or None
-
-
 def cmd_bench(args):
-    note = _prepare_host_devices()
+    _reexec_on_all_cores("bench")
+    import jax
+
     from montecarlo import bench
 
+    if os.environ.get(_CHILD) != "1":
+        sys.stderr.write(f"densehebb bench: note: running on {jax.device_count()} device(s) with the BLAS "
+                         "threads of this process (use the densehebb command for one device per core and "
+                         "single-threaded BLAS)\n")
     bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout)
-    if note:
-        sys.stderr.write(f"densehebb bench: note: {note}\n")
     return 0
 
 
@@ -214,7 +215,7 @@ def register_capacity_mc_args(parser):
 
 
 def cmd_capacity_mc(args):
-    _use_all_cores()
+    _reexec_on_all_cores("capacity")
     import jax
 
     from montecarlo.capacity import capacity_curve, default_alphas, extrapolate
