@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .solver import model_for, solve
+from .solver import _newton, model_for, solve
 from .spec import ModelSpec
 
 
@@ -47,34 +47,12 @@ def _fold_newton(spec: ModelSpec, param: str):
         return jnp.concatenate([F, jnp.linalg.det(J)[None]])
 
     def run(y0, other, tol):
-        def cond(s):
-            y, r, it, stall = s
-            return (r > tol) & (it < 80) & ~stall
+        def dom(y):
+            a, t = params(y[-1], other)
+            return model.in_domain(y[:-1], a, t) & (y[-1] >= 0)
 
-        def body(s):
-            y, r, it, _ = s
-            g = G(y, other)
-            dy = jnp.linalg.solve(jax.jacfwd(G)(y, other), -g)
-            n2 = jnp.sum(g * g)
-
-            def ls_cond(c):
-                return (~c[2]) & (c[1] < 40)
-
-            def ls_body(c):
-                t, k, _, _, _ = c
-                yt = y + t * dy
-                gt = G(yt, other)
-                a, tt = params(yt[-1], other)
-                ok = jnp.all(jnp.isfinite(gt)) & model.in_domain(yt[:-1], a, tt) & (yt[-1] >= 0)
-                n2t = jnp.where(ok, jnp.sum(gt * gt), jnp.inf)
-                acc = n2t <= n2 * (1 - 1e-4 * t)
-                return jnp.where(acc, t, 0.5 * t), k + 1, acc, yt, jnp.where(ok, jnp.max(jnp.abs(gt)), jnp.inf)
-
-            t, _, acc, yt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, y, r))
-            return jnp.where(acc, yt, y), jnp.where(acc, rt, r), it + 1, ~acc
-
-        r0 = jnp.max(jnp.abs(G(y0, other)))
-        return jax.lax.while_loop(cond, body, (y0, r0, 0, False))
+        fixed = jnp.zeros(y0.shape, dtype=bool)
+        return _newton(lambda y: G(y, other), y0, fixed, dom, tol, 80)
 
     return jax.jit(run)
 
@@ -118,7 +96,7 @@ def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-10, bracke
     p_ex, p_ab, x_lo = br
     other = T if param == "alpha" else alpha
     y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
-    y, res, it, _ = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
+    y, res, it = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
     y = np.asarray(y)
     res = float(res)
     # a genuine end of the branch lies at or just beyond the last point where it still exists

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import dense_rs
 from .quadrature import DEFAULT_NODES
-from .spec import ModelSpec, check_params
+from .spec import ModelSpec
 
 BRANCHES = ("retrieval", "spin-glass", "paramagnetic")
 STATUS = {0: "converged", 1: "max_iterations", 2: "diverged_or_left_domain", 3: "collapsed_to_other_branch",
@@ -309,7 +309,3 @@ def solve_path(spec: ModelSpec, alphas, Ts, branch="retrieval", x0=None, tol=TOL
         out.append(res)
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *out)
 
-
-def check_inputs(alpha, T):
-    """Validate scalar (alpha, T) with one-line errors (re-exported for the CLI)."""
-    return check_params(alpha, T)

@@ -48,17 +48,3 @@ class ModelSpec:
     def convention(self) -> str:
         return convention_name(self.self_interaction)
 
-
-def check_params(alpha, T):
-    """One-line errors for bad (alpha, T); returns floats."""
-    import math
-
-    try:
-        a, t = float(alpha), float(T)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha and T must be numbers, got alpha={alpha!r}, T={T!r}") from None
-    if not math.isfinite(a) or a < 0:
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
-    if not math.isfinite(t) or t < 0:
-        raise ValueError(f"T must be a finite number >= 0, got {T!r}")
-    return a, t
