@@ -1,8 +1,33 @@
 """densehebb.phase_diagrams: transition lines, capacity curves, datasets, figures and the CLI.
 
 Composes :mod:`theory` (and :mod:`montecarlo`); neither of those imports this package.
+
+The public names (T_g, T_M, T_c, T_AT, capacity, alpha_Tc0, phase_diagram, to_netcdf, open_dataset,
+provenance, plot_phase_diagram) are loaded on first use (PEP 562), so that importing the command line
+(:mod:`phase_diagrams.cli`) does not start JAX: ``densehebb mc`` can then choose the number of XLA host
+devices before JAX initialises its backend, and ``densehebb --help`` stays fast.
 """
-from .lines import T_g, T_M, T_c, T_AT, capacity, alpha_Tc0  # noqa: F401
-from .diagram import phase_diagram  # noqa: F401
-from .io import to_netcdf, open_dataset, provenance  # noqa: F401
-from .plotting import plot_phase_diagram  # noqa: F401
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "T_g": "lines", "T_M": "lines", "T_c": "lines", "T_AT": "lines", "capacity": "lines", "alpha_Tc0": "lines",
+    "phase_diagram": "diagram",
+    "to_netcdf": "io", "open_dataset": "io", "provenance": "io",
+    "plot_phase_diagram": "plotting",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

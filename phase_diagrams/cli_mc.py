@@ -42,32 +42,39 @@ def _float_list(name, lo=None, hi=None, integer=False):
     return parse
 
 
-_CHILD = "DENSEHEBB_ALL_CORES"
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
-def _all_cores_env():
-    """Environment for a run on every CPU core: one XLA host device per core (results do not depend on the
-    device count; GPUs are used as usual) and single-threaded BLAS (the NumPy reference of the benchmark)."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    env[_CHILD] = "1"
-    flags = env.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" not in flags and (os.cpu_count() or 1) > 1:
-        env["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={os.cpu_count()}").strip()
-    return env
+def _use_all_cores(single_thread_blas=False):
+    """Before JAX starts: one XLA host device per CPU core, unless the user's XLA_FLAGS already fixes the
+    device count (then it is respected).  With ``single_thread_blas`` also one BLAS/OpenMP thread (the
+    NumPy reference of the benchmark), unless the user set those variables.
 
-
-def _reexec_on_all_cores(command):
-    """Re-run this CLI invocation in a fresh interpreter with :func:`_all_cores_env` (JAX fixes its device
-    count when it starts, and importing the CLI already started it).  Only for a real command-line call of
-    ``command``; returns when that is not the case or when already re-executed."""
-    if os.environ.get(_CHILD) or sys.argv[1:2] != [command]:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "phase_diagrams.cli"] + sys.argv[1:], _all_cores_env())
+    JAX reads XLA_FLAGS when it starts its backend, and NumPy fixes its BLAS threads when it is imported, so
+    this only works while neither is imported -- the case for every ``densehebb`` command, since importing
+    the CLI imports neither (phase_diagrams loads its JAX modules lazily).  Returns True if the settings
+    could take effect, False if JAX (or, with ``single_thread_blas``, NumPy) was already imported (e.g.
+    ``main()`` called from Python); nothing is changed then.  Results do not depend on the device count
+    (tests/test_mc_devices.py); GPUs are used as usual (the flag only concerns the host platform).
+    """
+    if "jax" in sys.modules or (single_thread_blas and "numpy" in sys.modules):
+        return False
+    if single_thread_blas:
+        for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+    flags = os.environ.get("XLA_FLAGS", "")
+    n = _cores()
+    if "xla_force_host_platform_device_count" not in flags and n > 1:
+        os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={n}").strip()
+    return True
 
 
 def cmd_mc(args):
+    _use_all_cores()
     import jax
 
     from montecarlo.run import simulate, summarize
@@ -130,15 +137,15 @@ def cmd_mc(args):
 
 # --------------------------------------------------------------------------------------------- bench
 def cmd_bench(args):
-    _reexec_on_all_cores("bench")
+    fresh = _use_all_cores(single_thread_blas=True)
     import jax
 
     from montecarlo import bench
 
-    if os.environ.get(_CHILD) != "1":
-        sys.stderr.write(f"densehebb bench: note: running on {jax.device_count()} device(s) with the BLAS "
-                         "threads of this process (use the densehebb command for one device per core and "
-                         "single-threaded BLAS)\n")
+    if not fresh:
+        sys.stderr.write(f"densehebb bench: note: JAX/NumPy were already imported: running on "
+                         f"{jax.device_count()} device(s) with the BLAS threads of this process (use the "
+                         "densehebb command for one device per core and single-threaded BLAS)\n")
     bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout)
     return 0
 
@@ -215,7 +222,7 @@ def register_capacity_mc_args(parser):
 
 
 def cmd_capacity_mc(args):
-    _reexec_on_all_cores("capacity")
+    _use_all_cores(single_thread_blas=True)
     import jax
 
     from montecarlo.capacity import capacity_curve, default_alphas, extrapolate

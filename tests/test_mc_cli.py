@@ -71,3 +71,25 @@ def test_bench_quick_json_lines():
     assert {r["regime"] for r in lines} == {"high_T", "retrieval"}
     assert all(r["acceptance"] > 0.5 for r in lines if r["regime"] == "high_T")
     assert all(r["acceptance"] < 0.05 for r in lines if r["regime"] == "retrieval")
+
+
+def test_cli_import_does_not_start_jax_and_mc_uses_every_core():
+    """Importing the CLI must not import JAX (so `densehebb mc` can pick the XLA host device count before JAX
+    starts); mc then runs on one device per core, and a user's XLA_FLAGS device count is respected, with
+    identical numbers."""
+    import os
+
+    p = subprocess.run([sys.executable, "-c", "import sys, phase_diagrams.cli; "
+                        "print('jax' in sys.modules, 'numpy' in sys.modules)"], capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.split() == ["False", "False"], p.stdout + p.stderr
+    args = ("mc", "--P", "3", "--N", "40", "--alpha", "0.002", "--T", "0.05", "--samples", "2", "--sweeps", "20",
+            "--json")
+    env = dict({k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}, JAX_PLATFORMS="cpu")
+    cores = len(os.sched_getaffinity(0))
+    auto = subprocess.run(CLI + list(args), capture_output=True, text=True, env=env, timeout=600)
+    one = subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600,
+                         env=dict(env, XLA_FLAGS="--xla_force_host_platform_device_count=1"))
+    assert auto.returncode == 0 and one.returncode == 0, auto.stderr + one.stderr
+    a, o = json.loads(auto.stdout), json.loads(one.stdout)
+    assert a["devices"] == cores and o["devices"] == 1
+    assert {k: v for k, v in a.items() if k != "devices"} == {k: v for k, v in o.items() if k != "devices"}
