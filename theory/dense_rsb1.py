@@ -101,16 +101,48 @@ def _inner_log_mean_exp(a, s1, mu, T, n):
     return jnp.where(T > 0, tT, t0) / mu
 
 
+def noise_terms(q0, C, mu, alpha, T, P, self_interaction=False):
+    """Noise part of the 1RSB free energy (energy units) and the field variances it induces.
+
+    Returns (g, S0, S1): f = U(m) + g + [S1 C + mu (S1 q1 - S0 q0)] / 2 - inner average, with the Gaussian
+    field of variance S0 between states and S1 - S0 within a state (S = lambda / beta^2, lambda the
+    conjugates of the overlaps).
+
+    * P >= 3: g = -(beta/2)[xi(1) + (x-1) xi(q1) - x xi(q0)], S = xi'(q); written finite at T = 0.
+    * P = 2 (AGS, exact Gaussian integral over the O(1) non-condensed overlaps): with D1 = 1 - C and
+      D0 = 1 - C - mu (q1 - q0) (the eigenvalues of 1 - beta Q),
+          g = alpha/2 [1 + (T - 1/mu) ln D1 + (1/mu) ln D0 - q0/D0],
+          S0 = alpha q0 / D0^2,  S1 = S0 + (alpha/mu)(1/D0 - 1/D1)   (AGS r0, r1 times alpha).
+    """
+    q1 = 1.0 - C * T
+    if P == 2:
+        D1 = 1.0 - C
+        D0 = D1 - mu * (q1 - q0)
+        ok = (D0 > 0) & (D1 > 0)
+        D1s, D0s = jnp.where(ok, D1, 1.0), jnp.where(ok, D0, 1.0)
+        g = 0.5 * alpha * (1.0 + (T - 1.0 / mu) * jnp.log(D1s) + jnp.log(D0s) / mu - q0 / D0s)
+        g = g + RS.constant(alpha, P, self_interaction)
+        S0 = alpha * q0 / D0s ** 2
+        S1 = S0 + alpha / mu * (1.0 / D0s - 1.0 / D1s)
+        nan = jnp.nan
+        return jnp.where(ok, g, nan), S0, S1
+    xi = lambda q, d=0: RS.xi(q, alpha, P, self_interaction, d)  # noqa: E731
+    S0, S1 = xi(q0, 1), xi(q1, 1)
+    top = 0.5 * _top_bracket_over_T(C, T, alpha, P, self_interaction)
+    mid = 0.5 * mu * (q1 * S1 - xi(q1) - q0 * S0 + xi(q0))
+    g = -top + mid - 0.5 * (S1 * C + mu * (S1 * q1 - S0 * q0))
+    return g, S0, S1
+
+
 def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
-    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T)."""
+    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T), any P >= 2."""
     m, q0, C, mu = x[0], x[1], x[2], x[3]
     q1 = 1.0 - C * T
-    xi = lambda q, d=0: RS.xi(q, alpha, P, self_interaction, d)  # noqa: E731
     U = (P - 1) * m ** P / math.factorial(P)
-    top = 0.5 * _top_bracket_over_T(C, T, alpha, P, self_interaction)
-    mid = 0.5 * mu * (q1 * xi(q1, 1) - xi(q1) - q0 * xi(q0, 1) + xi(q0))
-    s0 = safe_sqrt(xi(q0, 1))
-    s1 = safe_sqrt(jnp.maximum(xi(q1, 1) - xi(q0, 1), 0.0))
+    g, S0, S1 = noise_terms(q0, C, mu, alpha, T, P, self_interaction)
+    coupling = 0.5 * (S1 * C + mu * (S1 * q1 - S0 * q0))
+    s0 = safe_sqrt(S0)
+    s1 = safe_sqrt(jnp.maximum(S1 - S0, 0.0))
     h = RS.field(m, P)
     s0_ = jnp.where(s0 > 0, s0, 1.0)
     z, w = _split_rule(-h / s0_, 6.0 * (s1 + T) / s0_ + 1e-3, n)
@@ -118,7 +150,7 @@ def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
     inner = _inner_log_mean_exp(a, jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape),
                                 jnp.broadcast_to(T, a.shape), INNER_NODES)
     G = jnp.sum(w * inner)
-    return U - top + mid - G
+    return U + g + coupling - G
 
 
 def equations(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
@@ -135,6 +167,8 @@ def in_domain(x, alpha, T, P=3):
     q1 = 1.0 - C * T
     ok = (q0 >= 0) & (q0 <= q1 + 1e-12) & (q1 <= 1) & (C >= 0) & (mu > 0) & (jnp.abs(m) <= 1 + 1e-12)
     ok = ok & ((T == 0) | (mu * T <= 1 + 1e-12))  # x = mu T in (0, 1]
+    if P == 2:  # 1 - beta Q positive definite
+        ok = ok & (C < 1) & (1.0 - C - mu * (q1 - q0) > 0)
     return ok & jnp.all(jnp.isfinite(x))
 
 

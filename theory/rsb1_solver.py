@@ -1,13 +1,21 @@
-"""Solving the 1RSB saddle point (P >= 3): continuation in mu = beta x, Newton in the other variables.
+"""Solving the 1RSB saddle point (any P >= 2): a scan in mu = beta x, Newton in the other variables.
 
 The replica-symmetric point q0 = q1 is stationary for every x, so Newton from a generic guess falls back
-onto it.  The non-trivial branch is followed instead: for mu on a geometric grid, from large mu (where it
-approaches RS with q0 -> q1) downwards, the equations for (m, q0[, C]) are solved at fixed mu by Newton
-with continuation, until the branch ends (it merges with RS at some mu_b).  Along it, df/dmu changes sign
-at the 1RSB saddle point; brentq in log mu locates it and a final Newton on all variables polishes it.
-At T = 0, f does not depend on C (q1 = 1) and C is held fixed; at T > 0, mu <= beta (x <= 1).
+onto it.  The non-trivial branch (q0 < q1) is found instead by Newton at fixed mu from several
+starting points around the RS solution (q0 below q, q1 above it), on a grid of mu (T > 0: x = mu T on a grid
+in (0, 1); T = 0: mu geometric), continuing from the previous grid point where the branch exists.  Along the branch the derivative df/dmu changes sign where the 1RSB
+free energy is extremal in x: the maximum (df/dmu > 0 below, < 0 above) is the saddle point; brentq in
+log mu with continuation locates it and a final Newton on all variables polishes it.
+At T = 0 with P >= 3, f does not depend on C (q1 = 1) and C is held fixed; for P = 2 the AGS log-det term
+keeps C = beta (1 - q1) active at T = 0.
 A result counts as converged only with the full residual below tolerance and a consistent, non-trivial
-solution (0 <= q0 < q1 <= 1, 0 < x <= 1); otherwise values are NaN and ``status`` says why.
+solution (0 <= q0 < q1 <= 1, 0 < x <= 1, 1 - beta Q positive for P = 2); otherwise values are NaN and
+``status`` says why:
+  rs_branch_missing      the RS solution of the branch does not exist here (nothing to break);
+  rsb_trivial            no non-trivial solution: 1RSB coincides with RS (e.g. above the AT line);
+  x_at_boundary          non-trivial solutions exist but f is largest at x = 1 (T > 0): the 1RSB saddle
+                         is the RS / paramagnetic one;
+  not_converged          the final Newton did not reach tolerance.
 """
 from __future__ import annotations
 
@@ -24,6 +32,7 @@ from .solver import _newton, solve
 from .spec import ModelSpec
 
 TOL = 1e-8  # the composite quadratures of dense_rsb1 are accurate to ~1e-10 in the equations
+_SPLIT = 1e-7  # q1 - q0 below this counts as the RS point
 
 
 @lru_cache(maxsize=None)
@@ -39,12 +48,52 @@ def _fns(P, si):
             jax.jit(lambda x, a, t: R1.equations(x, a, t, P, si)))
 
 
-def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval", mu_max: float = 1e6,
-               ratio: float = 1.15) -> dict:
-    """1RSB saddle point at (alpha, T) for P >= 3.  Returns m, q0, q1, x, mu, f, f_rs, converged, status,
-    residual."""
-    if spec.P < 3:
-        raise NotImplementedError("1RSB for P = 2 (AGS with the soft term) is not implemented yet")
+def _fixed(P, T, branch, mu_fixed):
+    return jnp.array([branch == "spin-glass", False, bool(T == 0 and P >= 3), bool(mu_fixed)])
+
+
+def _consistent(x, res, T, P):
+    """The acceptance test shared by every stage: residual and a non-trivial, consistent 1RSB point."""
+    q1 = 1.0 - x[2] * T
+    ok = bool(res <= TOL) and 0.0 <= x[1] and q1 - x[1] > _SPLIT and q1 <= 1.0 and x[3] > 0
+    if T > 0:
+        ok = ok and x[3] * T <= 1 + 1e-12
+    if P == 2:
+        ok = ok and x[2] < 1 and 1 - x[2] - x[3] * (q1 - x[1]) > 0
+    return ok
+
+
+def _mu_grid(T):
+    if T > 0:
+        xs = np.concatenate([np.geomspace(1e-3, 0.1, 9)[:-1], np.linspace(0.1, 0.999, 19)])
+        return xs / T
+    return np.geomspace(1e-2, 1e5, 29)
+
+
+def _starts(rs_m, rs_q, rs_C, T, P, branch):
+    """Starting points around the RS solution: q0 below q, q1 = 1 - C T above it."""
+    out = []
+    for d in (3e-3, 3e-2, 0.15, 0.5):
+        q0 = max(rs_q - d * max(rs_q, 1e-3), 0.0) if branch == "retrieval" or rs_q > 1e-6 else 0.0
+        for r in ((1.0,) if (T == 0 and P >= 3) else (0.7, 0.3, 0.05)):
+            C = rs_C * r if np.isfinite(rs_C) and rs_C > 0 else (0.5 if T == 0 else (1 - rs_q) / max(T, 1e-300))
+            if T > 0:
+                C = min(C, 0.999 * (1 - q0) / T)
+            if P == 2:
+                C = min(C, 0.9)
+            out.append([rs_m if branch == "retrieval" else 0.0, q0, C, 1.0])
+    if branch == "spin-glass":  # q0 = 0 is the natural between-state overlap without a field
+        for r in (0.7, 0.3, 0.05):
+            C = max(rs_C, 1e-3) * r if T > 0 else 0.5
+            if T > 0:
+                C = min(C, 0.999 / T)
+            out.append([0.0, 0.0, C, 1.0])
+    return np.array(out)
+
+
+def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval") -> dict:
+    """1RSB saddle point at (alpha, T), any P >= 2.  Returns m, q0, q1, x, mu, f, f_rs, converged, status,
+    residual (see the module docstring for the status codes)."""
     if branch not in ("retrieval", "spin-glass"):
         raise ValueError("1RSB branches: retrieval, spin-glass (the paramagnet is replica symmetric)")
     if not alpha > 0:
@@ -59,95 +108,80 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
         return out
     out["f_rs"] = float(rs.f)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    sg = branch == "spin-glass"
-    fixed_mu = jnp.array([sg, False, T == 0, True])
-    fixed_all = jnp.array([sg, False, T == 0, False])
-    top = min(mu_max, (1.0 - 1e-9) / T) if T > 0 else mu_max
-    q1_rs = float(rs.q)
+    fixed_mu, fixed_all = _fixed(P, T, branch, True), _fixed(P, T, branch, False)
+    rs_C = float(rs.C) if T > 0 or P == 2 else 1.0
+    starts = _starts(float(rs.m), float(rs.q), rs_C, T, P, branch)
 
     def at(mu, x0):
         x0 = np.array(x0, float)
         x0[3] = mu
         x, res, _ = newton(jnp.asarray(x0), fixed_mu, a, t, 1e-3 * TOL)
         x = np.asarray(x)
-        ok = float(res) <= TOL and 0 <= x[1] < (1 - x[2] * T) - 1e-12
-        return x if ok else None
+        return x if _consistent(x, float(res), T, P) else None
 
-    def nontrivial(x):  # at x = 1 the functional does not depend on q1: such points are RS in disguise
-        return x is not None and (T == 0 or x[3] * T < 1 - 1e-6)
-
-    # find a point of the non-trivial branch: q0 just below q1, scanning mu downwards from the top
-    x, mu = None, None
-    for mu_try in np.geomspace(top, top * 1e-4, 13):
-        for d in (1e-6, 1e-5, 1e-4, 1e-3, 1e-2):
-            xt = at(mu_try, [float(rs.m), q1_rs - d, float(rs.C), mu_try])
-            if nontrivial(xt):
-                x, mu = xt, mu_try
+    # 1. scan the mu grid at fixed mu: continuation from the previous non-trivial point, else multi-start
+    mus = _mu_grid(T)
+    pts, prev = [None] * len(mus), None
+    for i, mu in enumerate(mus):
+        for x0 in ([prev] if prev is not None else []) + list(starts):
+            x = at(mu, x0)
+            if x is not None:
+                pts[i] = prev = x
                 break
-        if x is not None:
-            break
-    if x is None:
+        else:
+            prev = None
+    have = [i for i in range(len(mus)) if pts[i] is not None]
+    if not have:
         out["status"] = "rsb_trivial"
         return out
-    # follow it (downwards, then upwards) until df/dmu changes sign between two consecutive points
-    bracket = None
-    for direction in (1.0 / ratio, ratio):
-        prev = (mu, x, float(dmu(jnp.asarray(x), a, t)))
-        while True:
-            m_next = min(prev[0] * direction, top)
-            if m_next == prev[0] or m_next < 1e-3:
-                break
-            xn = at(m_next, prev[1])
-            if not nontrivial(xn):
-                break
-            cur = (m_next, xn, float(dmu(jnp.asarray(xn), a, t)))
-            if cur[2] * prev[2] < 0:
-                bracket = (prev, cur) if prev[0] > cur[0] else (cur, prev)  # (larger mu, smaller mu)
-                break
-            prev = cur
-        if bracket is not None:
-            break
-    if bracket is None:
-        out["status"] = "rsb_trivial"
+    dm = {i: float(dmu(jnp.asarray(pts[i]), a, t)) for i in have}
+
+    # 2. maxima of f in mu between neighbouring grid points (df/dmu: + then -)
+    cands = []
+    for i in have:
+        if i + 1 in dm and dm[i] > 0 > dm[i + 1]:
+            cache = {"x": pts[i]}
+
+            def g(lm):
+                xx = at(math.exp(lm), cache["x"])
+                if xx is None:
+                    return nan
+                cache["x"] = xx
+                return float(dmu(jnp.asarray(xx), a, t))
+            try:
+                lm = brentq(g, math.log(mus[i]), math.log(mus[i + 1]), xtol=1e-12)
+            except ValueError:
+                continue
+            g(lm)
+            x, res, _ = newton(jnp.asarray(cache["x"]), fixed_all, a, t, 1e-3 * TOL)
+            x = np.asarray(x)
+            if _consistent(x, float(res), T, P):
+                cands.append((float(fe(jnp.asarray(x), a, t)), x))
+    if not cands:
+        out["status"] = "x_at_boundary" if (T > 0 and dm[have[-1]] > 0) else "rsb_trivial"
         return out
-    path = [bracket[0], bracket[1]]
-    (mu_a, x_a, _), (mu_b, _, _) = path[-2], path[-1]
-    cache = {"x": x_a}
+    f, x = max(cands, key=lambda c: c[0])
+    return _result(out, x, f, F, a, t, T, fixed_all)
 
-    def g(lm):
-        xx = at(math.exp(lm), cache["x"])
-        if xx is None:
-            return nan
-        cache["x"] = xx
-        return float(dmu(jnp.asarray(xx), a, t))
 
-    lm = brentq(g, math.log(mu_b), math.log(mu_a), xtol=1e-12)
-    g(lm)
-    x, _, _ = newton(jnp.asarray(cache["x"]), fixed_all, a, t, 1e-3 * TOL)
-    x = np.asarray(x)
+def _result(out, x, f, F, a, t, T, fixed):
     e = np.asarray(F(jnp.asarray(x), a, t))
-    resid = float(np.max(np.abs(np.where(np.asarray(fixed_all), 0.0, e))))
-    q1 = 1 - x[2] * T
-    xp = x[3] * T
-    ok = resid <= TOL and 0 <= x[1] < q1 - 1e-12 and q1 <= 1 and (T == 0 or 0 < xp <= 1 + 1e-12)
-    out.update({"residual": resid, "status": "converged" if ok else "not_converged"})
-    if ok:
-        out.update({"m": float(x[0]), "q0": float(x[1]), "q1": float(q1), "x": float(xp), "mu": float(x[3]),
-                    "f": float(fe(jnp.asarray(x), a, t)), "converged": True})
+    resid = float(np.max(np.abs(np.where(np.asarray(fixed), 0.0, e))))
+    out = dict(out)
+    out.update({"residual": resid, "status": "converged", "m": float(x[0]), "q0": float(x[1]),
+                "q1": float(1 - x[2] * T), "x": float(x[3] * T), "mu": float(x[3]), "C": float(x[2]), "f": f,
+                "converged": True})
     return out
 
 
 def _polish(spec, x0, alpha, T, branch="retrieval"):
-    """Full Newton (m, q0, [C], mu) from x0 at (alpha, T); the point if it is a consistent non-trivial
-    1RSB solution, else None (used for continuation in alpha or T)."""
-    newton, _, fe, F = _fns(spec.P, spec.self_interaction)
+    """Full Newton (m, q0, [C], mu) from x0 at (alpha, T); (x, f) if it is a consistent non-trivial 1RSB
+    solution, else None (used for continuation in alpha or T)."""
+    newton, _, fe, _ = _fns(spec.P, spec.self_interaction)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    fixed_all = jnp.array([branch == "spin-glass", False, T == 0, False])
-    x, res, _ = newton(jnp.asarray(x0), fixed_all, a, t, 1e-3 * TOL)
+    x, res, _ = newton(jnp.asarray(x0), _fixed(spec.P, T, branch, False), a, t, 1e-3 * TOL)
     x = np.asarray(x)
-    q1 = 1 - x[2] * T
-    ok = float(res) <= TOL and 0 <= x[1] < q1 - 1e-12 and (T == 0 or 0 < x[3] * T <= 1 + 1e-12)
-    return (x, float(fe(jnp.asarray(x), a, t))) if ok else None
+    return (x, float(fe(jnp.asarray(x), a, t))) if _consistent(x, float(res), T, spec.P) else None
 
 
 def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dict:
@@ -164,9 +198,7 @@ def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dic
     start = solve_rsb1(spec, a_lo, T)
     if not start["converged"]:
         return {"alpha_c": float("nan"), "converged": False, "status": "no_1rsb_solution_below_rs_capacity"}
-    x_lo = np.array([start["m"], start["q0"], (1 - start["q1"]) / T if T > 0 else 0.0, start["mu"]])
-    if T == 0:
-        x_lo[2] = solve(ModelSpec(P=spec.P, self_interaction=spec.self_interaction), a_lo, T).C
+    x_lo = np.array([start["m"], start["q0"], start["C"], start["mu"]])
     # walk up in small steps (continuation), then bisect the last step
     step = 0.02 * a_lo
     a_hi = None
@@ -181,5 +213,5 @@ def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dic
         return {"alpha_c": float("nan"), "converged": False, "status": "branch_did_not_end"}
     q1 = 1 - x_lo[2] * T
     return {"alpha_c": a_lo, "alpha_c_rs": rs_fold.p, "m_c": float(x_lo[0]), "q0": float(x_lo[1]),
-            "q1": float(q1), "x": float(x_lo[3] * T), "mu": float(x_lo[3]), "converged": True,
-            "status": "converged", "bracket": (a_lo, a_hi)}
+            "q1": float(q1), "x": float(x_lo[3] * T), "mu": float(x_lo[3]), "C": float(x_lo[2]),
+            "converged": True, "status": "converged", "bracket": (a_lo, a_hi)}
