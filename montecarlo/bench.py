@@ -14,8 +14,9 @@ One result per case (P, N, K, regime), printed as one JSON line with --json:
   arrays of the size of the kernel's working set (best of several probes), and ``bw_dram_bytes_per_s``
   over 256 MiB;
 * ``int32_ops_per_s``: integer multiply-add throughput measured in the same run (an XLA elementwise
-  chain, all devices at once) -- an achievable, not a datasheet, peak;
-* ``roofline_units_per_s`` = min(int32_ops_per_s / ops_per_unit, bw_bytes_per_s / bytes_per_unit) for
+  chain, all devices at once) -- an achievable, not a datasheet, peak; ``float32_ops_per_s`` the same for
+  float32, the arithmetic of the P = 2 kernel (``compute_probe`` says which one bounds the case);
+* ``roofline_units_per_s`` = min(ops_per_s / ops_per_unit, bw_bytes_per_s / bytes_per_unit) for
   the operations and bytes an update touches in this layout (``assumptions`` spells them out), and
   ``fraction_of_roofline``;
 * the acceptance rate, the device, the chain layout, and whether the targets (speedup >= 10 for P = 2 and
@@ -23,7 +24,9 @@ One result per case (P, N, K, regime), printed as one JSON line with --json:
 
 Layout of the engine: chains (samples x temperatures x replicas) sharded over devices by sample; per site,
 one fused pass over the K overlaps of every chain (int8/int16 storage, exact int32 chunk sums of 32
-terms) and one masked update pass.  On a CPU host ``densehebb bench`` exposes one XLA device per core
+terms) and one masked update pass; for P = 2 the flip pass is one float32 matrix-vector product of the
+chains' overlaps (float32 within the sweep, exact since all partial sums stay below 2^24) with the
+pattern row (``kernel`` in the output).  On a CPU host ``densehebb bench`` exposes one XLA device per core
 (``--xla_force_host_platform_device_count``) before JAX starts.
 """
 from __future__ import annotations
@@ -197,6 +200,36 @@ def compute_probe(n_dev, mkey, repeats=3):
     return n_dev * n * reps * terms * 4 / t
 
 
+def compute_probe_f32(n_dev, mkey, repeats=3):
+    """Achievable float32 operations per second (all devices at once), the float32 twin of
+    :func:`compute_probe`: per element of a cache-resident float32 array, sum_j (z c_j) (z + d_j) over 32
+    independent terms (multiply, add, multiply, add: 4 operations per term; XLA does not reassociate
+    floating point, so nothing is factored away); ``float32_ops_per_s`` counts 4 x 32 operations per element
+    and iteration.  Used for the compute bound of the float32 P = 2 path."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import devices as _devices
+
+    n, reps, terms = 1 << 13, 512, 32
+    x = _devices.put_samples(jnp.linspace(0.5, 1.5, n_dev * n, dtype=jnp.float32).reshape(n_dev, n), mkey)
+    rng = np.random.default_rng(0)
+    c = [float(v) for v in rng.uniform(0.5, 1.5, size=terms)]
+    d = [float(v) for v in rng.uniform(-0.5, 0.5, size=terms)]
+
+    def f(a):
+        def body(k, y):
+            z = y * jnp.float32(1e-3) + k.astype(jnp.float32) * jnp.float32(1e-6)
+            acc = (z * c[0]) * (z + d[0])
+            for j in range(1, terms):
+                acc = acc + (z * c[j]) * (z + d[j])
+            return acc
+        return jax.lax.fori_loop(0, reps, body, a)
+
+    t = _timed(jax.jit(f), x, repeats=repeats)
+    return n_dev * n * reps * terms * 4 / t
+
+
 #: operations per flip attempt that do not scale with K: threefry bits of the uniform (~80), the
 #: threshold logarithm (~30), the acceptance test and bookkeeping (~10) -- an estimate, stated in the output
 OPS_PER_ATTEMPT = 120
@@ -231,6 +264,7 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
     from . import patterns as _patterns
     from .energy import overlap_dtype
     from .engine import EngineConfig, make_init, make_step
+    from .dynamics import linear_flip_f32
     from .polynomials import flip_plan
 
     T = REGIMES[regime][P if P in REGIMES[regime] else 4]
@@ -276,19 +310,23 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
     units_per_s = units_per_sweep * sweeps / best
     base_ups, base_acc = max(base), numpy.acceptance
 
-    m_bytes = np.dtype(overlap_dtype(N)).itemsize
-    bytes_per_unit = 3 * m_bytes + 2.0 / R          # read M in the flip pass, read + write M in the update
-    working_set = R * K * m_bytes + N * K            # per device: overlaps of its chains + its patterns
+    linear = linear_flip_f32(plan)     # P = 2: float32 overlaps and one matrix-vector product per site
+    m_bytes = 4 if linear else np.dtype(overlap_dtype(N)).itemsize
+    row_bytes = 4 if linear else 1
+    bytes_per_unit = 3 * m_bytes + 2.0 * row_bytes / R   # M: read in the flip pass, read + written in the
+    working_set = R * K * m_bytes + N * K * row_bytes    # update; the row, read twice, shared by R chains
     probes = probes if probes is not None else {}
     # probes: best over every measurement of this run (they are repeated for each case)
     bw_now = bandwidth_probe(working_set, n_dev, mkey, repeats=repeats)
     bws = probes.setdefault("bw", {})
     bws[working_set] = max(bws.get(working_set, 0.0), bw_now)
-    probes["ops"] = max(probes.get("ops", 0.0), compute_probe(n_dev, mkey, repeats=repeats))
+    op_key = "ops_f32" if linear else "ops"
+    probe = compute_probe_f32 if linear else compute_probe
+    probes[op_key] = max(probes.get(op_key, 0.0), probe(n_dev, mkey, repeats=repeats))
     if "dram" not in probes:
         probes["dram"] = bandwidth_probe(256 * 2**20 // n_dev, n_dev, mkey, repeats=3)
-    bw, op_rate = probes["bw"][working_set], probes["ops"]
-    n_add, n_mul = op_counts(plan)
+    bw, op_rate = probes["bw"][working_set], probes[op_key]
+    n_add, n_mul = (2, 2) if linear else op_counts(plan)
     ops_unit = n_add + n_mul + OPS_PER_ATTEMPT / K
     compute_bound = op_rate / ops_unit
     roof = min(compute_bound, bw / bytes_per_unit)
@@ -306,7 +344,10 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
         compile_s=compile_s, units_per_s=units_per_s, acceptance=acceptance,
         acceptance_in_regime=bool(regime_ok),
         baseline_units_per_s=base_ups, baseline_acceptance=base_acc, speedup_vs_numpy=speedup,
-        bw_bytes_per_s=bw, bw_dram_bytes_per_s=probes["dram"], int32_ops_per_s=op_rate,
+        bw_bytes_per_s=bw, bw_dram_bytes_per_s=probes["dram"],
+        int32_ops_per_s=probes.get("ops", float("nan")), float32_ops_per_s=probes.get("ops_f32", float("nan")),
+        compute_probe="float32" if linear else "int32", kernel=("float32 matrix-vector (P = 2, exact: partial sums "
+                                                               "< 2^24)" if linear else "fused integer flip polynomial"),
         ops_per_unit=ops_unit, bytes_per_unit=bytes_per_unit,
         compute_bound_units_per_s=compute_bound, memory_bound_units_per_s=bw / bytes_per_unit,
         roofline_units_per_s=roof,
@@ -314,7 +355,8 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
         arithmetic=f"{plan.compute} chunks of {plan.chunk}, exact={plan.exact}",
         targets={"speedup_vs_numpy": need, "fraction_of_roofline": 0.3},
         targets_met=bool(speedup >= need and units_per_s / roof >= 0.3 and regime_ok),
-        assumptions=(f"per update: {n_add} int32 additive ops (2 widenings, y = M - x, Horner, accumulate, "
+        assumptions=(_assumptions_linear(K, R, bytes_per_unit, working_set) if linear else
+                     f"per update: {n_add} int32 additive ops (2 widenings, y = M - x, Horner, accumulate, "
                      f"update) and {n_mul} multiplications (x = sigma xi, y^2 and Horner if needed, parity, "
                      f"x g, update) for the degree-{P - 1} flip polynomial, plus {OPS_PER_ATTEMPT} operations per "
                      f"attempt (random number, threshold, bookkeeping) / K; {bytes_per_unit:.3g} bytes (M is "
@@ -324,6 +366,18 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
                      f"bound from streaming reads of {working_set / 2**20:.2f} MiB per device (the working "
                      "set); the roofline is the lower of the two bounds"),
     )
+
+
+def _assumptions_linear(K, R, bytes_per_unit, working_set):
+    return (f"P = 2 float32 path (montecarlo.dynamics.linear_flip_f32): per update 2 float32 operations in the "
+            "flip pass (multiply-add of the matrix-vector product M . xi_i) and 2 in the update "
+            "(M -= (2 sigma a) xi_i: multiply, subtract), plus "
+            f"{OPS_PER_ATTEMPT} operations per attempt (random number, threshold, bookkeeping) / K; "
+            f"{bytes_per_unit:.3g} bytes (M is float32: read in the flip pass, read and written in the update "
+            f"pass; the float32 pattern row, read twice, is shared by the {R} chains of a sample); compute bound = "
+            "float32_ops_per_s / ops_per_unit, the rate measured by a float32 multiply-add probe on all devices; "
+            f"memory bound from streaming reads of {working_set / 2**20:.2f} MiB per device (the working set); "
+            "the roofline is the lower of the two bounds")
 
 
 def _cpu_model():

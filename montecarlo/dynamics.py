@@ -216,6 +216,18 @@ def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: b
     return init_fn, step_fn
 
 
+def linear_flip_f32(plan) -> bool:
+    """Whether :func:`batched_step` uses the float32 matrix-vector path (P = 2, both conventions).
+
+    For P = 2 the flip polynomial is linear, G'(y) = c y, so n = c sum_mu x_mu (M_mu - x_mu)
+    = c (sigma_i xi_i . M - K): one matrix-vector product of the chains' overlaps with the pattern row.
+    With the overlaps held as float32 inside the sweep this is an optimised BLAS-like product, and it is
+    exact: every product is +-M_mu, an integer with |M_mu| <= N, and every partial sum, in any order, is an
+    integer of magnitude <= K N < 2^24, which float32 represents exactly.
+    """
+    return plan.P == 2 and plan.parity == 1 and len(plan.coeffs) == 1 and plan.K * plan.N < 2**24
+
+
 def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1):
     """One sweep of C chains sharing one pattern set: ``step(states (C, ...), xi (N, K), beta (C,))``.
 
@@ -223,12 +235,17 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     decisions), but the per-site work is laid out for speed: the spins, uniforms and thresholds of a sweep
     are held site-major (N, C), so each attempt reads one contiguous row for all chains, and the
     transcendental functions of the acceptance rule are evaluated once per sweep for all sites and
-    chains.  The per-chain attempt is :func:`site_update`, vmapped over the chains.
+    chains.  The per-chain attempt is :func:`site_update`, vmapped over the chains; for P = 2 (when
+    K N < 2^24) the flip sums of all chains are one exact float32 matrix-vector product instead
+    (:func:`linear_flip_f32`; the overlaps are float32 within the sweep and converted back, exactly, at
+    its end).
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
     plan = flip_plan(P, bool(self_interaction), N, K)
     tau_fn, accept_fn = _rule_fns(rule)
+    if linear_flip_f32(plan):
+        return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll)
     attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
 
     def step(state: MCState, xi, beta) -> MCState:
@@ -251,6 +268,42 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
         sigma = jnp.where(flips.T, -state.sigma, state.sigma)
         return MCState(sigma=sigma, M=M, key=key, sweeps=state.sweeps + 1, attempts=state.attempts + N,
                        accepted=state.accepted + n_acc, energy_change=state.energy_change + dE)
+
+    return step
+
+
+def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
+    """:func:`batched_step` for a linear flip polynomial (P = 2): n = c (sigma_i xi_i . M - K), exact in
+    float32 (see :func:`linear_flip_f32`); same keys, thresholds, decisions and numbers."""
+    c0 = int(plan.coeffs[0])
+
+    def step(state: MCState, xi, beta) -> MCState:
+        beta = jnp.asarray(beta, jnp.float64)
+        keys = jax.vmap(jax.random.split)(state.key)                       # (C, 2)
+        key, sub = keys[:, 0], keys[:, 1]
+        u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
+        tau = tau_fn(u, beta[:, None])
+        uT, tauT, sigT = u.T, tau.T, state.sigma.T
+        xif = jnp.asarray(xi).astype(jnp.float32)
+
+        def attempt(carry, site):
+            M, n_acc, dE = carry                                             # M: (C, K) float32, integers
+            s, row, tau_i, u_i = site
+            h = jnp.dot(M, row, precision=jax.lax.Precision.HIGHEST)         # exact: |partial sums| < 2^24
+            n = (s.astype(jnp.int64) * h.astype(jnp.int64) - K) * c0
+            dH = n.astype(jnp.float64) * plan.scale
+            accept = accept_fn(dH, tau_i, u_i)
+            d = jnp.where(accept, 2 * s, 0).astype(jnp.float32)
+            M = M - d[:, None] * row[None, :]
+            return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept
+
+        C = state.M.shape[0]
+        init = (state.M.astype(jnp.float32), jnp.zeros((C,), jnp.int64), jnp.zeros((C,), jnp.float64))
+        (M, n_acc, dE), flips = jax.lax.scan(attempt, init, (sigT, xif, tauT, uT), unroll=unroll)
+        sigma = jnp.where(flips.T, -state.sigma, state.sigma)
+        return MCState(sigma=sigma, M=M.astype(state.M.dtype), key=key, sweeps=state.sweeps + 1,
+                       attempts=state.attempts + N, accepted=state.accepted + n_acc,
+                       energy_change=state.energy_change + dE)
 
     return step
 

@@ -9,12 +9,15 @@ import montecarlo  # noqa: F401
 from montecarlo import bench, dynamics, energy, patterns
 
 
-@pytest.mark.parametrize("rule, P, T", [("glauber", 2, 0.7), ("metropolis", 4, 0.1), ("greedy", 3, 0.0)])
-def test_batched_step_equals_vmapped_single_chain(rule, P, T):
+@pytest.mark.parametrize("rule, P, T, si", [("glauber", 2, 0.7, False), ("metropolis", 4, 0.1, False),
+                                           ("greedy", 3, 0.0, False), ("metropolis", 2, 0.0, False),
+                                           ("glauber", 2, 0.0, True)])
+def test_batched_step_equals_vmapped_single_chain(rule, P, T, si):
+    """The batched sweep (for P = 2 the float32 matrix-vector path) makes exactly the single-chain moves."""
     N, K, C = 40, 37, 5
     xi = patterns.rademacher(jax.random.key(1), N, K, 1)[0]
-    init, step1 = dynamics.DYNAMICS[rule](N, K, P=P)
-    stepC = dynamics.batched_step(N, K, rule, P=P)
+    init, step1 = dynamics.DYNAMICS[rule](N, K, P=P, self_interaction=si)
+    stepC = dynamics.batched_step(N, K, rule, P=P, self_interaction=si)
     start = jnp.where(jax.random.bernoulli(jax.random.key(2), 0.5, (C, N)), 1, -1)
     st = jax.vmap(init, in_axes=(0, 0, None))(jax.random.split(jax.random.key(3), C), start, xi)
     beta = jnp.full((C,), np.inf if T == 0 else 1 / T)
@@ -27,6 +30,15 @@ def test_batched_step_equals_vmapped_single_chain(rule, P, T):
             x, y = jax.random.key_data(x), jax.random.key_data(y)
         np.testing.assert_array_equal(x, y)
     assert int(a.accepted.sum()) > 0
+
+
+def test_float32_path_only_where_exact():
+    from montecarlo.polynomials import flip_plan
+
+    assert dynamics.linear_flip_f32(flip_plan(2, False, 1024, 140))
+    assert dynamics.linear_flip_f32(flip_plan(2, True, 1024, 140))
+    assert not dynamics.linear_flip_f32(flip_plan(2, False, 4096, 4096))     # K N = 2^24: integer path
+    assert not dynamics.linear_flip_f32(flip_plan(4, False, 64, 100))
 
 
 def test_thresholds_equal_probability_rules():
