@@ -203,9 +203,9 @@ def compute_probe(n_dev, mkey, repeats=3):
 def compute_probe_f32(n_dev, mkey, repeats=3):
     """Achievable float32 operations per second (all devices at once), the float32 twin of
     :func:`compute_probe`: per element of a cache-resident float32 array, sum_j (z c_j) (z + d_j) over 32
-    independent terms (multiply, add, multiply, add: 4 operations per term; XLA does not reassociate
-    floating point, so nothing is factored away); ``float32_ops_per_s`` counts 4 x 32 operations per element
-    and iteration.  Used for the compute bound of the float32 P = 2 path."""
+    independent terms summed as a balanced tree (multiply, add, multiply, add: 4 operations per term; XLA
+    does not reassociate floating point, so nothing is factored away, and the tree keeps the additions
+    independent); ``float32_ops_per_s`` counts 4 x 32 operations per element and iteration.  Used for the compute bound of the float32 P = 2 path."""
     import jax
     import jax.numpy as jnp
 
@@ -220,10 +220,10 @@ def compute_probe_f32(n_dev, mkey, repeats=3):
     def f(a):
         def body(k, y):
             z = y * jnp.float32(1e-3) + k.astype(jnp.float32) * jnp.float32(1e-6)
-            acc = (z * c[0]) * (z + d[0])
-            for j in range(1, terms):
-                acc = acc + (z * c[j]) * (z + d[j])
-            return acc
+            t = [(z * c[j]) * (z + d[j]) for j in range(terms)]
+            while len(t) > 1:        # balanced tree: float additions are not reassociated by the compiler,
+                t = [t[i] + t[i + 1] for i in range(0, len(t), 2)]   # so a chain would measure latency
+            return t[0]
         return jax.lax.fori_loop(0, reps, body, a)
 
     t = _timed(jax.jit(f), x, repeats=repeats)
