@@ -15,8 +15,9 @@ Noise term of the non-condensed patterns:
   biased (mixed) P-spin glass.
 * P = 2: each pattern's energy is O(1) and its Gaussian integral is done exactly (AGS):
       Noise_2(C) = -(alpha/2) [1 + T ln(1 - C) - (1 - C T)/(1 - C)]
-  which equals the hard term [xi(1) - xi(1-CT)]/(2T), xi = alpha q^2/2, plus a "soft" remainder
-  (see theory.reference_sg for the decomposition).  For P >= 3 the soft part vanishes as N^(1-P/2).
+  which equals the hard (SK) term [xi(1) - xi(1-CT)]/(2T), xi = alpha q^2/2, plus the "soft" remainder
+  alpha T A_beyond(beta; q), the k >= 3 terms of -(1/2) ln det(1 - beta Q) (theory.reference_sg states and
+  tests the decomposition).  For P >= 3 the soft part vanishes as N^(1-P/2).
 
 c_conv: 0 for distinct indices; -alpha/2 for all tuples at P = 2 (the diagonal); for all tuples and even
 P >= 4 the sigma-independent constant -alpha (P-1)!! N^(P/2-1)/P! diverges and is left out.
