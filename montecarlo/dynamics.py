@@ -220,7 +220,8 @@ def linear_flip_f32(plan) -> bool:
     """Whether :func:`batched_step` uses the float32 matrix-vector path (P = 2, both conventions).
 
     For P = 2 the flip polynomial is linear, G'(y) = c y, so n = c sum_mu x_mu (M_mu - x_mu)
-    = c (sigma_i xi_i . M - K): one matrix-vector product of the chains' overlaps with the pattern row.
+    = c (sigma_i xi_i . M - sum_mu (xi_i^mu)^2) (the last sum is K for +-1 patterns; zero-padded patterns, as
+    in the capacity runs, count only their non-zero entries): one matrix-vector product of the chains' overlaps with the pattern row.
     With the overlaps held as float32 inside the sweep this is an optimised BLAS-like product, and it is
     exact: every product is +-M_mu, an integer with |M_mu| <= N, and every partial sum, in any order, is an
     integer of magnitude <= K N < 2^24, which float32 represents exactly.
@@ -273,7 +274,7 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
 
 
 def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
-    """:func:`batched_step` for a linear flip polynomial (P = 2): n = c (sigma_i xi_i . M - K), exact in
+    """:func:`batched_step` for a linear flip polynomial (P = 2): n = c (sigma_i xi_i . M - |xi_i|^2), exact in
     float32 (see :func:`linear_flip_f32`); same keys, thresholds, decisions and numbers."""
     c0 = int(plan.coeffs[0])
 
@@ -284,13 +285,17 @@ def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
         u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
         tau = tau_fn(u, beta[:, None])
         uT, tauT, sigT = u.T, tau.T, state.sigma.T
-        xif = jnp.asarray(xi).astype(jnp.float32)
+        xi = jnp.asarray(xi)
+        xif = xi.astype(jnp.float32)
+        # sum_mu x_mu^2 = sum_mu (xi_i^mu)^2: K for +-1 patterns, fewer where patterns are padded with zeros
+        # (the capacity runs batch several loads that way); the integer kernel gets this from x (M - x)
+        sq = jnp.sum(xi.astype(jnp.int32) ** 2, axis=1).astype(jnp.int64)     # (N,)
 
         def attempt(carry, site):
             M, n_acc, dE = carry                                             # M: (C, K) float32, integers
-            s, row, tau_i, u_i = site
+            s, row, tau_i, u_i, sq_i = site
             h = jnp.dot(M, row, precision=jax.lax.Precision.HIGHEST)         # exact: |partial sums| < 2^24
-            n = (s.astype(jnp.int64) * h.astype(jnp.int64) - K) * c0
+            n = (s.astype(jnp.int64) * h.astype(jnp.int64) - sq_i) * c0
             dH = n.astype(jnp.float64) * plan.scale
             accept = accept_fn(dH, tau_i, u_i)
             d = jnp.where(accept, 2 * s, 0).astype(jnp.float32)
@@ -299,7 +304,7 @@ def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
 
         C = state.M.shape[0]
         init = (state.M.astype(jnp.float32), jnp.zeros((C,), jnp.int64), jnp.zeros((C,), jnp.float64))
-        (M, n_acc, dE), flips = jax.lax.scan(attempt, init, (sigT, xif, tauT, uT), unroll=unroll)
+        (M, n_acc, dE), flips = jax.lax.scan(attempt, init, (sigT, xif, tauT, uT, sq), unroll=unroll)
         sigma = jnp.where(flips.T, -state.sigma, state.sigma)
         return MCState(sigma=sigma, M=M.astype(state.M.dtype), key=key, sweeps=state.sweeps + 1,
                        attempts=state.attempts + N, accepted=state.accepted + n_acc,

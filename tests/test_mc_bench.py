@@ -32,6 +32,24 @@ def test_batched_step_equals_vmapped_single_chain(rule, P, T, si):
     assert int(a.accepted.sum()) > 0
 
 
+def test_batched_p2_with_zero_padded_patterns():
+    """The capacity runs pad pattern sets with zero columns: the float32 P = 2 path must count only the
+    non-zero entries (sum_mu x_mu^2), exactly like the integer kernel."""
+    N, K, C = 30, 12, 4
+    xi = patterns.rademacher(jax.random.key(5), N, K, 1)[0].at[:, 7:].set(0)
+    init, step1 = dynamics.DYNAMICS["greedy"](N, K, P=2)
+    stepC = dynamics.batched_step(N, K, "greedy", P=2)
+    start = jnp.where(jax.random.bernoulli(jax.random.key(6), 0.5, (C, N)), 1, -1)
+    a = b = jax.vmap(init, in_axes=(0, 0, None))(jax.random.split(jax.random.key(7), C), start, xi)
+    beta = jnp.full((C,), np.inf)
+    for _ in range(3):
+        a = jax.vmap(step1, in_axes=(0, None, 0))(a, xi, beta)
+        b = stepC(b, xi, beta)
+    for name in ("sigma", "M", "accepted", "energy_change"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert int(a.accepted.sum()) > 0
+
+
 def test_float32_path_only_where_exact():
     from montecarlo.polynomials import flip_plan
 
