@@ -154,7 +154,7 @@ def anneal(key, N, K, T, *, P=4, self_interaction=False, n_samples=4, n_replicas
     decreasing = bool(np.all(np.diff(temps) < 0))
     attrs = dict(package="densehebb", module="montecarlo.anneal.anneal", version=VERSION,
                  convention=_convention_name(self_interaction), self_interaction=int(bool(self_interaction)),
-                 P=P, N=N, K=K, storage="low (K finite)" if K < N else "K >= N",
+                 P=P, N=N, K=K, alpha=K / N ** (P - 1),
                  protocol=("heating" if increasing else "cooling" if decreasing else "schedule") +
                  f" from init={init}, state carried between stages",
                  init=init, dynamics=dynamics, sweeps_per_T=sweeps_per_T, measured_sweeps_per_T=measure,
