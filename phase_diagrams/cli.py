@@ -23,12 +23,8 @@ def _spec(args):
 
 
 def _check_rsb1(args, spec):
-    if spec.ansatz != "1rsb":
-        return
-    if spec.P < 3:
-        raise UsageError("1RSB for P = 2 is not implemented yet (available: P >= 3 at T = 0)")
-    if getattr(args, "T", 0.0) != 0.0:
-        raise UsageError("1RSB at T > 0 is not implemented yet (available: T = 0)")
+    if spec.ansatz == "1rsb" and getattr(args, "T", 0.0) < 0:
+        raise UsageError("T must be >= 0")
 
 
 def cmd_solve_rsb1(args, spec):
@@ -41,7 +37,10 @@ def cmd_solve_rsb1(args, spec):
            "convention": spec.convention, "m": r["m"], "q0": r["q0"], "q1": r["q1"], "x": r["x"],
            "mu": r["mu"], "q": r["q1"], "f": r["f"], "f_rs": r["f_rs"], "converged": r["converged"],
            "status": r["status"], "residual": r["residual"],
-           "stable": None, "stability_note": "1RSB replicon not computed yet; consistency 0<=q0<q1<=1 checked"}
+           "stable": None, "stability_note": "1RSB replicon not computed yet; consistency 0<=q0<q1<=1, "
+                                             "0<x<=1 checked"}
+    if not r["converged"] and r["status"] in ("rsb_trivial", "x_at_boundary"):
+        out["note"] = "no non-trivial 1RSB saddle here: the RS solution (densehebb solve --ansatz rs) applies"
     _emit(out, args.json)
     return 0 if r["converged"] else 3
 
@@ -77,7 +76,8 @@ def cmd_capacity(args):
         c = capacity_rsb1(spec, args.T)
         out = {"P": spec.P, "T": args.T, "ansatz": "1rsb", "convention": spec.convention,
                "alpha_c": c["alpha_c"], "m_c": c.get("m_c", float("nan")), "q0": c.get("q0", float("nan")),
-               "q1": c.get("q1", float("nan")), "mu": c.get("mu", float("nan")),
+               "q1": c.get("q1", float("nan")), "x": c.get("x", float("nan")), "mu": c.get("mu", float("nan")),
+               "C": c.get("C", float("nan")),
                "alpha_c_rs": c.get("alpha_c_rs", float("nan")), "converged": c["converged"],
                "status": c["status"]}
         _emit(out, args.json)

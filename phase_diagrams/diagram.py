@@ -45,6 +45,8 @@ def default_grids(spec: ModelSpec):
 def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
     """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
     spec = spec or ModelSpec()
+    full = spec  # the RS lines are computed with the RS spec; 1RSB lines are added on top
+    spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction, nodes=spec.nodes)
     da, dt = default_grids(spec) if alphas is None or Ts is None else (None, None)
     alphas = np.asarray(da if alphas is None else alphas, dtype=float)
     Ts = np.asarray(dt if Ts is None else Ts, dtype=float)
@@ -82,10 +84,12 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
     ds["alpha_c_T0"] = ((), c0["alpha_c"], {"long_name": "zero-temperature capacity", "units": "1"})
     ds["m_c_T0"] = ((), c0["m_c"], {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
     ds["alpha_Tc_T0"] = ((), a_tc0, {"long_name": "load where T_c meets T = 0", "units": "1"})
+    if full.ansatz == "1rsb":
+        ds = _add_rsb1(ds, full, progress)
     if spec.P >= 3:
         ds["T_g"].attrs["long_name"] = ("spin-glass transition: RS spin-glass solution appears (spinodal; "
                                         "discontinuous for P >= 3)")
-    ds.attrs.update(provenance(spec, title=f"RS phase diagram of the P = {spec.P} Hebbian network",
+    ds.attrs.update(provenance(full, title=f"{full.ansatz.upper()} phase diagram of the P = {spec.P} Hebbian network",
                                model=("Hopfield / Amit-Gutfreund-Sompolinsky (P = 2)" if spec.P == 2 else
                                       f"dense Hebbian network, P = {spec.P}, K = alpha N^{spec.P - 1}"),
                                competitor=("T_c compares retrieval with the lower of the spin glass and the "
@@ -93,4 +97,50 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
                                root_xtol=lines.XTOL,
                                note="NaN marks points where a line does not exist (e.g. T_c for alpha > "
                                     "alpha_Tc_T0) or where its root could not be certified"))
+    return ds
+
+
+def _add_rsb1(ds, spec, progress=False):
+    """1RSB additions: alpha_c^1RSB(T) at low T (where RS is AT-unstable at its capacity), the 1RSB static
+    spin-glass transition T_s(alpha) (P >= 3), and the T = 0 landmarks."""
+    from . import lines_rsb1 as L1
+
+    a_c_rs = float(ds["alpha_c_T0"])
+    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction, nodes=spec.nodes)
+    t_at = lines.T_AT(rs_spec, 0.999 * a_c_rs) if np.isfinite(a_c_rs) else float("nan")
+    t_top = 4.0 * t_at if np.isfinite(t_at) and t_at > 0 else 0.01
+    Tr = np.linspace(0.0, t_top, 9)
+    keys = ("alpha_c", "m_c", "q0", "q1", "x", "mu")
+    vals = {k: np.full(Tr.shape, np.nan) for k in keys}
+    status = []
+    for j, t in enumerate(_progress(Tr, progress, "1RSB capacity")):
+        c = L1.capacity(spec, float(t))
+        for k in keys:
+            vals[k][j] = c.get(k, np.nan)
+        status.append(c["status"])
+    ds = ds.assign_coords(T_rsb1=("T_rsb1", Tr, {"long_name": "temperature grid of the 1RSB capacity",
+                                                 "units": "1"}))
+    doc = {"alpha_c": "1RSB storage capacity alpha_c(T) (end of the 1RSB retrieval branch; the RS value where "
+                      "RS is AT-stable at its capacity)", "m_c": "1RSB retrieval overlap at alpha_c(T)",
+           "q0": "1RSB q0 at alpha_c(T)", "q1": "1RSB q1 at alpha_c(T)", "x": "Parisi x at alpha_c(T)",
+           "mu": "beta x at alpha_c(T) (the T = 0 variable)"}
+    for k in keys:
+        ds[f"{k}_1rsb"] = ("T_rsb1", vals[k], {"long_name": doc[k], "units": "1"})
+    ds["status_1rsb"] = ("T_rsb1", np.array(status, dtype=str), {"long_name": "1RSB capacity status"})
+    ds.attrs["quadrature_1rsb"] = ("composite Gauss-Legendre, split at the kink/boundary layer "
+                                   "(theory.dense_rsb1, 32 nodes per panel)")
+    ds.attrs["rsb1_solver"] = "theory.rsb1_solver: scan in mu = beta x, brentq on df/dmu, Newton polish"
+    c0 = L1.capacity(spec, 0.0)
+    ds["alpha_c_T0_1rsb"] = ((), c0["alpha_c"], {"long_name": "zero-temperature 1RSB capacity", "units": "1"})
+    if spec.P >= 3:
+        sc = L1.spin_glass_scaling(spec.P, spec.self_interaction)
+        a = ds["alpha"].values
+        ds["T_s_1rsb"] = ("alpha", sc["t_s"] * np.sqrt(a),
+                          {"long_name": "1RSB static spin-glass transition T_s = t_s sqrt(alpha) (the x-stationary "
+                                        "1RSB glass reaches x = 1)", "units": "1"})
+        ds["e_sg_1rsb"] = ((), sc["e_sg"], {"long_name": "1RSB spin-glass ground-state energy / sqrt(alpha)",
+                                            "units": "1"})
+        ds["alpha_Tc_T0_1rsb"] = ((), L1.alpha_Tc0(spec, c0["alpha_c"]),
+                                  {"long_name": "load where the 1RSB retrieval and spin-glass ground states are "
+                                                "degenerate", "units": "1"})
     return ds

@@ -77,3 +77,68 @@ def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
     lo, hi = c["bracket"]
     assert hi - lo < 1e-6 * c["alpha_c"]
     assert 0 <= c["q0"] < c["q1"] == 1.0
+
+
+# --- P = 2 (AGS with one step of RSB) and T > 0 ---------------------------------------------------------
+@pytest.mark.parametrize("T", [0.0, 0.05, 0.3])
+def test_p2_1rsb_reduces_to_ags_rs(T):
+    """q0 = q1: the 1RSB AGS functional (log-det of 1 - beta Q) equals the RS AGS free energy, and the
+    equations vanish as q0 -> q1 at the RS saddle point."""
+    for alpha in ((0.05, 0.12) if T < 0.1 else (0.05, 0.09)):
+        rs = solve(ModelSpec(P=2), alpha, T)
+        assert bool(rs.converged)
+        q = 1.0 if T == 0 else float(rs.q)
+        for mu in (0.8, 3.0):
+            if T > 0 and mu * T > 1:
+                continue
+            x = jnp.array([float(rs.m), q, float(rs.C), mu])
+            assert float(R1.free_energy(x, alpha, T, 2)) == pytest.approx(float(rs.f), abs=1e-11)
+        if T > 0:
+            e = [np.max(np.abs(np.asarray(R1.equations(jnp.array([float(rs.m), q - d, float(rs.C), 2.0]),
+                                                       alpha, T, 2)))) for d in (1e-4, 1e-6)]
+            assert e[1] < 2e-2 * e[0]  # linear in q1 - q0
+
+
+def test_p2_1rsb_capacity_steffan_kuehn():
+    """T = 0 capacity of the Hopfield model at 1RSB.  Steffan & Kuehn (1994) report 0.138186 (RS 0.137905);
+    the early estimate 0.144 (Crisanti-Amit-Gutfreund 1986) is not reproduced by these equations."""
+    c = capacity_rsb1(ModelSpec(P=2), 0.0)
+    assert c["converged"]
+    assert c["alpha_c_rs"] == pytest.approx(0.1379055665, abs=1e-9)
+    assert abs(c["alpha_c"] - 0.138186) < 1e-6
+    assert 0.96 < c["m_c"] < 0.97 and 0.99 < c["q0"] < 1.0 and c["mu"] > 0
+
+
+def test_finite_temperature_1rsb_retrieval_below_the_at_line():
+    """P = 4, alpha = 0.03: RS is AT-unstable at T = 0.005 (replicon < 0); the 1RSB saddle there has
+    0 < x < 1, q0 < q1 < 1, is stationary in every variable, and f_1RSB > f_RS.  Above the AT line
+    (T = 0.03) there is no non-trivial 1RSB saddle (x = 1 points are RS in disguise)."""
+    P, alpha, T = 4, 0.03, 0.005
+    rs = solve(ModelSpec(P=P), alpha, T)
+    assert float(rs.replicon) < 0
+    r = solve_rsb1(ModelSpec(P=P), alpha, T)
+    assert r["converged"] and r["residual"] < 1e-8
+    assert 0 < r["x"] < 1 and 0 <= r["q0"] < r["q1"] < 1
+    assert r["f"] > float(rs.f) + 1e-7
+    g = jax.grad(R1.free_energy)(jnp.array([r["m"], r["q0"], r["C"], r["mu"]]), alpha, T, P)
+    assert float(jnp.max(jnp.abs(g))) < 1e-9
+    hot = solve_rsb1(ModelSpec(P=P), alpha, 0.03)
+    assert not hot["converged"] and hot["status"] in ("rsb_trivial", "x_at_boundary")
+
+
+def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
+    """With m = 0 and alpha = 3, P = 3 the noise covariance is q^3/2: the Ising 3-spin glass, whose 1RSB
+    static transition is T_s = 0.651 (theory.reference_sg finds 0.651385 with independent code).  The
+    spin-glass branch has x < 1 just below it and sits at x = 1 (status x_at_boundary) just above it."""
+    from theory import reference_sg as ref
+
+    T_s, _ = ref.pspin_transitions(ref.pspin(3))
+    assert T_s == pytest.approx(0.651, abs=1e-3)
+    spec = ModelSpec(P=3)
+    below = solve_rsb1(spec, 3.0, T_s - 0.01, "spin-glass")
+    assert below["converged"] and 0.9 < below["x"] < 1 and below["q0"] == 0.0
+    # the same 1RSB free energy from the independent reference implementation
+    f_ref = ref.hard_1rsb(T_s - 0.01, 0.0, below["q1"], below["x"], ref.pspin(3))
+    assert below["f"] == pytest.approx(f_ref, abs=1e-9)
+    above = solve_rsb1(spec, 3.0, T_s + 0.01, "spin-glass")
+    assert not above["converged"] and above["status"] == "x_at_boundary"

@@ -11,7 +11,7 @@ keeps C = beta (1 - q1) active at T = 0.
 A result counts as converged only with the full residual below tolerance and a consistent, non-trivial
 solution (0 <= q0 < q1 <= 1, 0 < x <= 1, 1 - beta Q positive for P = 2); otherwise values are NaN and
 ``status`` says why:
-  rs_branch_missing      the RS solution of the branch does not exist here (nothing to break);
+  rs_branch_missing      the RS retrieval solution does not exist here (nothing to break);
   rsb_trivial            no non-trivial solution: 1RSB coincides with RS (e.g. above the AT line);
   x_at_boundary          non-trivial solutions exist but f is largest at x = 1 (T > 0): the 1RSB saddle
                          is the RS / paramagnetic one;
@@ -27,12 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
+from . import dense_rs as RS
 from . import dense_rsb1 as R1
 from .solver import _newton, solve
 from .spec import ModelSpec
 
 TOL = 1e-8  # the composite quadratures of dense_rsb1 are accurate to ~1e-10 in the equations
-_SPLIT = 1e-7  # q1 - q0 below this counts as the RS point
+_SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate directions at small x)
 
 
 @lru_cache(maxsize=None)
@@ -49,13 +50,15 @@ def _fns(P, si):
 
 
 def _fixed(P, T, branch, mu_fixed):
-    return jnp.array([branch == "spin-glass", False, bool(T == 0 and P >= 3), bool(mu_fixed)])
+    sg = branch == "spin-glass"  # m = 0 and, without a field, q0 = 0 (xi'(0) = 0 for every P, convention)
+    return jnp.array([sg, sg, bool(T == 0 and P >= 3), bool(mu_fixed)])
 
 
 def _consistent(x, res, T, P):
     """The acceptance test shared by every stage: residual and a non-trivial, consistent 1RSB point."""
     q1 = 1.0 - x[2] * T
-    ok = bool(res <= TOL) and 0.0 <= x[1] and q1 - x[1] > _SPLIT and q1 <= 1.0 and x[3] > 0
+    # q1 > 1e-3 rules out the paramagnet in disguise (q0 ~ q1 ~ 0 with round-off splitting)
+    ok = bool(res <= TOL) and 0.0 <= x[1] and q1 - x[1] > _SPLIT and 1e-3 < q1 <= 1.0 and x[3] > 0
     if T > 0:
         ok = ok and x[3] * T <= 1 + 1e-12
     if P == 2:
@@ -63,17 +66,22 @@ def _consistent(x, res, T, P):
     return ok
 
 
-def _mu_grid(T):
+def _mu_grid(T, scale=1.0):
+    """Grid of mu = beta x: T > 0, x in (0, 1]; T = 0, geometric in units of 1/sqrt(xi'(1)) (the inverse
+    noise amplitude, which sets the scale of mu: ~10 for P = 2 near capacity, ~1e4 for P = 8)."""
     if T > 0:
-        xs = np.concatenate([np.geomspace(1e-3, 0.1, 9)[:-1], np.linspace(0.1, 0.999, 19)])
+        xs = np.concatenate([np.geomspace(1e-3, 0.1, 5)[:-1], np.linspace(0.1, 0.99, 10), [1 - 1e-6]])
         return xs / T
-    return np.geomspace(1e-2, 1e5, 29)
+    return np.geomspace(1e-2, 1e3, 15) * scale
 
 
 def _starts(rs_m, rs_q, rs_C, T, P, branch):
     """Starting points around the RS solution: q0 below q, q1 = 1 - C T above it."""
     out = []
-    for d in (3e-3, 3e-2, 0.15, 0.5):
+    if branch == "spin-glass":  # q0 = 0 is the natural between-state overlap without a field
+        for q1 in (0.995, 0.97, 0.9, 0.8, 0.5):  # largest q1 first: the physical (stable) branch
+            out.append([0.0, 0.0, (1 - q1) / T if T > 0 else (0.5 if P == 2 else 1.0), 1.0])
+    for d in (() if branch == "spin-glass" else (1e-3, 1e-2, 0.05, 0.2, 0.5)):
         q0 = max(rs_q - d * max(rs_q, 1e-3), 0.0) if branch == "retrieval" or rs_q > 1e-6 else 0.0
         for r in ((1.0,) if (T == 0 and P >= 3) else (0.7, 0.3, 0.05)):
             C = rs_C * r if np.isfinite(rs_C) and rs_C > 0 else (0.5 if T == 0 else (1 - rs_q) / max(T, 1e-300))
@@ -82,12 +90,6 @@ def _starts(rs_m, rs_q, rs_C, T, P, branch):
             if P == 2:
                 C = min(C, 0.9)
             out.append([rs_m if branch == "retrieval" else 0.0, q0, C, 1.0])
-    if branch == "spin-glass":  # q0 = 0 is the natural between-state overlap without a field
-        for r in (0.7, 0.3, 0.05):
-            C = max(rs_C, 1e-3) * r if T > 0 else 0.5
-            if T > 0:
-                C = min(C, 0.999 / T)
-            out.append([0.0, 0.0, C, 1.0])
     return np.array(out)
 
 
@@ -104,13 +106,17 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
     out = {"m": nan, "q0": nan, "q1": nan, "x": nan, "mu": nan, "f": nan, "f_rs": nan, "converged": False,
            "status": "rs_branch_missing", "residual": nan}
     rs = solve(ModelSpec(P=P, self_interaction=si), alpha, T, branch)
-    if not bool(rs.converged):
+    if bool(rs.converged):
+        out["f_rs"] = float(rs.f)
+        rs_m, rs_q, rs_C = float(rs.m), float(rs.q), (float(rs.C) if T > 0 or P == 2 else 1.0)
+    elif branch == "spin-glass":  # the 1RSB glass can exist where the RS one does not (P >= 3)
+        rs_m, rs_q = 0.0, 0.9
+        rs_C = (1 - rs_q) / T if T > 0 else 1.0
+    else:
         return out
-    out["f_rs"] = float(rs.f)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     fixed_mu, fixed_all = _fixed(P, T, branch, True), _fixed(P, T, branch, False)
-    rs_C = float(rs.C) if T > 0 or P == 2 else 1.0
-    starts = _starts(float(rs.m), float(rs.q), rs_C, T, P, branch)
+    starts = _starts(rs_m, rs_q, rs_C, T, P, branch)
 
     def at(mu, x0):
         x0 = np.array(x0, float)
@@ -120,7 +126,7 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
         return x if _consistent(x, float(res), T, P) else None
 
     # 1. scan the mu grid at fixed mu: continuation from the previous non-trivial point, else multi-start
-    mus = _mu_grid(T)
+    mus = _mu_grid(T, 1.0 / math.sqrt(float(RS.xi(1.0, alpha, P, si, 1))))
     pts, prev = [None] * len(mus), None
     for i, mu in enumerate(mus):
         for x0 in ([prev] if prev is not None else []) + list(starts):
@@ -187,17 +193,31 @@ def _polish(spec, x0, alpha, T, branch="retrieval"):
 def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dict:
     """alpha_c at 1RSB: the end of the 1RSB retrieval branch, by bisection on existence with continuation
     (full Newton from the last solution) starting below the RS capacity; returns alpha_c and the 1RSB
-    parameters there."""
+    parameters there.
+
+    At T > 0 the RS retrieval state may be AT-stable at its own fold (above the AT line): then 1RSB adds
+    nothing there and the capacity is the RS one (status "rs_stable_at_capacity", x and q0 NaN)."""
     from .bifurcation import fold
 
-    rs_fold = fold(ModelSpec(P=spec.P, self_interaction=spec.self_interaction), "retrieval", None, float(T),
-                   "alpha", 1e-9, 1.0)
+    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
+    rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not rs_fold.converged:
         return {"alpha_c": float("nan"), "converged": False, "status": "rs_capacity_not_found"}
-    a_lo = 0.9 * rs_fold.p
-    start = solve_rsb1(spec, a_lo, T)
+    nan = float("nan")
+    start = None
+    for frac in (0.9, 0.97, 0.99, 0.997, 0.999):
+        start = solve_rsb1(spec, frac * rs_fold.p, T)
+        if start["converged"]:
+            a_lo = frac * rs_fold.p
+            break
     if not start["converged"]:
-        return {"alpha_c": float("nan"), "converged": False, "status": "no_1rsb_solution_below_rs_capacity"}
+        if T > 0:
+            rs = solve(rs_spec, rs_fold.p * (1 - 1e-6), T)
+            if bool(rs.converged) and bool(rs.stable):
+                return {"alpha_c": rs_fold.p, "alpha_c_rs": rs_fold.p, "m_c": float(rs_fold.x[0]), "q0": nan,
+                        "q1": float(rs.q), "x": nan, "mu": nan, "C": float(rs.C), "converged": True,
+                        "status": "rs_stable_at_capacity", "bracket": (rs_fold.p, rs_fold.p)}
+        return {"alpha_c": nan, "converged": False, "status": "no_1rsb_solution_below_rs_capacity"}
     x_lo = np.array([start["m"], start["q0"], start["C"], start["mu"]])
     # walk up in small steps (continuation), then bisect the last step
     step = 0.02 * a_lo
@@ -210,7 +230,12 @@ def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dic
             a_hi = a_lo + step
             step *= 0.5
     if a_hi is None:
-        return {"alpha_c": float("nan"), "converged": False, "status": "branch_did_not_end"}
+        return {"alpha_c": nan, "converged": False, "status": "branch_did_not_end"}
+    if T > 0:  # the 1RSB branch may end by merging into an AT-stable RS branch rather than by a fold
+        rs = solve(rs_spec, a_hi, T)
+        if bool(rs.converged) and float(rs.replicon) > -1e-6:
+            return {"alpha_c": nan, "alpha_c_rs": rs_fold.p, "converged": False,
+                    "status": "rsb_branch_merges_into_rs", "alpha_merge": a_lo}
     q1 = 1 - x_lo[2] * T
     return {"alpha_c": a_lo, "alpha_c_rs": rs_fold.p, "m_c": float(x_lo[0]), "q0": float(x_lo[1]),
             "q1": float(q1), "x": float(x_lo[3] * T), "mu": float(x_lo[3]), "C": float(x_lo[2]),

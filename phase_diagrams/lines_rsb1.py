@@ -1,0 +1,104 @@
+"""1RSB lines in the (alpha, T) plane (composes theory.rsb1_solver; RS lines are in ``lines``).
+
+* alpha_c^1RSB(T): end of the 1RSB retrieval branch (theory.rsb1_solver.capacity_rsb1); where the RS
+  retrieval state is AT-stable at its own fold, this is the RS capacity.
+* Spin glass, P >= 3: with m = 0 the noise covariance is alpha * poly(q) for both conventions, so the
+  spin-glass free energy scales exactly, f_SG(alpha, T) = sqrt(alpha) F(T / sqrt(alpha)).  The 1RSB static
+  transition T_s(alpha) = t_s sqrt(alpha) (where the x-stationary 1RSB spin glass reaches x = 1 and its
+  free energy meets the paramagnet's) and the 1RSB ground-state energy e_SG sqrt(alpha) are therefore
+  computed once, at alpha = 1.
+* alpha_Tc^1RSB(T = 0): load where the 1RSB retrieval and spin-glass ground states are degenerate.
+Every value carries its own convergence: NaN where it does not exist or was not certified.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy.optimize import brentq
+
+from theory import ModelSpec, solve
+from theory.rsb1_solver import capacity_rsb1, solve_rsb1
+
+XTOL = 1e-10
+
+
+def _rs(spec):
+    return ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
+
+
+def capacity(spec: ModelSpec, T: float = 0.0) -> dict:
+    return capacity_rsb1(spec, float(T))
+
+
+@lru_cache(maxsize=None)
+def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-7) -> dict:
+    """t_s = T_s / sqrt(alpha) and e_sg = E_SG^1RSB(T = 0) / sqrt(alpha) for P >= 3 (alpha = 1 solves).
+
+    T_s by bisection on T between a temperature where the 1RSB spin glass exists with x < 1 and one where
+    it does not (status x_at_boundary / no non-trivial solution)."""
+    if P < 3:
+        raise ValueError("the scaling form holds for P >= 3 (P = 2: the spin-glass transition is the "
+                         "continuous T_g = 1 + sqrt(alpha) at RS and 1RSB alike)")
+    spec = ModelSpec(P=P, self_interaction=self_interaction)
+    g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
+    e_sg = g0["f"] if g0["converged"] else float("nan")
+
+    def below(t):
+        r = solve_rsb1(spec, 1.0, t, "spin-glass")
+        return bool(r["converged"]) and r["x"] < 1.0
+
+    lo, hi = None, None
+    for t in np.linspace(0.05, 3.0, 60):
+        if below(t):
+            lo = t
+        elif lo is not None:
+            hi = t
+            break
+    if lo is None or hi is None:
+        return {"t_s": float("nan"), "e_sg": e_sg, "converged": False, "q0": g0.get("q0"), "mu": g0.get("mu")}
+    while hi - lo > xtol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if below(mid) else (lo, mid)
+    rs = solve_rsb1(spec, 1.0, lo, "spin-glass")
+    return {"t_s": 0.5 * (lo + hi), "e_sg": e_sg, "converged": True, "q1_at_t_s": rs["q1"],
+            "x_at_t_s": rs["x"], "q0_T0": g0["q0"], "mu_T0": g0["mu"]}
+
+
+def T_s(spec: ModelSpec, alpha: float) -> float:
+    """1RSB static spin-glass transition T_s(alpha) (P >= 3)."""
+    return spin_glass_scaling(spec.P, spec.self_interaction)["t_s"] * math.sqrt(alpha)
+
+
+def retrieval_f(spec: ModelSpec, alpha: float, T: float) -> float:
+    """Free energy of the retrieval state at the 1RSB level: the 1RSB saddle where it is non-trivial, the RS
+    one where RS is AT-stable; NaN where the branch does not exist."""
+    r = solve_rsb1(spec, alpha, T, "retrieval")
+    if r["converged"]:
+        return r["f"]
+    rs = solve(_rs(spec), alpha, T, "retrieval")
+    if bool(rs.converged) and (bool(rs.stable) or r["status"] == "rsb_trivial"):
+        return float(rs.f)
+    return float("nan")
+
+
+def alpha_Tc0(spec: ModelSpec, a_c: float | None = None) -> float:
+    """Load where the 1RSB retrieval ground state and the 1RSB spin-glass ground state are degenerate (P >= 3;
+    NaN if it lies beyond the RS capacity, where the 1RSB retrieval state is not reached from RS)."""
+    e_sg = spin_glass_scaling(spec.P, spec.self_interaction)["e_sg"]
+    a_c = capacity(spec, 0.0)["alpha_c"] if a_c is None else a_c
+    if not (np.isfinite(e_sg) and np.isfinite(a_c)):
+        return float("nan")
+
+    def g(a):
+        return retrieval_f(spec, a, 0.0) - e_sg * math.sqrt(a)
+
+    # the 1RSB retrieval solver starts from the RS retrieval state, so the bracket ends below both capacities
+    from .lines import capacity as capacity_rs
+
+    lo, hi = 0.05 * a_c, min(a_c, capacity_rs(_rs(spec), 0.0)["alpha_c"]) * (1 - 1e-6)
+    glo, ghi = g(lo), g(hi)
+    if not (np.isfinite(glo) and np.isfinite(ghi) and glo < 0 < ghi):
+        return float("nan")
+    return brentq(g, lo, hi, xtol=XTOL * a_c)
