@@ -37,8 +37,9 @@ def cmd_solve_rsb1(args, spec):
            "convention": spec.convention, "m": r["m"], "q0": r["q0"], "q1": r["q1"], "x": r["x"],
            "mu": r["mu"], "q": r["q1"], "f": r["f"], "f_rs": r["f_rs"], "converged": r["converged"],
            "status": r["status"], "residual": r["residual"],
-           "stable": None, "stability_note": "1RSB replicon not computed yet; consistency 0<=q0<q1<=1, "
-                                             "0<x<=1 checked"}
+           "replicon": r.get("replicon"), "stable": r.get("stable"),
+           "stability_note": "replicon inside the innermost 1RSB blocks (-inf at T = 0: further RSB steps "
+                             "needed); consistency 0<=q0<q1<=1, 0<x<=1 checked"}
     if not r["converged"] and r["status"] in ("rsb_trivial", "x_at_boundary"):
         out["note"] = "no non-trivial 1RSB saddle here: the RS solution (densehebb solve --ansatz rs) applies"
     _emit(out, args.json)

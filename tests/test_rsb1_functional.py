@@ -142,3 +142,24 @@ def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
     assert below["f"] == pytest.approx(f_ref, abs=1e-9)
     above = solve_rsb1(spec, 3.0, T_s + 0.01, "spin-glass")
     assert not above["converged"] and above["status"] == "x_at_boundary"
+
+
+@pytest.mark.parametrize("P,alpha,T", [(4, 0.03, 0.02), (4, 0.03, 0.005), (2, 0.1, 0.1), (3, 0.05, 0.03)])
+def test_1rsb_replicon_reduces_to_the_rs_replicon(P, alpha, T):
+    rs = solve(ModelSpec(P=P), alpha, T)
+    assert bool(rs.converged)
+    x = jnp.array([float(rs.m), float(rs.q), float(rs.C), 0.5 / T])
+    assert float(R1.replicon(x, alpha, T, P)) == pytest.approx(float(rs.replicon), abs=1e-9)
+
+
+def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
+    """The 1RSB spin glass of the Ising 3-spin model (P = 3, alpha = 3: xi = q^3/2) is stable near its
+    static transition and unstable at low T (Gardner transition; densehebb finds it at T = 0.2403); at
+    T = 0 the replicon is -inf."""
+    spec = ModelSpec(P=3)
+    hot, cold = solve_rsb1(spec, 3.0, 0.45, "spin-glass"), solve_rsb1(spec, 3.0, 0.15, "spin-glass")
+    assert hot["converged"] and cold["converged"]
+    assert hot["stable"] and hot["replicon"] > 0.1
+    assert not cold["stable"] and cold["replicon"] < -0.1
+    r0 = solve_rsb1(ModelSpec(P=4), 0.03, 0.0)
+    assert r0["replicon"] == -np.inf and not r0["stable"]

@@ -176,3 +176,39 @@ def order_parameters(x, alpha, T):
     """(m, q0, q1, x_Parisi)."""
     m, q0, C, mu = x[0], x[1], x[2], x[3]
     return m, q0, 1.0 - C * T, mu * T
+
+
+def replicon(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
+    """Replicon eigenvalue inside the innermost 1RSB blocks (de Almeida-Thouless condition of the 1RSB
+    solution; stable when > 0):
+
+        lambda = 1 - beta^2 kappa E_z0 < sech^4(beta y) >_x ,  y = h + s0 z0 + s1 z1,
+
+    where <.>_x averages over z1 with the weight cosh^x(beta y) (the state measure inside a block),
+    kappa = xi''(q1) for P >= 3 and alpha / D1^2 (D1 = 1 - C, the block eigenvalue of 1 - beta Q) for P = 2.
+    At T = 0 with s1 > 0 the average of sech^4 is O(T), so lambda -> -infinity: 1RSB is unstable in the
+    ground state, as RS is (the usual need for further steps of RSB)."""
+    m, q0, C, mu = x[0], x[1], x[2], x[3]
+    q1 = 1.0 - C * T
+    _, S0, S1 = noise_terms(q0, C, mu, alpha, T, P, self_interaction)
+    kappa = alpha / (1.0 - C) ** 2 if P == 2 else RS.xi(q1, alpha, P, self_interaction, 2)
+    s0 = safe_sqrt(S0)
+    s1 = safe_sqrt(jnp.maximum(S1 - S0, 0.0))
+    h = RS.field(m, P)
+    Th = jnp.where(T > 0, T, 1.0)
+    s0_ = jnp.where(s0 > 0, s0, 1.0)
+    z0, w0 = _split_rule(-h / s0_, 6.0 * (s1 + T) / s0_ + 1e-3, n)
+    a = h + s0 * z0
+    s1_ = jnp.where(s1 > 0, s1, 1.0)
+    z1, w1 = _split_rule(-a / s1_, 6.0 * Th / s1_, INNER_NODES)
+    y = (a[..., None] + s1 * z1) / Th
+    ay = jnp.abs(y)
+    lncosh = ay + jnp.log1p(jnp.exp(-2.0 * ay)) - math.log(2.0)
+    lw = mu * Th * lncosh + jnp.log(w1)
+    lw = lw - logsumexp(lw, axis=-1, keepdims=True)
+    sech4 = (2.0 * jnp.exp(-ay) / (1.0 + jnp.exp(-2.0 * ay))) ** 4
+    inner = jnp.sum(jnp.exp(lw) * sech4, axis=-1)
+    inner = jnp.where(s1 > 0, inner, sech4[..., 0] * 0 + (2.0 * jnp.exp(-jnp.abs(a / Th))
+                                                          / (1.0 + jnp.exp(-2.0 * jnp.abs(a / Th)))) ** 4)
+    lam = 1.0 - kappa / Th ** 2 * jnp.sum(w0 * inner)
+    return jnp.where(T > 0, lam, jnp.where(s1 > 0, -jnp.inf, lam))

@@ -49,6 +49,11 @@ def _fns(P, si):
             jax.jit(lambda x, a, t: R1.equations(x, a, t, P, si)))
 
 
+@lru_cache(maxsize=None)
+def _replicon_fn(P, si):
+    return jax.jit(lambda x, a, t: R1.replicon(x, a, t, P, si))
+
+
 def _fixed(P, T, branch, mu_fixed):
     sg = branch == "spin-glass"  # m = 0 and, without a field, q0 = 0 (xi'(0) = 0 for every P, convention)
     return jnp.array([sg, sg, bool(T == 0 and P >= 3), bool(mu_fixed)])
@@ -94,8 +99,9 @@ def _starts(rs_m, rs_q, rs_C, T, P, branch):
 
 
 def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval") -> dict:
-    """1RSB saddle point at (alpha, T), any P >= 2.  Returns m, q0, q1, x, mu, f, f_rs, converged, status,
-    residual (see the module docstring for the status codes)."""
+    """1RSB saddle point at (alpha, T), any P >= 2.  Returns m, q0, q1, x, mu, C, f, f_rs, converged, status,
+    residual (see the module docstring for the status codes), and, for a converged point, the replicon
+    eigenvalue inside the innermost blocks (theory.dense_rsb1.replicon; -inf at T = 0) and ``stable``."""
     if branch not in ("retrieval", "spin-glass"):
         raise ValueError("1RSB branches: retrieval, spin-glass (the paramagnet is replica symmetric)")
     if not alpha > 0:
@@ -167,13 +173,15 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
         out["status"] = "x_at_boundary" if (T > 0 and dm[have[-1]] > 0) else "rsb_trivial"
         return out
     f, x = max(cands, key=lambda c: c[0])
-    return _result(out, x, f, F, a, t, T, fixed_all)
+    return _result(out, x, f, F, a, t, T, fixed_all, P, si)
 
 
-def _result(out, x, f, F, a, t, T, fixed):
+def _result(out, x, f, F, a, t, T, fixed, P, si):
     e = np.asarray(F(jnp.asarray(x), a, t))
     resid = float(np.max(np.abs(np.where(np.asarray(fixed), 0.0, e))))
     out = dict(out)
+    lam = float(_replicon_fn(P, si)(jnp.asarray(x), a, t))
+    out.update({"replicon": lam, "stable": bool(lam > 0)})
     out.update({"residual": resid, "status": "converged", "m": float(x[0]), "q0": float(x[1]),
                 "q1": float(1 - x[2] * T), "x": float(x[3] * T), "mu": float(x[3]), "C": float(x[2]), "f": f,
                 "converged": True})
