@@ -131,6 +131,9 @@ def cmd_phase_diagram(args):
                "alpha_Tc_T0": float(ds["alpha_Tc_T0"]),
                "n_alpha": int(ds.sizes["alpha"]), "n_T": int(ds.sizes["T"]),
                "missing_T_M": int(np.isnan(ds["T_M"].values).sum())}
+    for k in ("alpha_c_T0_1rsb", "alpha_Tc_T0_1rsb", "e_sg_1rsb"):
+        if k in ds:
+            summary[k] = float(ds[k])
     _emit(summary, args.json)
     return 0
 
@@ -148,7 +151,7 @@ def build_parser():
             sp.add_argument("--T", type=_finite("T", lo=0), required=T_default is None, default=T_default,
                             help="temperature (>= 0)")
         sp.add_argument("--ansatz", choices=("rs", "1rsb"), default="rs",
-                        help="replica ansatz (1rsb: P >= 3 at T = 0 so far)")
+                        help="replica ansatz (1rsb: one step of RSB, theory.rsb1_solver)")
         sp.add_argument("--self-interaction", action="store_true",
                         help="all-tuples energy convention (default: distinct indices)")
         sp.add_argument("--json", action="store_true", help="print one JSON object")

@@ -68,3 +68,20 @@ def test_bad_input_one_line_error(args):
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("densehebb: error:")
     assert p.stdout.strip() == ""
+
+
+def test_solve_1rsb_json_contract_and_rs_fallback_status():
+    p = run("solve", "--P", "2", "--alpha", "0.13", "--T", "0.005", "--ansatz", "1rsb", "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for k in ("q0", "q1", "x", "mu", "f", "f_rs", "replicon", "stable", "status", "residual", "convention"):
+        assert k in d
+    assert d["ansatz"] == "1rsb" and d["converged"] is True and 0 < d["x"] < 1 and d["q0"] < d["q1"]
+    assert d["f"] > d["f_rs"]  # variational ordering where RS is AT-unstable
+    hot = run("solve", "--P", "2", "--alpha", "0.05", "--T", "0.3", "--ansatz", "1rsb", "--json")
+    assert hot.returncode == 3
+    h = json.loads(hot.stdout)
+    assert h["converged"] is False and h["q0"] is None and "RS" in h["note"]
+    bad = run("solve", "--P", "4", "--alpha", "0.01", "--T", "0.05", "--ansatz", "1rsb", "--branch",
+              "paramagnetic")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

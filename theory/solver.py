@@ -110,7 +110,7 @@ def model_for(spec: ModelSpec):
     """The theory (free energy, equations, stability) of a spec, with the static parts bound."""
     if spec.ansatz == "rs":
         return _Bound(dense_rs, spec)
-    raise NotImplementedError(f"ansatz {spec.ansatz!r} is not implemented yet")
+    raise NotImplementedError(f"theory.solve is the RS solver; for ansatz {spec.ansatz!r} use theory.solve_rsb1")
 
 
 def _fixed_mask(branch, alpha, pm_exact=True):

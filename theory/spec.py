@@ -26,7 +26,7 @@ class ModelSpec:
         True: all tuples, H = -(N/P!) sum_mu m_mu^P.  For P = 2 the two differ by the constant K/2,
         i.e. f(all tuples) = f(distinct) - alpha/2.
     ansatz : str
-        "rs" (replica symmetric) or "1rsb" (one step of RSB; so far P >= 3 at T = 0, theory.rsb1_solver).
+        "rs" (replica symmetric) or "1rsb" (one step of RSB, any P, T >= 0: theory.rsb1_solver).
     nodes : int
         Gauss-Hermite order used for the Gaussian averages (see :mod:`theory.quadrature`).
     """
