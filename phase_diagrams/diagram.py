@@ -140,6 +140,18 @@ def _add_rsb1(ds, spec, progress=False):
                                         "1RSB glass reaches x = 1)", "units": "1"})
         ds["e_sg_1rsb"] = ((), sc["e_sg"], {"long_name": "1RSB spin-glass ground-state energy / sqrt(alpha)",
                                             "units": "1"})
+        tc = np.full(a.shape, np.nan)
+        rows = zip(_progress(a, progress, "1RSB T_c"), ds["T_M"].values, ds["T_c"].values, ds["T_AT"].values,
+                   ds["T_s_1rsb"].values)
+        for i, (al, tm, tc_rs, t_at, t_s) in enumerate(rows):
+            if np.isfinite(tc_rs) and tc_rs > t_s and tc_rs > (t_at if np.isfinite(t_at) else 0.0):
+                # above T_s and the AT line both sides of the RS crossing are exact at 1RSB: same root
+                tc[i] = tc_rs
+            else:
+                tc[i] = L1.T_c(spec, float(al), float(tm))
+        ds["T_c_1rsb"] = ("alpha", tc, {"long_name": "1RSB T_c: retrieval is the global minimum below it "
+                                                     "(against the 1RSB spin glass and the paramagnet)",
+                                        "units": "1"})
         ds["alpha_Tc_T0_1rsb"] = ((), L1.alpha_Tc0(spec, c0["alpha_c"]),
                                   {"long_name": "load where the 1RSB retrieval and spin-glass ground states are "
                                                 "degenerate", "units": "1"})

@@ -7,7 +7,10 @@
   transition T_s(alpha) = t_s sqrt(alpha) (where the x-stationary 1RSB spin glass reaches x = 1 and its
   free energy meets the paramagnet's) and the 1RSB ground-state energy e_SG sqrt(alpha) are therefore
   computed once, at alpha = 1.
-* alpha_Tc^1RSB(T = 0): load where the 1RSB retrieval and spin-glass ground states are degenerate.
+* alpha_Tc^1RSB(T = 0): load where the 1RSB retrieval and spin-glass ground states are degenerate, and the
+  1RSB T_c(alpha) line (retrieval is the global minimum below it): the retrieval free energy at 1RSB (RS
+  where no non-trivial 1RSB saddle exists, i.e. near and above the AT line, where the two agree) against
+  the lower of the 1RSB spin glass and the paramagnet.
 Every value carries its own convergence: NaN where it does not exist or was not certified.
 """
 from __future__ import annotations
@@ -78,7 +81,7 @@ def retrieval_f(spec: ModelSpec, alpha: float, T: float) -> float:
     if r["converged"]:
         return r["f"]
     rs = solve(_rs(spec), alpha, T, "retrieval")
-    if bool(rs.converged) and (bool(rs.stable) or r["status"] == "rsb_trivial"):
+    if bool(rs.converged) and (bool(rs.stable) or r["status"] in ("rsb_trivial", "x_at_boundary")):
         return float(rs.f)
     return float("nan")
 
@@ -102,3 +105,56 @@ def alpha_Tc0(spec: ModelSpec, a_c: float | None = None) -> float:
     if not (np.isfinite(glo) and np.isfinite(ghi) and glo < 0 < ghi):
         return float("nan")
     return brentq(g, lo, hi, xtol=XTOL * a_c)
+
+
+@lru_cache(maxsize=None)
+def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
+    """F(t) = f_SG^1RSB(alpha = 1, T = t) on [0, t_s] (cubic spline; the spin glass at any alpha is
+    sqrt(alpha) F(T / sqrt(alpha))).  Returns (spline, t_s)."""
+    from scipy.interpolate import CubicSpline
+
+    t_s = spin_glass_scaling(P, self_interaction)["t_s"]
+    if not np.isfinite(t_s):
+        return None, t_s
+    spec = ModelSpec(P=P, self_interaction=self_interaction)
+    ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
+    ts[-1] = t_s * (1 - 1e-6)
+    fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass")["f"] for t in ts]
+    fs = np.array(fs)
+    ok = np.isfinite(fs)
+    if ok.sum() < n - 2:
+        return None, t_s
+    return CubicSpline(ts[ok], fs[ok]), t_s
+
+
+def competitor_f(spec: ModelSpec, alpha: float, T: float) -> float:
+    """The lower of the 1RSB spin glass (T < T_s; spline of the exact scaling form, accurate to ~1e-8) and
+    the paramagnet (P >= 3)."""
+    spline, t_s = _sg_free_energy_curve(spec.P, spec.self_interaction)
+    out = []
+    pm = solve(_rs(spec), alpha, T, "paramagnetic")
+    if bool(pm.converged):
+        out.append(float(pm.f))
+    t = T / math.sqrt(alpha)
+    if spline is not None and t < t_s:
+        out.append(math.sqrt(alpha) * float(spline(t)))
+    return min(out) if out else float("nan")
+
+
+def T_c(spec: ModelSpec, alpha: float, T_m: float, n_scan: int = 10) -> float:
+    """1RSB T_c(alpha) for P >= 3: highest T where the retrieval state (1RSB where RS is unstable) is the
+    global minimum against the 1RSB spin glass and the paramagnet.  NaN where it does not exist."""
+    if not (np.isfinite(T_m) and alpha > 0):
+        return float("nan")
+
+    def g(t):
+        return retrieval_f(spec, alpha, t) - competitor_f(spec, alpha, t)
+
+    ts = np.linspace(0.0, T_m * (1 - 1e-6), n_scan)
+    vals = np.array([g(t) for t in ts])
+    roots = []
+    for i in range(n_scan - 1):
+        a, b = vals[i], vals[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+            roots.append(brentq(g, ts[i], ts[i + 1], xtol=1e-9))
+    return max(roots) if roots else float("nan")

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 
 STYLE = {"T_g": ("k", "-", r"$T_g$ (spin glass)"), "T_M": ("C0", "-", r"$T_M$ (retrieval appears)"),
          "T_c": ("C3", "-", r"$T_c$ (retrieval global min.)"), "T_AT": ("C2", "--", r"$T_{AT}$ (RS unstable)"),
-         "T_s_1rsb": ("C4", "-.", r"$T_s$ 1RSB (static spin glass)")}
+         "T_s_1rsb": ("C4", "-.", r"$T_s$ 1RSB (static spin glass)"),
+         "T_c_1rsb": ("C1", "-", r"$T_c$ 1RSB (retrieval global min.)")}
 
 
 def plot_phase_diagram(ds, path=None, ax=None, T_max=None):

@@ -1,7 +1,8 @@
 """Dense Hebbian networks beyond replica symmetry (after Albanese, Alemanno, Alessandrelli, Barra,
 "Replica symmetry breaking in dense neural networks", J. Stat. Phys. 2022, arXiv 2111.12997).
 
-    python papers/rsb_dense/rsb_dense.py [--P-max 8] [--diagram-P 4] [--skip-diagram] [--out-dir DIR]
+    python papers/rsb_dense/rsb_dense.py [--P-max 8] [--diagram-P 4] [--skip-diagram] [--skip-table] [--out-dir DIR]
+                                         [--fig-dir DIR]      (about 25 min on 2 cores)
 
 1. Ground-state capacity alpha_c(P), P = 2..P-max, at RS and 1RSB (T = 0, distinct indices), the 1RSB
    parameters there, and the spin-glass ground-state energies e_SG sqrt(alpha) (RS and 1RSB; P >= 3).
@@ -94,7 +95,7 @@ def plot_diagram_paper_axes(ds, path):
     P = int(ds.attrs["P"])
     k = math.factorial(P) / 2
     d2 = ds.copy()
-    for name in ("T_g", "T_M", "T_c", "T_AT", "T_s_1rsb"):
+    for name in ("T_g", "T_M", "T_c", "T_AT", "T_s_1rsb", "T_c_1rsb"):
         if name in d2:
             d2[name] = d2[name] * k
     d2 = d2.assign_coords(T=d2["T"] * k)
@@ -111,26 +112,30 @@ def plot_diagram_paper_axes(ds, path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
+    ap.add_argument("--fig-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures"))
     ap.add_argument("--P-max", type=int, default=8)
     ap.add_argument("--diagram-P", type=int, default=4)
     ap.add_argument("--skip-diagram", action="store_true")
+    ap.add_argument("--skip-table", action="store_true", help="only the phase diagram")
     args = ap.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
-    ds = capacity_table(args.P_max)
-    nc = to_netcdf(ds, os.path.join(args.out_dir, "alpha_c_vs_P.nc"))
-    plot_capacity(ds, os.path.join(args.out_dir, "alpha_c_vs_P.png"))
-    print(f"wrote {nc}")
-    for P, a, b in zip(ds["P"].values, ds["alpha_c_rs"].values, ds["alpha_c_1rsb"].values):
-        print(f"P = {P}: alpha_c RS = {a:.6g}, 1RSB = {b:.6g}")
+    os.makedirs(args.fig_dir, exist_ok=True)
+    if not args.skip_table:
+        ds = capacity_table(args.P_max)
+        nc = to_netcdf(ds, os.path.join(args.out_dir, "alpha_c_vs_P.nc"))
+        plot_capacity(ds, os.path.join(args.fig_dir, "alpha_c_vs_P.png"))
+        print(f"wrote {nc}")
+        for P, a, b in zip(ds["P"].values, ds["alpha_c_rs"].values, ds["alpha_c_1rsb"].values):
+            print(f"P = {P}: alpha_c RS = {a:.6g}, 1RSB = {b:.6g}")
     if not args.skip_diagram:
         spec = ModelSpec(P=args.diagram_P, ansatz="1rsb")
         pd = phase_diagram(spec, progress=sys.stderr.isatty())
         pd.attrs["variables_note"] = ASSUMED
-        base = os.path.join(args.out_dir, f"phase_diagram_P{args.diagram_P}_1rsb")
-        to_netcdf(pd, base + ".nc")
-        plot_phase_diagram(pd, base + ".png")
-        plot_diagram_paper_axes(pd, base + "_paper_axes.png")
-        print(f"wrote {base}.nc, {base}.png, {base}_paper_axes.png")
+        name = f"phase_diagram_P{args.diagram_P}_1rsb"
+        to_netcdf(pd, os.path.join(args.out_dir, name + ".nc"))
+        plot_phase_diagram(pd, os.path.join(args.fig_dir, name + ".png"))
+        plot_diagram_paper_axes(pd, os.path.join(args.fig_dir, name + "_paper_axes.png"))
+        print(f"wrote {args.out_dir}/{name}.nc and {args.fig_dir}/{name}[_paper_axes].png")
 
 
 if __name__ == "__main__":
