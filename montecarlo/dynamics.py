@@ -250,12 +250,7 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
 
     def step(state: MCState, xi, beta) -> MCState:
-        beta = jnp.asarray(beta, jnp.float64)
-        keys = jax.vmap(jax.random.split)(state.key)                       # (C, 2)
-        key, sub = keys[:, 0], keys[:, 1]
-        u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
-        tau = tau_fn(u, beta[:, None])
-        uT, tauT, sigT = u.T, tau.T, state.sigma.T
+        key, uT, tauT, sigT = _sweep_randoms(state, beta, N, tau_fn)
 
         def attempt(carry, site):
             M, n_acc, dE = carry
@@ -273,18 +268,23 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     return step
 
 
+def _sweep_randoms(state, beta, N, tau_fn):
+    """Per-chain key split, one uniform per site and its acceptance threshold, all site-major (N, C)."""
+    beta = jnp.asarray(beta, jnp.float64)
+    keys = jax.vmap(jax.random.split)(state.key)                       # (C, 2)
+    key, sub = keys[:, 0], keys[:, 1]
+    u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
+    tau = tau_fn(u, beta[:, None])
+    return key, u.T, tau.T, state.sigma.T
+
+
 def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
     """:func:`batched_step` for a linear flip polynomial (P = 2): n = c (sigma_i xi_i . M - |xi_i|^2), exact in
     float32 (see :func:`linear_flip_f32`); same keys, thresholds, decisions and numbers."""
     c0 = int(plan.coeffs[0])
 
     def step(state: MCState, xi, beta) -> MCState:
-        beta = jnp.asarray(beta, jnp.float64)
-        keys = jax.vmap(jax.random.split)(state.key)                       # (C, 2)
-        key, sub = keys[:, 0], keys[:, 1]
-        u = jax.vmap(lambda k: jax.random.uniform(k, (N,), jnp.float64))(sub)   # (C, N)
-        tau = tau_fn(u, beta[:, None])
-        uT, tauT, sigT = u.T, tau.T, state.sigma.T
+        key, uT, tauT, sigT = _sweep_randoms(state, beta, N, tau_fn)
         xi = jnp.asarray(xi)
         xif = xi.astype(jnp.float32)
         # sum_mu x_mu^2 = sum_mu (xi_i^mu)^2: K for +-1 patterns, fewer where patterns are padded with zeros
