@@ -27,18 +27,24 @@ alpha, beta = alpha_sym, sp.Symbol("beta", positive=True)
 
 
 class GaussE(sp.Function):
-    """E_z[expr] over z ~ N(0,1) (unevaluated).  Usage: GaussE(expr) (the variable is the global z)."""
+    """E_w[expr] over w ~ N(0,1) (unevaluated).  GaussE(expr) averages over the global z; GaussE(expr, w)
+    over another standard Gaussian w (the nested averages of the 1RSB free energy)."""
 
-    nargs = 1
+    nargs = (1, 2)
+
+    @property
+    def var(self):
+        return self.args[1] if len(self.args) > 1 else z
 
     def _eval_derivative(self, s):
-        return GaussE(sp.diff(self.args[0], s))
+        return GaussE(sp.diff(self.args[0], s), *self.args[1:])
 
     def _latex(self, printer):
-        return r"\mathbb{E}_z\left[%s\right]" % printer._print(self.args[0])
+        sub = "z" if self.var == z else "{%s}" % printer._print(self.var)
+        return r"\mathbb{E}_%s\left[%s\right]" % (sub, printer._print(self.args[0]))
 
     def _sympystr(self, printer):
-        return "E_z[%s]" % printer._print(self.args[0])
+        return "E_%s[%s]" % (printer._print(self.var), printer._print(self.args[0]))
 
 
 def _linear_map(expr, term_fn):
@@ -87,10 +93,79 @@ def _field(P):
     return m ** (P - 1) / sp.factorial(P - 1)
 
 
+z0, z1 = sp.symbols("z0 z1", real=True)
+q0, q1, x_p, v0, v1 = sp.symbols("q0 q1 x v0 v1", real=True)
+
+
+def free_energy_expr_1rsb(P: int = 2, self_interaction: bool = False):
+    """1RSB free energy per neuron f(m, q0, q1, x, v0, v1; alpha, beta) with the field variances v0 (between
+    states) and v1 (total) as explicit conjugate variables (theory.dense_rsb1 eliminates them):
+
+        f = U(m) + g(q0, q1, x) + (beta/2)[v1 (1 - q1) + x (v1 q1 - v0 q0)]
+            - (1/(beta x)) E_z0 ln E_z1 [2 cosh beta(h(m) + sqrt(v0) z0 + sqrt(v1 - v0) z1)]^x
+
+    g = -(beta/2)[xi(1) + (x - 1) xi(q1) - x xi(q0)] for P >= 3; for P = 2 the AGS log-det,
+    g = alpha/2 + (alpha/(2 beta))[(1 - 1/x) ln D1 + (1/x) ln D0 - beta q0/D0], D1 = 1 - beta(1 - q1),
+    D0 = D1 - beta x (q1 - q0) (without the alpha/2 for all tuples)."""
+    y = beta * (_field(P) + sp.sqrt(v0) * z0 + sp.sqrt(v1 - v0) * z1)
+    inner = GaussE((2 * sp.cosh(y)) ** x_p, z1)
+    ising = GaussE(sp.log(inner), z0) / (beta * x_p)
+    coupling = beta / 2 * (v1 * (1 - q1) + x_p * (v1 * q1 - v0 * q0))
+    if P == 2:
+        D1 = 1 - beta * (1 - q1)
+        D0 = D1 - beta * x_p * (q1 - q0)
+        c0 = 0 if self_interaction else alpha / 2
+        g = c0 + alpha / (2 * beta) * ((1 - 1 / x_p) * sp.log(D1) + sp.log(D0) / x_p - beta * q0 / D0)
+        return m ** 2 / 2 + g + coupling - ising
+    xi = noise_covariance(P, self_interaction)
+    g = -beta / 2 * (xi.subs(q_sym, 1) + (x_p - 1) * xi.subs(q_sym, q1) - x_p * xi.subs(q_sym, q0))
+    return (P - 1) * m ** P / sp.factorial(P) + g + coupling - ising
+
+
+def derive_1rsb(P: int = 2, self_interaction: bool = False) -> "Derivation":
+    """The 1RSB free energy and its stationarity conditions df/dx = 0 for x in (m, q0, q1, x, v0, v1); the
+    q0- and q1-conditions are linear in v0, v1 and give them in closed form (fixed_point): v = xi'(q) for
+    P >= 3, the AGS alpha r0, alpha r1 for P = 2."""
+    f = free_energy_expr_1rsb(P, self_interaction)
+    variables = (m, q0, q1, x_p, v0, v1)
+    conds = {s: sp.simplify(sp.diff(f, s)) for s in variables}
+    fixed = []
+    sol = sp.solve([sp.Eq(conds[q0], 0), sp.Eq(conds[q1], 0)], [v0, v1], dict=True)
+    if len(sol) == 1:
+        fixed = [sp.Eq(v0, sp.simplify(sol[0][v0])), sp.Eq(v1, sp.simplify(sol[0][v1]))]
+    return Derivation(P, self_interaction, "1rsb", f, variables, conds, fixed)
+
+
+def free_energy_1rsb_jax(P: int = 2, self_interaction: bool = False, n: int = 96):
+    """JAX callable (m, q0, q1, x, v0, v1, alpha, beta) -> f: :func:`free_energy_expr_1rsb` lambdified, its
+    nested Gaussian averages by n-node Gauss-Hermite in z0 and z1 (for checks against theory.dense_rsb1)."""
+    import jax.numpy as jnp
+
+    from .quadrature import hermite_rule
+
+    f = free_energy_expr_1rsb(P, self_interaction)
+    ising = [a for a in sp.preorder_traversal(f) if isinstance(a, GaussE) and a.var == z0][0]
+    inner = [a for a in sp.preorder_traversal(ising) if isinstance(a, GaussE) and a.var == z1][0]
+    args = (m, q0, q1, x_p, v0, v1, alpha, beta)
+    G = sp.Symbol("_G")
+    f_outer = sp.lambdify(args + (G,), f.subs(ising, G), modules="jax")
+    f_inner = sp.lambdify((z0, z1) + args, inner.args[0], modules="jax")
+    nodes, weights = (jnp.asarray(a) for a in hermite_rule(n))
+
+    def fn(*vals):
+        a0, a1 = nodes[:, None], nodes[None, :]
+        inner_avg = jnp.sum(weights[None, :] * f_inner(a0, a1, *vals), axis=1)   # E_z1 at each z0 node
+        return f_outer(*vals, jnp.sum(weights * jnp.log(inner_avg)))
+    return fn
+
+
 def free_energy_expr(P: int = 2, self_interaction: bool = False, ansatz: str = "rs"):
-    """RS free energy per neuron f(m, q, v; alpha, beta) (see theory.dense_rs for the derivation)."""
+    """Free energy per neuron: RS f(m, q, v; alpha, beta) (see theory.dense_rs for the derivation), or the
+    1RSB one (:func:`free_energy_expr_1rsb`)."""
+    if ansatz == "1rsb":
+        return free_energy_expr_1rsb(P, self_interaction)
     if ansatz != "rs":
-        raise NotImplementedError(f"symbolic ansatz {ansatz!r} is not available yet (only 'rs')")
+        raise ValueError(f"unknown ansatz {ansatz!r} (rs, 1rsb)")
     lnc = GaussE(sp.log(2 * sp.cosh(beta * (_field(P) + sp.sqrt(v) * z)))) / beta
     if P == 2:  # AGS: exact Gaussian integral of the condensed-pattern-free part (hard + soft)
         D = 1 - beta * (1 - q)
@@ -171,9 +246,12 @@ def to_jax(exprs, args, n=160):
 
 
 def derive(P: int = 2, self_interaction: bool = False, ansatz: str = "rs") -> Derivation:
-    """Derive the RS stationarity equations of the P-body network by differentiating its free energy."""
+    """Derive the stationarity equations of the P-body network by differentiating its free energy (RS, or
+    1RSB via :func:`derive_1rsb`)."""
     if P < 2:
         raise ValueError("P must be >= 2")
+    if ansatz == "1rsb":
+        return derive_1rsb(P, self_interaction)
     f = free_energy_expr(P, self_interaction, ansatz)
     variables = (m, q, v)
     conds = {x: sp.simplify(stein(sp.diff(f, x))) for x in variables}
