@@ -40,6 +40,8 @@ def cmd_solve_rsb1(args, spec):
            "replicon": r.get("replicon"), "stable": r.get("stable"),
            "stability_note": "replicon inside the innermost 1RSB blocks (-inf at T = 0: further RSB steps "
                              "needed); consistency 0<=q0<q1<=1, 0<x<=1 checked"}
+    if r.get("note"):
+        out["note"] = r["note"]
     if not r["converged"] and r["status"] in ("rsb_trivial", "x_at_boundary"):
         out["note"] = "no non-trivial 1RSB saddle here: the RS solution (densehebb solve --ansatz rs) applies"
     _emit(out, args.json)

@@ -163,3 +163,16 @@ def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
     assert not cold["stable"] and cold["replicon"] < -0.1
     r0 = solve_rsb1(ModelSpec(P=4), 0.03, 0.0)
     assert r0["replicon"] == -np.inf and not r0["stable"]
+
+
+def test_1rsb_retrieval_between_the_rs_and_1rsb_capacities():
+    """P = 4, T = 0: alpha = 0.035 lies between alpha_c^RS = 0.03298 and alpha_c^1RSB = 0.03820; the RS
+    retrieval state is gone but the 1RSB one exists (continued in alpha), and at 0.04 neither does."""
+    spec = ModelSpec(P=4)
+    assert not bool(solve(spec, 0.035, 0.0).converged)
+    r = solve_rsb1(spec, 0.035, 0.0)
+    assert r["converged"] and r["residual"] < 1e-10 and 0.9 < r["m"] < 0.95 and r["q0"] < r["q1"] == 1.0
+    g = jax.grad(R1.free_energy)(jnp.array([r["m"], r["q0"], r["C"], r["mu"]]), 0.035, 0.0, 4)
+    assert abs(float(g[0])) < 1e-9 and abs(float(g[1])) < 1e-9 and abs(float(g[3])) < 1e-9
+    gone = solve_rsb1(spec, 0.04, 0.0)
+    assert not gone["converged"] and gone["status"] == "retrieval_missing"

@@ -11,7 +11,9 @@ keeps C = beta (1 - q1) active at T = 0.
 A result counts as converged only with the full residual below tolerance and a consistent, non-trivial
 solution (0 <= q0 < q1 <= 1, 0 < x <= 1, 1 - beta Q positive for P = 2); otherwise values are NaN and
 ``status`` says why:
-  rs_branch_missing      the RS retrieval solution does not exist here (nothing to break);
+  rs_branch_missing      the RS retrieval solution does not exist here and alpha is not above the RS
+                         capacity (above it, the 1RSB solution is continued in alpha from below);
+  retrieval_missing      above the 1RSB capacity as well;
   rsb_trivial            no non-trivial solution: 1RSB coincides with RS (e.g. above the AT line);
   x_at_boundary          non-trivial solutions exist but f is largest at x = 1 (T > 0): the 1RSB saddle
                          is the RS / paramagnetic one;
@@ -119,7 +121,7 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
         rs_m, rs_q = 0.0, 0.9
         rs_C = (1 - rs_q) / T if T > 0 else 1.0
     else:
-        return out
+        return _beyond_rs_capacity(spec, alpha, T, out)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     fixed_mu, fixed_all = _fixed(P, T, branch, True), _fixed(P, T, branch, False)
     starts = _starts(rs_m, rs_q, rs_C, T, P, branch)
@@ -185,6 +187,39 @@ def _result(out, x, f, F, a, t, T, fixed, P, si):
     out.update({"residual": resid, "status": "converged", "m": float(x[0]), "q0": float(x[1]),
                 "q1": float(1 - x[2] * T), "x": float(x[3] * T), "mu": float(x[3]), "C": float(x[2]), "f": f,
                 "converged": True})
+    return out
+
+
+def _beyond_rs_capacity(spec, alpha, T, out):
+    """Retrieval above the RS capacity (where 1RSB retrieval can still exist): continue the 1RSB solution in
+    alpha from just below the RS capacity (Newton on all variables at each step, steps halved on failure)."""
+    from .bifurcation import fold
+
+    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
+    rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
+    if not (rs_fold.converged and alpha > rs_fold.p):
+        return out
+    a0 = 0.98 * rs_fold.p
+    start = solve_rsb1(spec, a0, T)
+    if not start["converged"]:
+        return out
+    x = np.array([start["m"], start["q0"], start["C"], start["mu"]])
+    step = (alpha - a0) / 8
+    while a0 < alpha and step > 1e-9 * alpha:
+        r = _polish(spec, x, min(a0 + step, alpha), T)
+        if r is None:
+            step *= 0.5
+            continue
+        a0, x = min(a0 + step, alpha), r[0]
+    if a0 < alpha:
+        out = dict(out)
+        out["status"] = "retrieval_missing"  # beyond the 1RSB capacity as well
+        return out
+    newton, _, fe, F = _fns(spec.P, spec.self_interaction)
+    a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
+    out = _result(out, x, float(fe(jnp.asarray(x), a, t)), F, a, t, T, _fixed(spec.P, T, "retrieval", False),
+                  spec.P, spec.self_interaction)
+    out["note"] = "above the RS capacity: continued in alpha from the 1RSB solution below it (no RS reference)"
     return out
 
 
