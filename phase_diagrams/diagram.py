@@ -1,6 +1,8 @@
 """The (alpha, T) phase diagram as an xarray Dataset."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import xarray as xr
 
@@ -46,7 +48,7 @@ def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=
     """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
     spec = spec or ModelSpec()
     full = spec  # the RS lines are computed with the RS spec; 1RSB lines are added on top
-    spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction, nodes=spec.nodes)
+    spec = replace(spec, ansatz="rs")
     da, dt = default_grids(spec) if alphas is None or Ts is None else (None, None)
     alphas = np.asarray(da if alphas is None else alphas, dtype=float)
     Ts = np.asarray(dt if Ts is None else Ts, dtype=float)
@@ -106,18 +108,13 @@ def _add_rsb1(ds, spec, progress=False):
     from . import lines_rsb1 as L1
 
     a_c_rs = float(ds["alpha_c_T0"])
-    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction, nodes=spec.nodes)
-    t_at = lines.T_AT(rs_spec, 0.999 * a_c_rs) if np.isfinite(a_c_rs) else float("nan")
+    t_at = lines.T_AT(replace(spec, ansatz="rs"), 0.999 * a_c_rs) if np.isfinite(a_c_rs) else float("nan")
     t_top = 4.0 * t_at if np.isfinite(t_at) and t_at > 0 else 0.01
-    Tr = np.linspace(0.0, t_top, 9)
+    Tr = np.linspace(0.0, t_top, 9)  # Tr[0] = 0: the zero-temperature capacity is the first point
     keys = ("alpha_c", "m_c", "q0", "q1", "x", "mu")
-    vals = {k: np.full(Tr.shape, np.nan) for k in keys}
-    status = []
-    for j, t in enumerate(_progress(Tr, progress, "1RSB capacity")):
-        c = L1.capacity(spec, float(t))
-        for k in keys:
-            vals[k][j] = c.get(k, np.nan)
-        status.append(c["status"])
+    caps = [L1.capacity(spec, float(t)) for t in _progress(Tr, progress, "1RSB capacity")]
+    vals = {k: np.array([c.get(k, np.nan) for c in caps], dtype=float) for k in keys}
+    status = [c["status"] for c in caps]
     ds = ds.assign_coords(T_rsb1=("T_rsb1", Tr, {"long_name": "temperature grid of the 1RSB capacity",
                                                  "units": "1"}))
     doc = {"alpha_c": "1RSB storage capacity alpha_c(T) (end of the 1RSB retrieval branch; the RS value where "
@@ -130,7 +127,7 @@ def _add_rsb1(ds, spec, progress=False):
     ds.attrs["quadrature_1rsb"] = ("composite Gauss-Legendre, split at the kink/boundary layer "
                                    "(theory.dense_rsb1, 32 nodes per panel)")
     ds.attrs["rsb1_solver"] = "theory.rsb1_solver: scan in mu = beta x, brentq on df/dmu, Newton polish"
-    c0 = L1.capacity(spec, 0.0)
+    c0 = caps[0]
     ds["alpha_c_T0_1rsb"] = ((), c0["alpha_c"], {"long_name": "zero-temperature 1RSB capacity", "units": "1"})
     if spec.P >= 3:
         sc = L1.spin_glass_scaling(spec.P, spec.self_interaction)
@@ -140,15 +137,9 @@ def _add_rsb1(ds, spec, progress=False):
                                         "1RSB glass reaches x = 1)", "units": "1"})
         ds["e_sg_1rsb"] = ((), sc["e_sg"], {"long_name": "1RSB spin-glass ground-state energy / sqrt(alpha)",
                                             "units": "1"})
-        tc = np.full(a.shape, np.nan)
-        rows = zip(_progress(a, progress, "1RSB T_c"), ds["T_M"].values, ds["T_c"].values, ds["T_AT"].values,
-                   ds["T_s_1rsb"].values)
-        for i, (al, tm, tc_rs, t_at, t_s) in enumerate(rows):
-            if np.isfinite(tc_rs) and tc_rs > t_s and tc_rs > (t_at if np.isfinite(t_at) else 0.0):
-                # above T_s and the AT line both sides of the RS crossing are exact at 1RSB: same root
-                tc[i] = tc_rs
-            else:
-                tc[i] = L1.T_c(spec, float(al), float(tm))
+        rows = zip(_progress(a, progress, "1RSB T_c"), ds["T_M"].values, ds["T_c"].values, ds["T_AT"].values)
+        tc = np.array([L1.T_c(spec, float(al), float(tm), float(tc_rs), float(t_at))
+                       for al, tm, tc_rs, t_at in rows])
         ds["T_c_1rsb"] = ("alpha", tc, {"long_name": "1RSB T_c: retrieval is the global minimum below it "
                                                      "(against the 1RSB spin glass and the paramagnet)",
                                         "units": "1"})

@@ -16,6 +16,7 @@ Every value carries its own convergence: NaN where it does not exist or was not 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +29,7 @@ XTOL = 1e-10
 
 
 def _rs(spec):
-    return ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
+    return replace(spec, ansatz="rs")
 
 
 def capacity(spec: ModelSpec, T: float = 0.0) -> dict:
@@ -48,9 +49,14 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
     g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
     e_sg = g0["f"] if g0["converged"] else float("nan")
 
+    last = {}
+
     def below(t):
         r = solve_rsb1(spec, 1.0, t, "spin-glass")
-        return bool(r["converged"]) and r["x"] < 1.0
+        ok = bool(r["converged"]) and r["x"] < 1.0
+        if ok:
+            last["lo"] = r
+        return ok
 
     lo, hi = None, None
     for t in np.linspace(0.05, 3.0, 60):
@@ -64,7 +70,7 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if below(mid) else (lo, mid)
-    rs = solve_rsb1(spec, 1.0, lo, "spin-glass")
+    rs = last["lo"]  # the solution at lo, the last temperature found below T_s
     return {"t_s": 0.5 * (lo + hi), "e_sg": e_sg, "converged": True, "q1_at_t_s": rs["q1"],
             "x_at_t_s": rs["x"], "q0_T0": g0["q0"], "mu_T0": g0["mu"]}
 
@@ -141,11 +147,17 @@ def competitor_f(spec: ModelSpec, alpha: float, T: float) -> float:
     return min(out) if out else float("nan")
 
 
-def T_c(spec: ModelSpec, alpha: float, T_m: float, n_scan: int = 10) -> float:
+def T_c(spec: ModelSpec, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_at: float = float("nan"),
+        n_scan: int = 10) -> float:
     """1RSB T_c(alpha) for P >= 3: highest T where the retrieval state (1RSB where RS is unstable) is the
-    global minimum against the 1RSB spin glass and the paramagnet.  NaN where it does not exist."""
+    global minimum against the 1RSB spin glass and the paramagnet.  NaN where it does not exist.
+
+    Given the RS T_c (and the AT line), a RS root above both T_s and T_AT is returned as it is: there both
+    sides of the crossing (RS-stable retrieval, paramagnet) are exact at 1RSB, and nothing changes above it."""
     if not (np.isfinite(T_m) and alpha > 0):
         return float("nan")
+    if np.isfinite(T_c_rs) and T_c_rs > T_s(spec, alpha) and T_c_rs > (T_at if np.isfinite(T_at) else 0.0):
+        return float(T_c_rs)
 
     def g(t):
         return retrieval_f(spec, alpha, t) - competitor_f(spec, alpha, t)

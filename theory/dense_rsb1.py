@@ -32,6 +32,7 @@ import numpy as np
 from jax.scipy.special import log_ndtr, logsumexp
 
 from . import dense_rs as RS
+from . import quadrature as Q
 from .quadrature import safe_sqrt
 
 NAMES = ("m", "q0", "C", "mu")
@@ -94,10 +95,9 @@ def _inner_log_mean_exp(a, s1, mu, T, n):
     Th = jnp.where(T > 0, T, 1.0)
     z, w = _split_rule(-a / s, 6.0 * Th / s, n)
     y = a[..., None] + s1[..., None] * z
-    ay = jnp.abs(y)
-    F = ay + Th[..., None] * jnp.log1p(jnp.exp(-2.0 * ay / Th[..., None]))
+    F = Th[..., None] * Q._logcosh_u(y / Th[..., None])  # T ln 2cosh(y/T)
     tT = logsumexp(mu[..., None] * F, b=w, axis=-1)
-    tT = jnp.where(s1 > 0, tT, mu * (ay[..., 0] + Th * jnp.log1p(jnp.exp(-2.0 * jnp.abs(a) / Th))))
+    tT = jnp.where(s1 > 0, tT, mu * Th * Q._logcosh_u(a / Th))
     return jnp.where(T > 0, tT, t0) / mu
 
 
@@ -134,23 +134,29 @@ def noise_terms(q0, C, mu, alpha, T, P, self_interaction=False):
     return g, S0, S1
 
 
-def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
-    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T), any P >= 2."""
+def _outer(x, alpha, T, P, self_interaction, n):
+    """What free_energy and replicon share: q1, the noise variances S0, S1, the field amplitudes s0 (between
+    states) and s1 (within), and the outer z0 rule (split at the kink) with the fields a = h(m) + s0 z0."""
     m, q0, C, mu = x[0], x[1], x[2], x[3]
     q1 = 1.0 - C * T
-    U = (P - 1) * m ** P / math.factorial(P)
     g, S0, S1 = noise_terms(q0, C, mu, alpha, T, P, self_interaction)
-    coupling = 0.5 * (S1 * C + mu * (S1 * q1 - S0 * q0))
     s0 = safe_sqrt(S0)
     s1 = safe_sqrt(jnp.maximum(S1 - S0, 0.0))
     h = RS.field(m, P)
     s0_ = jnp.where(s0 > 0, s0, 1.0)
     z, w = _split_rule(-h / s0_, 6.0 * (s1 + T) / s0_ + 1e-3, n)
-    a = h + s0 * z
+    return q1, g, S0, S1, s1, h + s0 * z, w
+
+
+def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
+    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T), any P >= 2."""
+    m, C, mu = x[0], x[2], x[3]
+    q1, g, S0, S1, s1, a, w = _outer(x, alpha, T, P, self_interaction, n)
+    U = (P - 1) * m ** P / math.factorial(P)
+    coupling = 0.5 * (S1 * C + mu * (S1 * q1 - S0 * x[1]))
     inner = _inner_log_mean_exp(a, jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape),
                                 jnp.broadcast_to(T, a.shape), INNER_NODES)
-    G = jnp.sum(w * inner)
-    return U + g + coupling - G
+    return U + g + coupling - jnp.sum(w * inner)
 
 
 def equations(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
@@ -188,27 +194,21 @@ def replicon(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
     kappa = xi''(q1) for P >= 3 and alpha / D1^2 (D1 = 1 - C, the block eigenvalue of 1 - beta Q) for P = 2.
     At T = 0 with s1 > 0 the average of sech^4 is O(T), so lambda -> -infinity: 1RSB is unstable in the
     ground state, as RS is (the usual need for further steps of RSB)."""
-    m, q0, C, mu = x[0], x[1], x[2], x[3]
-    q1 = 1.0 - C * T
-    _, S0, S1 = noise_terms(q0, C, mu, alpha, T, P, self_interaction)
+    C, mu = x[2], x[3]
+    q1, _, _, _, s1, a, w0 = _outer(x, alpha, T, P, self_interaction, n)
     kappa = alpha / (1.0 - C) ** 2 if P == 2 else RS.xi(q1, alpha, P, self_interaction, 2)
-    s0 = safe_sqrt(S0)
-    s1 = safe_sqrt(jnp.maximum(S1 - S0, 0.0))
-    h = RS.field(m, P)
     Th = jnp.where(T > 0, T, 1.0)
-    s0_ = jnp.where(s0 > 0, s0, 1.0)
-    z0, w0 = _split_rule(-h / s0_, 6.0 * (s1 + T) / s0_ + 1e-3, n)
-    a = h + s0 * z0
     s1_ = jnp.where(s1 > 0, s1, 1.0)
     z1, w1 = _split_rule(-a / s1_, 6.0 * Th / s1_, INNER_NODES)
     y = (a[..., None] + s1 * z1) / Th
-    ay = jnp.abs(y)
-    lncosh = ay + jnp.log1p(jnp.exp(-2.0 * ay)) - math.log(2.0)
-    lw = mu * Th * lncosh + jnp.log(w1)
+    lw = mu * Th * Q._logcosh_u(y) + jnp.log(w1)  # the state measure cosh^x(beta y), normalised below
     lw = lw - logsumexp(lw, axis=-1, keepdims=True)
-    sech4 = (2.0 * jnp.exp(-ay) / (1.0 + jnp.exp(-2.0 * ay))) ** 4
-    inner = jnp.sum(jnp.exp(lw) * sech4, axis=-1)
-    inner = jnp.where(s1 > 0, inner, sech4[..., 0] * 0 + (2.0 * jnp.exp(-jnp.abs(a / Th))
-                                                          / (1.0 + jnp.exp(-2.0 * jnp.abs(a / Th)))) ** 4)
+    inner = jnp.where(s1 > 0, jnp.sum(jnp.exp(lw) * _sech4(y), axis=-1), _sech4(a / Th))
     lam = 1.0 - kappa / Th ** 2 * jnp.sum(w0 * inner)
     return jnp.where(T > 0, lam, jnp.where(s1 > 0, -jnp.inf, lam))
+
+
+def _sech4(u):
+    """sech(u)^4, overflow-free."""
+    e = jnp.exp(-jnp.abs(u))
+    return (2.0 * e / (1.0 + e * e)) ** 4

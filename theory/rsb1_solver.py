@@ -1,11 +1,12 @@
 """Solving the 1RSB saddle point (any P >= 2): a scan in mu = beta x, Newton in the other variables.
 
 The replica-symmetric point q0 = q1 is stationary for every x, so Newton from a generic guess falls back
-onto it.  The non-trivial branch (q0 < q1) is found instead by Newton at fixed mu from several
-starting points around the RS solution (q0 below q, q1 above it), on a grid of mu (T > 0: x = mu T on a grid
-in (0, 1); T = 0: mu geometric), continuing from the previous grid point where the branch exists.  Along the branch the derivative df/dmu changes sign where the 1RSB
-free energy is extremal in x: the maximum (df/dmu > 0 below, < 0 above) is the saddle point; brentq in
-log mu with continuation locates it and a final Newton on all variables polishes it.
+onto it.  The non-trivial branch (q0 < q1) is found instead by Newton at fixed mu from several starting
+points around the RS solution (q0 below q, q1 above it), on a grid of mu (T > 0: x = mu T on a grid in
+(0, 1]; T = 0: mu geometric), continuing from the previous grid point where the branch exists.  Along the
+branch df/dmu changes sign where the 1RSB free energy is extremal in x: the maximum (df/dmu > 0 below,
+< 0 above) is the saddle point; brentq in log mu with continuation locates it and a final Newton on all
+variables polishes it.
 At T = 0 with P >= 3, f does not depend on C (q1 = 1) and C is held fixed; for P = 2 the AGS log-det term
 keeps C = beta (1 - q1) active at T = 0.
 A result counts as converged only with the full residual below tolerance and a consistent, non-trivial
@@ -22,6 +23,7 @@ solution (0 <= q0 < q1 <= 1, 0 < x <= 1, 1 - beta Q positive for P = 2); otherwi
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
 
 import jax
@@ -83,20 +85,21 @@ def _mu_grid(T, scale=1.0):
 
 
 def _starts(rs_m, rs_q, rs_C, T, P, branch):
-    """Starting points around the RS solution: q0 below q, q1 = 1 - C T above it."""
+    """Starting points.  Retrieval: around the RS solution, q0 below q and q1 = 1 - C T above it.  Spin
+    glass: q0 = 0 (no field) and q1 from large to small (largest first: the physical, stable branch)."""
+    if branch == "spin-glass":
+        return np.array([[0.0, 0.0, (1 - q1) / T if T > 0 else (0.5 if P == 2 else 1.0), 1.0]
+                         for q1 in (0.995, 0.97, 0.9, 0.8, 0.5)])
     out = []
-    if branch == "spin-glass":  # q0 = 0 is the natural between-state overlap without a field
-        for q1 in (0.995, 0.97, 0.9, 0.8, 0.5):  # largest q1 first: the physical (stable) branch
-            out.append([0.0, 0.0, (1 - q1) / T if T > 0 else (0.5 if P == 2 else 1.0), 1.0])
-    for d in (() if branch == "spin-glass" else (1e-3, 1e-2, 0.05, 0.2, 0.5)):
-        q0 = max(rs_q - d * max(rs_q, 1e-3), 0.0) if branch == "retrieval" or rs_q > 1e-6 else 0.0
+    for d in (1e-3, 1e-2, 0.05, 0.2, 0.5):
+        q0 = max(rs_q - d * max(rs_q, 1e-3), 0.0)
         for r in ((1.0,) if (T == 0 and P >= 3) else (0.7, 0.3, 0.05)):
-            C = rs_C * r if np.isfinite(rs_C) and rs_C > 0 else (0.5 if T == 0 else (1 - rs_q) / max(T, 1e-300))
+            C = rs_C * r
             if T > 0:
                 C = min(C, 0.999 * (1 - q0) / T)
             if P == 2:
                 C = min(C, 0.9)
-            out.append([rs_m if branch == "retrieval" else 0.0, q0, C, 1.0])
+            out.append([rs_m, q0, C, 1.0])
     return np.array(out)
 
 
@@ -113,13 +116,12 @@ def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval
     nan = float("nan")
     out = {"m": nan, "q0": nan, "q1": nan, "x": nan, "mu": nan, "f": nan, "f_rs": nan, "converged": False,
            "status": "rs_branch_missing", "residual": nan}
-    rs = solve(ModelSpec(P=P, self_interaction=si), alpha, T, branch)
+    rs = solve(replace(spec, ansatz="rs"), alpha, T, branch)
     if bool(rs.converged):
         out["f_rs"] = float(rs.f)
         rs_m, rs_q, rs_C = float(rs.m), float(rs.q), (float(rs.C) if T > 0 or P == 2 else 1.0)
     elif branch == "spin-glass":  # the 1RSB glass can exist where the RS one does not (P >= 3)
-        rs_m, rs_q = 0.0, 0.9
-        rs_C = (1 - rs_q) / T if T > 0 else 1.0
+        rs_m = rs_q = rs_C = float("nan")  # its starts do not use RS
     else:
         return _beyond_rs_capacity(spec, alpha, T, out)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
@@ -190,13 +192,28 @@ def _result(out, x, f, F, a, t, T, fixed, P, si):
     return out
 
 
+def _walk_alpha(spec, x, a, T, step, min_step, a_max=math.inf):
+    """Continuation of a 1RSB retrieval solution x at load a upwards in alpha (full Newton at each step,
+    step halved on failure, until it is below min_step or a_max is reached).  Returns (a, x, a_fail): the
+    last load reached, its solution and the first load that failed (None if none did)."""
+    a_fail = None
+    while step > min_step and a < a_max:
+        a_next = min(a + step, a_max)
+        r = _polish(spec, x, a_next, T)
+        if r is not None:
+            a, x = a_next, r[0]
+        else:
+            a_fail = a_next
+            step *= 0.5
+    return a, x, a_fail
+
+
 def _beyond_rs_capacity(spec, alpha, T, out):
     """Retrieval above the RS capacity (where 1RSB retrieval can still exist): continue the 1RSB solution in
-    alpha from just below the RS capacity (Newton on all variables at each step, steps halved on failure)."""
+    alpha from just below the RS capacity."""
     from .bifurcation import fold
 
-    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
-    rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
+    rs_fold = fold(replace(spec, ansatz="rs"), "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not (rs_fold.converged and alpha > rs_fold.p):
         return out
     a0 = 0.98 * rs_fold.p
@@ -204,13 +221,7 @@ def _beyond_rs_capacity(spec, alpha, T, out):
     if not start["converged"]:
         return out
     x = np.array([start["m"], start["q0"], start["C"], start["mu"]])
-    step = (alpha - a0) / 8
-    while a0 < alpha and step > 1e-9 * alpha:
-        r = _polish(spec, x, min(a0 + step, alpha), T)
-        if r is None:
-            step *= 0.5
-            continue
-        a0, x = min(a0 + step, alpha), r[0]
+    a0, x, _ = _walk_alpha(spec, x, a0, T, (alpha - a0) / 8, 1e-9 * alpha, alpha)
     if a0 < alpha:
         out = dict(out)
         out["status"] = "retrieval_missing"  # beyond the 1RSB capacity as well
@@ -242,7 +253,7 @@ def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dic
     nothing there and the capacity is the RS one (status "rs_stable_at_capacity", x and q0 NaN)."""
     from .bifurcation import fold
 
-    rs_spec = ModelSpec(P=spec.P, self_interaction=spec.self_interaction)
+    rs_spec = replace(spec, ansatz="rs")
     rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not rs_fold.converged:
         return {"alpha_c": float("nan"), "converged": False, "status": "rs_capacity_not_found"}
@@ -262,16 +273,8 @@ def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dic
                         "status": "rs_stable_at_capacity", "bracket": (rs_fold.p, rs_fold.p)}
         return {"alpha_c": nan, "converged": False, "status": "no_1rsb_solution_below_rs_capacity"}
     x_lo = np.array([start["m"], start["q0"], start["C"], start["mu"]])
-    # walk up in small steps (continuation), then bisect the last step
-    step = 0.02 * a_lo
-    a_hi = None
-    while step > rel_tol * a_lo:
-        r = _polish(spec, x_lo, a_lo + step, T)
-        if r is not None:
-            a_lo, x_lo = a_lo + step, r[0]
-        else:
-            a_hi = a_lo + step
-            step *= 0.5
+    # walk up in small steps (continuation), halving the step at the end of the branch
+    a_lo, x_lo, a_hi = _walk_alpha(spec, x_lo, a_lo, T, 0.02 * a_lo, rel_tol * a_lo)
     if a_hi is None:
         return {"alpha_c": nan, "converged": False, "status": "branch_did_not_end"}
     if T > 0:  # the 1RSB branch may end by merging into an AT-stable RS branch rather than by a fold
