@@ -15,7 +15,7 @@ from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 
 
 def _spec(args):
-    from theory import ModelSpec
+    from densehebb.theory import ModelSpec
 
     if args.P > 8:
         raise UsageError(f"P = {args.P} is outside the supported range 2..8")
@@ -28,7 +28,7 @@ def _check_rsb1(args, spec):
 
 
 def cmd_solve_rsb1(args, spec):
-    from theory.rsb1_solver import solve_rsb1
+    from densehebb.theory.rsb1_solver import solve_rsb1
 
     if args.branch == "paramagnetic":
         raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
@@ -49,7 +49,7 @@ def cmd_solve_rsb1(args, spec):
 
 
 def cmd_solve(args):
-    from theory import solve
+    from densehebb.theory import solve
 
     spec = _spec(args)
     _check_rsb1(args, spec)
@@ -69,12 +69,12 @@ def cmd_capacity(args):
         return cmd_capacity_mc(args)
     if args.low_storage:
         return cmd_low_storage(args)
-    from phase_diagrams.lines import capacity
+    from densehebb.phase_diagrams.lines import capacity
 
     spec = _spec(args)
     _check_rsb1(args, spec)
     if spec.ansatz == "1rsb":
-        from theory.rsb1_solver import capacity_rsb1
+        from densehebb.theory.rsb1_solver import capacity_rsb1
 
         c = capacity_rsb1(spec, args.T)
         out = {"P": spec.P, "T": args.T, "ansatz": "1rsb", "convention": spec.convention,
@@ -93,7 +93,7 @@ def cmd_capacity(args):
 
 
 def cmd_low_storage(args):
-    from theory.low_storage import stability_temperature, transitions
+    from densehebb.theory.low_storage import stability_temperature, transitions
 
     tr = transitions(args.P, args.mixture)
     out = {"P": args.P, "storage": "low (K finite)", "mixture": args.mixture,
@@ -108,7 +108,7 @@ def cmd_low_storage(args):
 
 
 def cmd_derive(args):
-    from theory.symbolic import derive
+    from densehebb.theory.symbolic import derive
 
     d = derive(args.P, args.self_interaction, args.ansatz)
     print(d.latex() if args.latex else d.text())
@@ -118,9 +118,9 @@ def cmd_derive(args):
 def cmd_phase_diagram(args):
     import numpy as np
 
-    from phase_diagrams.diagram import phase_diagram
-    from phase_diagrams.io import to_netcdf
-    from phase_diagrams.plotting import plot_phase_diagram
+    from densehebb.phase_diagrams.diagram import phase_diagram
+    from densehebb.phase_diagrams.io import to_netcdf
+    from densehebb.phase_diagrams.plotting import plot_phase_diagram
 
     spec = _spec(args)
     ds = phase_diagram(spec, progress=not args.quiet and sys.stderr.isatty())

@@ -77,7 +77,7 @@ def cmd_mc(args):
     _use_all_cores()
     import jax
 
-    from montecarlo.run import simulate, summarize
+    from densehebb.montecarlo.run import simulate, summarize
 
     temps = args.temperatures if args.temperatures is not None else ([args.T] if args.T is not None else None)
     if temps is None:
@@ -107,7 +107,7 @@ def cmd_mc(args):
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
     theory = None
     if args.theory:
-        from theory import ModelSpec, solve
+        from densehebb.theory import ModelSpec, solve
 
         theory = []
         for t in (temps if len(temps) > 1 else temps[:1]):
@@ -140,7 +140,7 @@ def cmd_bench(args):
     fresh = _use_all_cores(single_thread_blas=True)
     import jax
 
-    from montecarlo import bench
+    from densehebb.montecarlo import bench
 
     if not fresh:
         sys.stderr.write(f"densehebb bench: note: JAX/NumPy were already imported: running on "
@@ -225,8 +225,8 @@ def cmd_capacity_mc(args):
     _use_all_cores(single_thread_blas=True)
     import jax
 
-    from montecarlo.capacity import capacity_curve, default_alphas, extrapolate
-    from montecarlo.energy import check_order
+    from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
+    from densehebb.montecarlo.energy import check_order
 
     P = check_order(args.P)
     if args.threshold > 1:
@@ -244,7 +244,7 @@ def cmd_capacity_mc(args):
     if args.out:
         ds.to_netcdf(args.out)
     r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, n_boot=args.bootstrap, seed=args.seed)
-    from montecarlo.run import _convention_name
+    from densehebb.montecarlo.run import _convention_name
 
     out = {"P": P, "T": args.T, "convention": _convention_name(args.self_interaction), "method": "monte-carlo",
            "dynamics": ds.attrs["dynamics"], "N": r["N"], "alphas": r["alphas"], "samples": args.samples,

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
-from theory import ModelSpec
+from densehebb.theory import ModelSpec
 
 from . import lines
 from .io import provenance
@@ -36,7 +36,7 @@ def default_grids(spec: ModelSpec):
     """alpha and T grids that cover the retrieval region of P (loads and temperatures scale with P!)."""
     if spec.P == 2:
         return DEFAULT_ALPHAS, DEFAULT_TS
-    from theory.low_storage import transitions
+    from densehebb.theory.low_storage import transitions
 
     a_c = lines.capacity(spec, 0.0)["alpha_c"]
     t_sp = transitions(spec.P)["T_spinodal"]

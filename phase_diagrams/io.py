@@ -6,10 +6,10 @@ import os
 
 import xarray as xr
 
-import theory
-from theory import quadrature
-from theory.solver import TOL
-from theory.spec import ModelSpec
+import densehebb.theory as theory
+from densehebb.theory import quadrature
+from densehebb.theory.solver import TOL
+from densehebb.theory.spec import ModelSpec
 
 
 def provenance(spec: ModelSpec, **extra) -> dict:

@@ -16,9 +16,9 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
-from theory import ModelSpec, solve
-from theory.solver import model_for
-from theory.bifurcation import fold
+from densehebb.theory import ModelSpec, solve
+from densehebb.theory.solver import model_for
+from densehebb.theory.bifurcation import fold
 
 XTOL = 1e-12  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
 

@@ -22,8 +22,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from theory import ModelSpec, solve
-from theory.rsb1_solver import capacity_rsb1, solve_rsb1
+from densehebb.theory import ModelSpec, solve
+from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1
 
 XTOL = 1e-10
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-CLI = [sys.executable, "-m", "phase_diagrams.cli"]
+CLI = [sys.executable, "-m", "densehebb.phase_diagrams.cli"]
 
 
 def run(*args):

@@ -2,8 +2,8 @@
 import jax
 import pytest
 
-from montecarlo.run import simulate, summarize
-from theory import ModelSpec, solve
+from densehebb.montecarlo.run import simulate, summarize
+from densehebb.theory import ModelSpec, solve
 
 FINITE_SIZE = 0.005  # allowance for O(1/N) corrections at N = 1000
 

@@ -2,8 +2,8 @@
 import jax
 import pytest
 
-from montecarlo.run import simulate, summarize
-from theory import ModelSpec, solve
+from densehebb.montecarlo.run import simulate, summarize
+from densehebb.theory import ModelSpec, solve
 
 ALPHA, T, N = 0.005, 0.04, 128  # K = alpha N^3 = 10486 patterns
 FINITE_SIZE = 0.004

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from theory import ModelSpec, solve
-from phase_diagrams import lines as L
-from phase_diagrams.diagram import phase_diagram
-from phase_diagrams.io import open_dataset, to_netcdf
+from densehebb.theory import ModelSpec, solve
+from densehebb.phase_diagrams import lines as L
+from densehebb.phase_diagrams.diagram import phase_diagram
+from densehebb.phase_diagrams.io import open_dataset, to_netcdf
 
 SPEC = ModelSpec()
 

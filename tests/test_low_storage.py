@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from theory import ModelSpec, solve
-from theory.low_storage import solve_mixture, stability_temperature, transitions
+from densehebb.theory import ModelSpec, solve
+from densehebb.theory.low_storage import solve_mixture, stability_temperature, transitions
 
 
 def test_pairwise_mattis_transition_is_continuous_at_T1():

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import montecarlo  # noqa: F401
-from montecarlo import bench, dynamics, energy, patterns
+import densehebb.montecarlo as montecarlo  # noqa: F401
+from densehebb.montecarlo import bench, dynamics, energy, patterns
 
 
 @pytest.mark.parametrize("rule, P, T, si", [("glauber", 2, 0.7, False), ("metropolis", 4, 0.1, False),
@@ -51,7 +51,7 @@ def test_batched_p2_with_zero_padded_patterns():
 
 
 def test_float32_path_only_where_exact():
-    from montecarlo.polynomials import flip_plan
+    from densehebb.montecarlo.polynomials import flip_plan
 
     assert dynamics.linear_flip_f32(flip_plan(2, False, 1024, 140))
     assert dynamics.linear_flip_f32(flip_plan(2, True, 1024, 140))

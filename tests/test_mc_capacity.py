@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import montecarlo  # noqa: F401
-from montecarlo import capacity, dynamics, energy, patterns
+import densehebb.montecarlo as montecarlo  # noqa: F401
+from densehebb.montecarlo import capacity, dynamics, energy, patterns
 
 
 def test_greedy_runs_end_at_fixed_points_and_retrieval_degrades_with_load():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import montecarlo
-from montecarlo import checkpoint as ckpt
+import densehebb.montecarlo as montecarlo
+from densehebb.montecarlo import checkpoint as ckpt
 
 RUN = dict(N=30, K=3, P=3, T=[0.3, 0.6, 1.0], n_samples=3, n_replicas=2, sweeps=40, burn_in=10, measure_every=2,
            tempering=True, timeseries=True)
@@ -60,7 +60,7 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
         montecarlo.simulate(5, **dict(RUN, sweeps=12, burn_in=2), checkpoint=str(tmp_path / "junk"))
 
 
-CLI = [sys.executable, "-m", "phase_diagrams.cli", "mc", "--P", "2", "--N", "400", "--alpha", "0.1", "--T", "0.4",
+CLI = [sys.executable, "-m", "densehebb.phase_diagrams.cli", "mc", "--P", "2", "--N", "400", "--alpha", "0.1", "--T", "0.4",
        "--samples", "4", "--sweeps", "3000", "--burn-in", "1000", "--seed", "9", "--json", "--quiet"]
 
 

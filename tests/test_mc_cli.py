@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-CLI = [sys.executable, "-m", "phase_diagrams.cli"]
+CLI = [sys.executable, "-m", "densehebb.phase_diagrams.cli"]
 
 
 def run(*args, timeout=600):
@@ -79,7 +79,7 @@ def test_cli_import_does_not_start_jax_and_mc_uses_every_core():
     identical numbers."""
     import os
 
-    p = subprocess.run([sys.executable, "-c", "import sys, phase_diagrams.cli; "
+    p = subprocess.run([sys.executable, "-c", "import sys, densehebb.phase_diagrams.cli; "
                         "print('jax' in sys.modules, 'numpy' in sys.modules)"], capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout.split() == ["False", "False"], p.stdout + p.stderr
     args = ("mc", "--P", "3", "--N", "40", "--alpha", "0.002", "--T", "0.05", "--samples", "2", "--sweeps", "20",

@@ -8,8 +8,8 @@ import textwrap
 
 import numpy as np
 
-import montecarlo
-from montecarlo import capacity
+import densehebb.montecarlo as montecarlo
+from densehebb.montecarlo import capacity
 
 RUN = dict(N=24, K=3, P=4, T=[0.05, 0.1, 0.2], n_samples=3, n_replicas=3, sweeps=30, burn_in=10, tempering=True,
            timeseries=True)
@@ -17,8 +17,8 @@ RUN = dict(N=24, K=3, P=4, T=[0.05, 0.1, 0.2], n_samples=3, n_replicas=3, sweeps
 SCRIPT = textwrap.dedent("""
     import json, sys
     import jax, numpy as np
-    import montecarlo
-    from montecarlo import capacity
+    import densehebb.montecarlo as montecarlo
+    from densehebb.montecarlo import capacity
     assert jax.device_count() == 4, jax.devices()
     run = json.loads(sys.argv[1]); out = sys.argv[2]
     ds = montecarlo.simulate(3, **run)

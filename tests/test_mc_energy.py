@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import montecarlo  # noqa: F401  (enables float64)
-from montecarlo import dynamics, energy, patterns, polynomials
+import densehebb.montecarlo as montecarlo  # noqa: F401  (enables float64)
+from densehebb.montecarlo import dynamics, energy, patterns, polynomials
 
 
 def random_spins(key, shape):

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-import montecarlo  # noqa: F401  (enables float64)
-from montecarlo import dynamics, energy, patterns
+import densehebb.montecarlo as montecarlo  # noqa: F401  (enables float64)
+from densehebb.montecarlo import dynamics, energy, patterns
 
 N, K = 8, 3
 N_CHAINS = 20000
@@ -178,7 +178,7 @@ def test_swap_move_preserves_the_product_of_boltzmann_distributions(xi, P):
 
     Negative control: the same move with the temperature labels reversed (wrong acceptance) is rejected.
     """
-    from montecarlo.engine import EngineConfig, swap_round
+    from densehebb.montecarlo.engine import EngineConfig, swap_round
 
     temps = PT_TEMPS if P == 2 else PT_TEMPS * 0.6
     beta = jnp.asarray(1 / temps)
@@ -214,7 +214,7 @@ def test_swap_move_preserves_the_product_of_boltzmann_distributions(xi, P):
 def test_tempered_run_samples_exact_energy_distribution():
     """simulate(tempering=True), P = 3: one snapshot per replica after equilibration; at every T the
     distribution of the energy levels matches exact enumeration, and swaps are accepted."""
-    import montecarlo
+    import densehebb.montecarlo as montecarlo
 
     P, R = 3, 4000
     temps = [0.25, 0.4, 0.65, 1.0]

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from montecarlo.anneal import anneal, crossing_temperature
-from theory.low_storage import solve_mixture, transitions
+from densehebb.montecarlo.anneal import anneal, crossing_temperature
+from densehebb.theory.low_storage import solve_mixture, transitions
 
 TR = transitions(4)
 T_TH, T_SP = TR["T_thermodynamic"], TR["T_spinodal"]

@@ -7,8 +7,8 @@ import pytest
 import scipy.optimize
 import xarray as xr
 
-import montecarlo
-from montecarlo import run
+import densehebb.montecarlo as montecarlo
+from densehebb.montecarlo import run
 
 SMALL = dict(N=40, K=3, T=[0.5, 2.0], n_samples=2, n_replicas=2, sweeps=60, burn_in=20, measure_every=2)
 

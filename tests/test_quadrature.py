@@ -5,9 +5,9 @@ import pytest
 from scipy.integrate import quad
 from scipy.stats import norm
 
-import theory
-from theory import ModelSpec, solve
-from theory import quadrature as Q
+import densehebb.theory as theory
+from densehebb.theory import ModelSpec, solve
+from densehebb.theory import quadrature as Q
 
 
 def _ref(fn, m, s):

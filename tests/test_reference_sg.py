@@ -9,11 +9,11 @@ import pytest
 from scipy.integrate import dblquad, quad
 from scipy.stats import norm
 
-import theory  # noqa: F401  (float64)
-from theory import dense_rs as RS
-from theory import dense_rsb1 as R1
-from theory import reference_sg as R
-from theory.covariance import noise_coefficients
+import densehebb.theory as theory  # noqa: F401  (float64)
+from densehebb.theory import dense_rs as RS
+from densehebb.theory import dense_rsb1 as R1
+from densehebb.theory import reference_sg as R
+from densehebb.theory.covariance import noise_coefficients
 
 
 @pytest.fixture

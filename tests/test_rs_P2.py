@@ -6,8 +6,8 @@ from scipy.integrate import quad
 from scipy.special import erf
 from scipy.stats import norm
 
-from theory import ModelSpec, solve, solve_grid
-from theory import dense_rs as D
+from densehebb.theory import ModelSpec, solve, solve_grid
+from densehebb.theory import dense_rs as D
 
 SPEC = ModelSpec()
 

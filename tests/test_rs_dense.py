@@ -10,10 +10,10 @@ from scipy.optimize import brentq
 from scipy.special import erf
 from scipy.stats import norm
 
-from theory import ModelSpec, solve
-from theory import dense_rs as D
-from theory.covariance import alpha_sym, noise_covariance, q_sym
-from phase_diagrams.lines import capacity
+from densehebb.theory import ModelSpec, solve
+from densehebb.theory import dense_rs as D
+from densehebb.theory.covariance import alpha_sym, noise_covariance, q_sym
+from densehebb.phase_diagrams.lines import capacity
 
 
 def _E(fn):

@@ -5,8 +5,8 @@ import pytest
 from scipy.integrate import quad
 from scipy.stats import norm
 
-from theory import dense_rs as RS
-from theory import dense_rsb1 as R1
+from densehebb.theory import dense_rs as RS
+from densehebb.theory import dense_rsb1 as R1
 
 
 @pytest.mark.parametrize("P,si", [(3, False), (4, False), (4, True)])
@@ -49,8 +49,8 @@ def test_top_bracket_is_the_exact_polynomial():
 # --- the T = 0 1RSB solver (P >= 3) -----------------------------------------------------------------
 import jax  # noqa: E402
 
-from theory import ModelSpec, solve  # noqa: E402
-from theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
+from densehebb.theory import ModelSpec, solve  # noqa: E402
+from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
 
 
 def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
@@ -130,7 +130,7 @@ def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
     """With m = 0 and alpha = 3, P = 3 the noise covariance is q^3/2: the Ising 3-spin glass, whose 1RSB
     static transition is T_s = 0.651 (theory.reference_sg finds 0.651385 with independent code).  The
     spin-glass branch has x < 1 just below it and sits at x = 1 (status x_at_boundary) just above it."""
-    from theory import reference_sg as ref
+    from densehebb.theory import reference_sg as ref
 
     T_s, _ = ref.pspin_transitions(ref.pspin(3))
     assert T_s == pytest.approx(0.651, abs=1e-3)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from theory import dense_rs as D
-from theory.symbolic import GaussE, derive, pull_constants, stein, z
+from densehebb.theory import dense_rs as D
+from densehebb.theory.symbolic import GaussE, derive, pull_constants, stein, z
 
 
 @pytest.mark.parametrize("P,si", [(2, False), (2, True), (3, False), (4, False), (4, True), (5, True)])
@@ -49,8 +49,8 @@ def test_symbolic_1rsb_free_energy_and_conjugates_match_dense_rsb1(P, si):
     import jax.numpy as jnp
     import sympy as sp
 
-    from theory import dense_rsb1 as R1
-    from theory import symbolic as S
+    from densehebb.theory import dense_rsb1 as R1
+    from densehebb.theory import symbolic as S
 
     d = S.derive(P, si, "1rsb")
     assert [e.lhs for e in d.fixed_point] == [S.v0, S.v1]

@@ -13,8 +13,8 @@ import sys
 
 import numpy as np
 
-from phase_diagrams import phase_diagram, plot_phase_diagram, to_netcdf
-from theory import ModelSpec
+from densehebb.phase_diagrams import phase_diagram, plot_phase_diagram, to_netcdf
+from densehebb.theory import ModelSpec
 
 
 def main(argv=None):

@@ -95,8 +95,8 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from montecarlo.anneal import anneal
-    from theory.low_storage import solve_mixture, temperature_of_amplitude, transitions
+    from densehebb.montecarlo.anneal import anneal
+    from densehebb.theory.low_storage import solve_mixture, temperature_of_amplitude, transitions
 
     P = 4
     t_start = time.time()

@@ -35,10 +35,10 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import montecarlo
-    from montecarlo.capacity import capacity_curve, extrapolate
-    from phase_diagrams import T_M, capacity
-    from theory import ModelSpec, solve
+    import densehebb.montecarlo as montecarlo
+    from densehebb.montecarlo.capacity import capacity_curve, extrapolate
+    from densehebb.phase_diagrams import T_M, capacity
+    from densehebb.theory import ModelSpec, solve
 
     spec = ModelSpec(P=2)
     alpha = 0.05

@@ -24,11 +24,11 @@ import sys
 import numpy as np
 import xarray as xr
 
-from phase_diagrams import phase_diagram, plot_phase_diagram, to_netcdf
-from phase_diagrams.io import provenance
-from phase_diagrams import lines_rsb1
-from phase_diagrams.lines import capacity as capacity_rs
-from theory import ModelSpec, capacity_rsb1, solve
+from densehebb.phase_diagrams import phase_diagram, plot_phase_diagram, to_netcdf
+from densehebb.phase_diagrams.io import provenance
+from densehebb.phase_diagrams import lines_rsb1
+from densehebb.phase_diagrams.lines import capacity as capacity_rs
+from densehebb.theory import ModelSpec, capacity_rsb1, solve
 
 ASSUMED = "assumed paper variables: H' = (P!/2) H, T' = (P!/2) T, same alpha (not checked against the paper)"
 

@@ -14,8 +14,8 @@ import argparse
 import json
 import os
 
-from phase_diagrams.io import provenance
-from theory import ModelSpec, capacity_rsb1
+from densehebb.phase_diagrams.io import provenance
+from densehebb.theory import ModelSpec, capacity_rsb1
 
 PUBLISHED = {"RS (AGS 1987; Steffan-Kuehn 1994)": 0.137905, "1RSB (Crisanti-Amit-Gutfreund 1986)": 0.144,
              "1RSB (Steffan-Kuehn 1994)": 0.138186, "2RSB (Steffan-Kuehn 1994)": 0.138187}

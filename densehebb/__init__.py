@@ -1,0 +1,1 @@
+"""densehebb: statistical mechanics of dense Hebbian networks (placeholder during the namespace move)."""
