@@ -131,7 +131,7 @@ def _convention_name(self_interaction):
     developed separately); tests/test_mc_run.py checks that both agree whenever it can.
     """
     try:
-        from densehebb.theory.spec import convention_name
+        from densehebb.theory.model import convention_name
     except ImportError:
         return "all-tuples" if self_interaction else "distinct-indices"
     return convention_name(bool(self_interaction))

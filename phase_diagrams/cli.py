@@ -15,11 +15,11 @@ from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 
 
 def _spec(args):
-    from densehebb.theory import ModelSpec
+    from densehebb.theory import Model, convention_name
 
     if args.P > 8:
         raise UsageError(f"P = {args.P} is outside the supported range 2..8")
-    return ModelSpec(P=args.P, self_interaction=args.self_interaction, ansatz=args.ansatz)
+    return Model(P=args.P, convention=convention_name(args.self_interaction), ansatz=args.ansatz)
 
 
 def _check_rsb1(args, spec):
@@ -145,15 +145,16 @@ def build_parser():
                                                "Monte Carlo (conventions: shared/CONVENTIONS.md)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def model_args(sp, need_alpha=True, need_T=True, T_default=None):
+    def model_args(sp, need_alpha=True, need_T=True, T_default=None, with_ansatz=True):
         sp.add_argument("--P", type=_finite("P", lo=2, integer=True), default=2, help="interaction order (>= 2)")
         if need_alpha:
             sp.add_argument("--alpha", type=_finite("alpha", lo=0), required=True, help="load K / N^(P-1)")
         if need_T:
             sp.add_argument("--T", type=_finite("T", lo=0), required=T_default is None, default=T_default,
                             help="temperature (>= 0)")
-        sp.add_argument("--ansatz", choices=("rs", "1rsb"), default="rs",
-                        help="replica ansatz (1rsb: one step of RSB, theory.rsb1_solver)")
+        if with_ansatz:
+            sp.add_argument("--ansatz", choices=("rs", "1rsb"), default="rs",
+                            help="replica ansatz (1rsb: one step of RSB, theory.rsb1_solver)")
         sp.add_argument("--self-interaction", action="store_true",
                         help="all-tuples energy convention (default: distinct indices)")
         sp.add_argument("--json", action="store_true", help="print one JSON object")

@@ -107,12 +107,12 @@ def cmd_mc(args):
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
     theory = None
     if args.theory:
-        from densehebb.theory import ModelSpec, solve
+        from densehebb.theory import Model, solve
 
         theory = []
         for t in (temps if len(temps) > 1 else temps[:1]):
             try:
-                r = solve(ModelSpec(P=args.P, self_interaction=args.self_interaction), args.alpha, t, "retrieval")
+                r = solve(Model(P=args.P, convention=convention_name(args.self_interaction)), args.alpha, t, "retrieval")
                 theory.append(float(r.m) if bool(r.converged) else math.nan)
             except (NotImplementedError, ValueError) as e:  # theory for this P not available
                 theory.append(math.nan)

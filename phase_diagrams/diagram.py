@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
-from densehebb.theory import ModelSpec
+from densehebb.theory import Model
 
 from . import lines
 from .io import provenance
@@ -32,7 +32,7 @@ def _progress(it, enabled, desc):
     return tqdm(it, desc=desc, leave=False)
 
 
-def default_grids(spec: ModelSpec):
+def default_grids(spec: Model):
     """alpha and T grids that cover the retrieval region of P (loads and temperatures scale with P!)."""
     if spec.P == 2:
         return DEFAULT_ALPHAS, DEFAULT_TS
@@ -44,9 +44,9 @@ def default_grids(spec: ModelSpec):
     return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
 
 
-def phase_diagram(spec: ModelSpec | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
+def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
     """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
-    spec = spec or ModelSpec()
+    spec = spec or Model()
     full = spec  # the RS lines are computed with the RS spec; 1RSB lines are added on top
     spec = replace(spec, ansatz="rs")
     da, dt = default_grids(spec) if alphas is None or Ts is None else (None, None)

@@ -9,10 +9,10 @@ import xarray as xr
 import densehebb.theory as theory
 from densehebb.theory import quadrature
 from densehebb.theory.solver import TOL
-from densehebb.theory.spec import ModelSpec
+from densehebb.theory.model import Model
 
 
-def provenance(spec: ModelSpec, **extra) -> dict:
+def provenance(spec: Model, **extra) -> dict:
     """Plain-string/number attrs saying what produced a result (always includes the convention)."""
     attrs = {
         "package": "densehebb",

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, solve
 from densehebb.theory.solver import model_for
 from densehebb.theory.bifurcation import fold
 
@@ -43,7 +43,7 @@ class _Branch:
         return r
 
 
-def T_g(spec: ModelSpec, alpha: float) -> float:
+def T_g(spec: Model, alpha: float) -> float:
     """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal)."""
     if alpha <= 0:
         return float("nan")
@@ -62,14 +62,14 @@ def T_g(spec: ModelSpec, alpha: float) -> float:
     return brentq(lam, lo, hi, xtol=XTOL, rtol=4 * np.finfo(float).eps)
 
 
-def capacity(spec: ModelSpec, T: float = 0.0, alpha_max: float = 1.0) -> dict:
+def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0) -> dict:
     """alpha_c(T): largest load with a retrieval solution at temperature T, and m there."""
     r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max)
     return {"alpha_c": r.p, "m_c": float(r.x[0]) if r.converged else float("nan"),
             "converged": bool(r.converged), "residual": r.residual, "T": float(T)}
 
 
-def T_M(spec: ModelSpec, alpha: float) -> float:
+def T_M(spec: Model, alpha: float) -> float:
     """Retrieval spinodal: highest T where retrieval states exist at load alpha.
 
     (The RS alpha_c(T) is slightly reentrant at low T; for alpha just above alpha_c(0) the branch exists
@@ -80,7 +80,7 @@ def T_M(spec: ModelSpec, alpha: float) -> float:
     return float("nan")
 
 
-def paramagnet_entropy(spec: ModelSpec, alpha: float, T: float) -> float:
+def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
     """Entropy -df/dT of the paramagnetic solution (autodiff at the saddle point; NaN if it does not exist).
 
     For P >= 3 the RS paramagnet has S < 0 at low T (f -> -inf as T -> 0): there it is unphysical."""
@@ -125,7 +125,7 @@ def _roots(g, lo, hi, n_scan):
     return out
 
 
-def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
+def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
     """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
     ``_delta_f``).
 
@@ -139,7 +139,7 @@ def T_c(spec: ModelSpec, alpha: float, T_m: float | None = None, n_scan: int = 2
     return max(r) if r else float("nan")
 
 
-def alpha_Tc(spec: ModelSpec, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
+def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
     """The T_c line seen along alpha at fixed T: load where f_retrieval = f_spin-glass."""
     a_c = capacity(spec, T)["alpha_c"] if a_c is None else a_c
     if not np.isfinite(a_c):
@@ -148,7 +148,7 @@ def alpha_Tc(spec: ModelSpec, T: float, a_c: float | None = None, n_scan: int = 
     return max(r) if r else float("nan")
 
 
-def alpha_Tc0(spec: ModelSpec) -> float:
+def alpha_Tc0(spec: Model) -> float:
     """Load where the T_c line meets T = 0 (retrieval and spin-glass ground states are degenerate)."""
     a_c = capacity(spec, 0.0)["alpha_c"]
     g = _delta_f(spec, T=0.0)
@@ -158,7 +158,7 @@ def alpha_Tc0(spec: ModelSpec) -> float:
     return brentq(g, lo, hi, xtol=XTOL)
 
 
-def T_AT(spec: ModelSpec, alpha: float, T_m: float | None = None, logT_min: float = -600.0) -> float:
+def T_AT(spec: Model, alpha: float, T_m: float | None = None, logT_min: float = -600.0) -> float:
     """de Almeida-Thouless line of the retrieval state: lambda_AT(alpha, T) = 0 (RS unstable below it).
 
     The root is found in log T, since T_AT ~ exp(-1/(2 alpha)) at small alpha.  NaN if the retrieval branch

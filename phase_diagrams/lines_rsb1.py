@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, convention_name, solve
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1
 
 XTOL = 1e-10
@@ -32,7 +32,7 @@ def _rs(spec):
     return replace(spec, ansatz="rs")
 
 
-def capacity(spec: ModelSpec, T: float = 0.0) -> dict:
+def capacity(spec: Model, T: float = 0.0) -> dict:
     return capacity_rsb1(spec, float(T))
 
 
@@ -45,7 +45,7 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
     if P < 3:
         raise ValueError("the scaling form holds for P >= 3 (P = 2: the spin-glass transition is the "
                          "continuous T_g = 1 + sqrt(alpha) at RS and 1RSB alike)")
-    spec = ModelSpec(P=P, self_interaction=self_interaction)
+    spec = Model(P=P, convention=convention_name(self_interaction))
     g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
     e_sg = g0["f"] if g0["converged"] else float("nan")
 
@@ -75,12 +75,12 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
             "x_at_t_s": rs["x"], "q0_T0": g0["q0"], "mu_T0": g0["mu"]}
 
 
-def T_s(spec: ModelSpec, alpha: float) -> float:
+def T_s(spec: Model, alpha: float) -> float:
     """1RSB static spin-glass transition T_s(alpha) (P >= 3)."""
     return spin_glass_scaling(spec.P, spec.self_interaction)["t_s"] * math.sqrt(alpha)
 
 
-def retrieval_f(spec: ModelSpec, alpha: float, T: float) -> float:
+def retrieval_f(spec: Model, alpha: float, T: float) -> float:
     """Free energy of the retrieval state at the 1RSB level: the 1RSB saddle where it is non-trivial, the RS
     one where RS is AT-stable; NaN where the branch does not exist."""
     r = solve_rsb1(spec, alpha, T, "retrieval")
@@ -92,7 +92,7 @@ def retrieval_f(spec: ModelSpec, alpha: float, T: float) -> float:
     return float("nan")
 
 
-def alpha_Tc0(spec: ModelSpec, a_c: float | None = None) -> float:
+def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
     """Load where the 1RSB retrieval ground state and the 1RSB spin-glass ground state are degenerate (P >= 3;
     NaN if it lies beyond the RS capacity, where the 1RSB retrieval state is not reached from RS)."""
     e_sg = spin_glass_scaling(spec.P, spec.self_interaction)["e_sg"]
@@ -122,7 +122,7 @@ def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
     t_s = spin_glass_scaling(P, self_interaction)["t_s"]
     if not np.isfinite(t_s):
         return None, t_s
-    spec = ModelSpec(P=P, self_interaction=self_interaction)
+    spec = Model(P=P, convention=convention_name(self_interaction))
     ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
     ts[-1] = t_s * (1 - 1e-6)
     fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass")["f"] for t in ts]
@@ -133,7 +133,7 @@ def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
     return CubicSpline(ts[ok], fs[ok]), t_s
 
 
-def competitor_f(spec: ModelSpec, alpha: float, T: float) -> float:
+def competitor_f(spec: Model, alpha: float, T: float) -> float:
     """The lower of the 1RSB spin glass (T < T_s; spline of the exact scaling form, accurate to ~1e-8) and
     the paramagnet (P >= 3)."""
     spline, t_s = _sg_free_energy_curve(spec.P, spec.self_interaction)
@@ -147,7 +147,7 @@ def competitor_f(spec: ModelSpec, alpha: float, T: float) -> float:
     return min(out) if out else float("nan")
 
 
-def T_c(spec: ModelSpec, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_at: float = float("nan"),
+def T_c(spec: Model, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_at: float = float("nan"),
         n_scan: int = 10) -> float:
     """1RSB T_c(alpha) for P >= 3: highest T where the retrieval state (1RSB where RS is unstable) is the
     global minimum against the 1RSB spin glass and the paramagnet.  NaN where it does not exist.

@@ -3,7 +3,7 @@ import jax
 import pytest
 
 from densehebb.montecarlo.run import simulate, summarize
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, convention_name, solve
 
 ALPHA, T, N = 0.005, 0.04, 128  # K = alpha N^3 = 10486 patterns
 FINITE_SIZE = 0.004
@@ -15,7 +15,7 @@ def runs():
     for si in (False, True):
         ds = simulate(jax.random.PRNGKey(11), N=N, alpha=ALPHA, T=(T,), n_samples=8, n_replicas=2, sweeps=120,
                       burn_in=40, P=4, self_interaction=si)
-        out[si] = (summarize(ds), solve(ModelSpec(P=4, self_interaction=si), ALPHA, T))
+        out[si] = (summarize(ds), solve(Model(P=4, convention=convention_name(si)), ALPHA, T))
     return out
 
 

@@ -4,12 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, solve
 from densehebb.phase_diagrams import lines as L
 from densehebb.phase_diagrams.diagram import phase_diagram
 from densehebb.phase_diagrams.io import open_dataset, to_netcdf
 
-SPEC = ModelSpec()
+SPEC = Model()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, solve
 from densehebb.theory.low_storage import solve_mixture, stability_temperature, transitions
 
 
@@ -41,7 +41,7 @@ def test_dense_mattis_transition_is_first_order(P):
 def test_low_storage_equals_high_storage_theory_at_zero_load(P):
     T = 0.5 * transitions(P)["T_thermodynamic"]
     a = solve_mixture(P, T)
-    b = solve(ModelSpec(P=P), 0.0, T, "retrieval")
+    b = solve(Model(P=P), 0.0, T, "retrieval")
     assert bool(b.converged)
     assert float(b.m) == pytest.approx(a["m"], abs=1e-10)
     assert float(b.f) == pytest.approx(a["f"], abs=1e-10)

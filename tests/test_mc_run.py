@@ -61,7 +61,7 @@ def test_netcdf_roundtrip(small, tmp_path):
 
 
 def test_convention_name_matches_theory():
-    theory_spec = pytest.importorskip("theory.spec")
+    theory_spec = pytest.importorskip("densehebb.theory.model")
     for si in (False, True):
         assert run._convention_name(si) == theory_spec.convention_name(si)
 

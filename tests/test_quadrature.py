@@ -6,7 +6,7 @@ from scipy.integrate import quad
 from scipy.stats import norm
 
 import densehebb.theory as theory
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, solve
 from densehebb.theory import quadrature as Q
 
 
@@ -61,9 +61,9 @@ def test_solution_converged_in_node_count():
     while a deliberately coarse rule (12 nodes) visibly differs (so this test can fail)."""
     # points where T / sqrt(alpha r) > 1, i.e. where the Gauss-Hermite rule is the one used
     pts = dict(alpha=np.array([0.05, 0.01, 0.02, 0.005]), T=np.array([0.3, 0.5, 0.6, 0.8]))
-    base = solve(ModelSpec(nodes=theory.DEFAULT_NODES), **pts)
-    fine = solve(ModelSpec(nodes=2 * theory.DEFAULT_NODES), **pts)
-    coarse = solve(ModelSpec(nodes=6), **pts)
+    base = solve(Model(nodes=theory.DEFAULT_NODES), **pts)
+    fine = solve(Model(nodes=2 * theory.DEFAULT_NODES), **pts)
+    coarse = solve(Model(nodes=6), **pts)
     assert bool(np.all(base.converged)) and bool(np.all(fine.converged))
     for k in ("m", "q", "f"):
         np.testing.assert_allclose(getattr(base, k), getattr(fine, k), atol=1e-12)

@@ -6,10 +6,10 @@ from scipy.integrate import quad
 from scipy.special import erf
 from scipy.stats import norm
 
-from densehebb.theory import ModelSpec, solve, solve_grid
+from densehebb.theory import Model, solve, solve_grid
 from densehebb.theory import dense_rs as D
 
-SPEC = ModelSpec()
+SPEC = Model()
 
 
 def _E(fn):
@@ -79,7 +79,7 @@ def test_paramagnet_free_energy_and_high_temperature_expansion():
 
 
 def test_all_tuples_convention_shifts_f_by_minus_alpha_over_2():
-    si = ModelSpec(self_interaction=True)
+    si = Model(convention="all-tuples")
     for branch, T in [("retrieval", 0.3), ("spin-glass", 0.3), ("paramagnetic", 2.0)]:
         a = solve(SPEC, 0.05, T, branch)
         b = solve(si, 0.05, T, branch)
@@ -152,4 +152,4 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="T"):
         solve(SPEC, 0.1, float("nan"))
     with pytest.raises(ValueError, match="P"):
-        ModelSpec(P=1)
+        Model(P=1)

@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 from scipy.special import erf
 from scipy.stats import norm
 
-from densehebb.theory import ModelSpec, solve
+from densehebb.theory import Model, convention_name, solve
 from densehebb.theory import dense_rs as D
 from densehebb.theory.covariance import alpha_sym, noise_covariance, q_sym
 from densehebb.phase_diagrams.lines import capacity
@@ -52,7 +52,7 @@ def test_equations_and_free_energy_match_textbook_p_spin_rs(P, si):
 @pytest.mark.parametrize("P", [3, 4, 6])
 def test_paramagnet_is_annealed_above_freezing(P):
     alpha, T = 0.05, 1.0
-    r = solve(ModelSpec(P=P), alpha, T, "paramagnetic")
+    r = solve(Model(P=P), alpha, T, "paramagnetic")
     assert bool(r.converged) and float(r.q) == pytest.approx(0, abs=1e-14)
     assert float(r.f) == pytest.approx(-T * math.log(2) - alpha / math.factorial(P) / (2 * T), abs=1e-13)
 
@@ -74,7 +74,7 @@ def _closed_form_capacity(P, si):
 
 @pytest.mark.parametrize("P,si", [(P, False) for P in range(3, 9)] + [(3, True), (4, True)])
 def test_zero_temperature_capacity_satisfies_closed_form(P, si):
-    c = capacity(ModelSpec(P=P, self_interaction=si), 0.0)
+    c = capacity(Model(P=P, convention=convention_name(si)), 0.0)
     a_cf, m_cf = _closed_form_capacity(P, si)
     assert c["converged"]
     assert c["alpha_c"] == pytest.approx(a_cf, rel=1e-6)
@@ -84,7 +84,7 @@ def test_zero_temperature_capacity_satisfies_closed_form(P, si):
 def test_conventions_differ_where_theory_says():
     """P = 4 at the same (alpha, T): the all-tuples noise (extra alpha q^2/8 SK-like term) lowers m."""
     a, T = 0.01, 0.05
-    d = solve(ModelSpec(P=4), a, T)
-    s = solve(ModelSpec(P=4, self_interaction=True), a, T)
+    d = solve(Model(P=4), a, T)
+    s = solve(Model(P=4, convention="all-tuples"), a, T)
     assert bool(d.converged) and bool(s.converged)
     assert float(s.m) < float(d.m) - 1e-3

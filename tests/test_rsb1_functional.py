@@ -49,13 +49,13 @@ def test_top_bracket_is_the_exact_polynomial():
 # --- the T = 0 1RSB solver (P >= 3) -----------------------------------------------------------------
 import jax  # noqa: E402
 
-from densehebb.theory import ModelSpec, solve  # noqa: E402
+from densehebb.theory import Model, solve  # noqa: E402
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
 
 
 def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
     P, alpha = 4, 0.03
-    r = solve_rsb1(ModelSpec(P=P), alpha, 0.0)
+    r = solve_rsb1(Model(P=P), alpha, 0.0)
     assert r["converged"] and r["residual"] < 1e-10
     assert 0 <= r["q0"] < r["q1"] == 1.0 and r["mu"] > 0
     # stationary in every variable, mu included (autodiff of the same functional)
@@ -64,14 +64,14 @@ def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
     assert abs(float(g[0])) < 1e-9 and abs(float(g[1])) < 1e-9 and abs(float(g[3])) < 1e-11
     assert float(g[2]) == 0.0  # at T = 0, f does not depend on C (q1 = 1)
     # RS is AT-unstable at T = 0 and the 1RSB free energy lies above it (replica variational ordering)
-    rs = solve(ModelSpec(P=P), alpha, 0.0)
+    rs = solve(Model(P=P), alpha, 0.0)
     assert float(rs.replicon) < 0
     assert r["f"] > float(rs.f) + 1e-7
     assert r["f_rs"] == pytest.approx(float(rs.f), abs=1e-14)
 
 
 def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
-    c = capacity_rsb1(ModelSpec(P=4), 0.0)
+    c = capacity_rsb1(Model(P=4), 0.0)
     assert c["converged"]
     assert c["alpha_c"] > c["alpha_c_rs"]
     lo, hi = c["bracket"]
@@ -85,7 +85,7 @@ def test_p2_1rsb_reduces_to_ags_rs(T):
     """q0 = q1: the 1RSB AGS functional (log-det of 1 - beta Q) equals the RS AGS free energy, and the
     equations vanish as q0 -> q1 at the RS saddle point."""
     for alpha in ((0.05, 0.12) if T < 0.1 else (0.05, 0.09)):
-        rs = solve(ModelSpec(P=2), alpha, T)
+        rs = solve(Model(P=2), alpha, T)
         assert bool(rs.converged)
         q = 1.0 if T == 0 else float(rs.q)
         for mu in (0.8, 3.0):
@@ -102,7 +102,7 @@ def test_p2_1rsb_reduces_to_ags_rs(T):
 def test_p2_1rsb_capacity_steffan_kuehn():
     """T = 0 capacity of the Hopfield model at 1RSB.  Steffan & Kuehn (1994) report 0.138186 (RS 0.137905);
     the early estimate 0.144 (Crisanti-Amit-Gutfreund 1986) is not reproduced by these equations."""
-    c = capacity_rsb1(ModelSpec(P=2), 0.0)
+    c = capacity_rsb1(Model(P=2), 0.0)
     assert c["converged"]
     assert c["alpha_c_rs"] == pytest.approx(0.1379055665, abs=1e-9)
     assert abs(c["alpha_c"] - 0.138186) < 1e-6
@@ -114,15 +114,15 @@ def test_finite_temperature_1rsb_retrieval_below_the_at_line():
     0 < x < 1, q0 < q1 < 1, is stationary in every variable, and f_1RSB > f_RS.  Above the AT line
     (T = 0.03) there is no non-trivial 1RSB saddle (x = 1 points are RS in disguise)."""
     P, alpha, T = 4, 0.03, 0.005
-    rs = solve(ModelSpec(P=P), alpha, T)
+    rs = solve(Model(P=P), alpha, T)
     assert float(rs.replicon) < 0
-    r = solve_rsb1(ModelSpec(P=P), alpha, T)
+    r = solve_rsb1(Model(P=P), alpha, T)
     assert r["converged"] and r["residual"] < 1e-8
     assert 0 < r["x"] < 1 and 0 <= r["q0"] < r["q1"] < 1
     assert r["f"] > float(rs.f) + 1e-7
     g = jax.grad(R1.free_energy)(jnp.array([r["m"], r["q0"], r["C"], r["mu"]]), alpha, T, P)
     assert float(jnp.max(jnp.abs(g))) < 1e-9
-    hot = solve_rsb1(ModelSpec(P=P), alpha, 0.03)
+    hot = solve_rsb1(Model(P=P), alpha, 0.03)
     assert not hot["converged"] and hot["status"] in ("rsb_trivial", "x_at_boundary")
 
 
@@ -134,7 +134,7 @@ def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
 
     T_s, _ = ref.pspin_transitions(ref.pspin(3))
     assert T_s == pytest.approx(0.651, abs=1e-3)
-    spec = ModelSpec(P=3)
+    spec = Model(P=3)
     below = solve_rsb1(spec, 3.0, T_s - 0.01, "spin-glass")
     assert below["converged"] and 0.9 < below["x"] < 1 and below["q0"] == 0.0
     # the same 1RSB free energy from the independent reference implementation
@@ -146,7 +146,7 @@ def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
 
 @pytest.mark.parametrize("P,alpha,T", [(4, 0.03, 0.02), (4, 0.03, 0.005), (2, 0.1, 0.1), (3, 0.05, 0.03)])
 def test_1rsb_replicon_reduces_to_the_rs_replicon(P, alpha, T):
-    rs = solve(ModelSpec(P=P), alpha, T)
+    rs = solve(Model(P=P), alpha, T)
     assert bool(rs.converged)
     x = jnp.array([float(rs.m), float(rs.q), float(rs.C), 0.5 / T])
     assert float(R1.replicon(x, alpha, T, P)) == pytest.approx(float(rs.replicon), abs=1e-9)
@@ -156,19 +156,19 @@ def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
     """The 1RSB spin glass of the Ising 3-spin model (P = 3, alpha = 3: xi = q^3/2) is stable near its
     static transition and unstable at low T (Gardner transition; densehebb finds it at T = 0.2403); at
     T = 0 the replicon is -inf."""
-    spec = ModelSpec(P=3)
+    spec = Model(P=3)
     hot, cold = solve_rsb1(spec, 3.0, 0.45, "spin-glass"), solve_rsb1(spec, 3.0, 0.15, "spin-glass")
     assert hot["converged"] and cold["converged"]
     assert hot["stable"] and hot["replicon"] > 0.1
     assert not cold["stable"] and cold["replicon"] < -0.1
-    r0 = solve_rsb1(ModelSpec(P=4), 0.03, 0.0)
+    r0 = solve_rsb1(Model(P=4), 0.03, 0.0)
     assert r0["replicon"] == -np.inf and not r0["stable"]
 
 
 def test_1rsb_retrieval_between_the_rs_and_1rsb_capacities():
     """P = 4, T = 0: alpha = 0.035 lies between alpha_c^RS = 0.03298 and alpha_c^1RSB = 0.03820; the RS
     retrieval state is gone but the 1RSB one exists (continued in alpha), and at 0.04 neither does."""
-    spec = ModelSpec(P=4)
+    spec = Model(P=4)
     assert not bool(solve(spec, 0.035, 0.0).converged)
     r = solve_rsb1(spec, 0.035, 0.0)
     assert r["converged"] and r["residual"] < 1e-10 and 0.9 < r["m"] < 0.95 and r["q0"] < r["q1"] == 1.0

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .solver import _newton, model_for, solve
-from .spec import ModelSpec
+from .model import Model
 
 
 class FoldResult(NamedTuple):
@@ -33,7 +33,7 @@ class FoldResult(NamedTuple):
 
 
 @lru_cache(maxsize=None)
-def _fold_newton(spec: ModelSpec, param: str):
+def _fold_newton(spec: Model, param: str):
     model = model_for(spec)
 
     def params(p, other):
@@ -57,7 +57,7 @@ def _fold_newton(spec: ModelSpec, param: str):
     return jax.jit(run)
 
 
-def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-4):
+def bracket_existence(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=1e-4):
     """Bisection on existence of a converged solution on ``branch`` as ``param`` goes from p_lo (exists)
     to p_hi (absent), to a relative width ``tol`` (geometric steps while the bracket spans decades).  Returns (p_exists, p_absent, x_at_p_exists) or None if p_lo has no solution."""
     def at(p, x0=None):
@@ -84,7 +84,7 @@ def bracket_existence(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=
     return p_lo, p_hi, x_lo
 
 
-def fold(spec: ModelSpec, branch, alpha, T, param, p_lo, p_hi, tol=1e-10, bracket_tol=1e-4) -> FoldResult:
+def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=1e-10, bracket_tol=1e-4) -> FoldResult:
     """Locate the end (fold) of ``branch`` in ``param`` ("alpha" at fixed T, or "T" at fixed alpha),
     searching between p_lo (branch exists) and p_hi (absent)."""
     if param not in ("alpha", "T"):

@@ -34,7 +34,7 @@ from scipy.optimize import brentq
 from . import dense_rs as RS
 from . import dense_rsb1 as R1
 from .solver import _newton, solve
-from .spec import ModelSpec
+from .model import Model
 
 TOL = 1e-8  # the composite quadratures of dense_rsb1 are accurate to ~1e-10 in the equations
 _SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate directions at small x)
@@ -103,7 +103,7 @@ def _starts(rs_m, rs_q, rs_C, T, P, branch):
     return np.array(out)
 
 
-def solve_rsb1(spec: ModelSpec, alpha: float, T: float, branch: str = "retrieval") -> dict:
+def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -> dict:
     """1RSB saddle point at (alpha, T), any P >= 2.  Returns m, q0, q1, x, mu, C, f, f_rs, converged, status,
     residual (see the module docstring for the status codes), and, for a converged point, the replicon
     eigenvalue inside the innermost blocks (theory.dense_rsb1.replicon; -inf at T = 0) and ``stable``."""
@@ -244,7 +244,7 @@ def _polish(spec, x0, alpha, T, branch="retrieval"):
     return (x, float(fe(jnp.asarray(x), a, t))) if _consistent(x, float(res), T, spec.P) else None
 
 
-def capacity_rsb1(spec: ModelSpec, T: float = 0.0, rel_tol: float = 1e-9) -> dict:
+def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9) -> dict:
     """alpha_c at 1RSB: the end of the 1RSB retrieval branch, by bisection on existence with continuation
     (full Newton from the last solution) starting below the RS capacity; returns alpha_c and the 1RSB
     parameters there.

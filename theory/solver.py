@@ -26,7 +26,7 @@ import numpy as np
 
 from . import dense_rs
 from .quadrature import DEFAULT_NODES
-from .spec import ModelSpec
+from .model import Model
 
 BRANCHES = ("retrieval", "spin-glass", "paramagnetic")
 STATUS = {0: "converged", 1: "max_iterations", 2: "diverged_or_left_domain", 3: "collapsed_to_other_branch",
@@ -71,7 +71,7 @@ class SolveResult(NamedTuple):
 class _Bound:
     """A theory module's functions with the static spec (P, convention, nodes) bound in."""
 
-    def __init__(self, module, spec: ModelSpec):
+    def __init__(self, module, spec: Model):
         self.mod, self.P, self.si = module, spec.P, spec.self_interaction
         self.n = spec.nodes or DEFAULT_NODES
         self.NAMES = module.NAMES
@@ -106,7 +106,7 @@ class _Bound:
 
 
 @lru_cache(maxsize=None)
-def model_for(spec: ModelSpec):
+def model_for(spec: Model):
     """The theory (free energy, equations, stability) of a spec, with the static parts bound."""
     if spec.ansatz == "rs":
         return _Bound(dense_rs, spec)
@@ -243,7 +243,7 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
 
 
 @lru_cache(maxsize=None)
-def _compiled(spec: ModelSpec, branch: str, tol: float):
+def _compiled(spec: Model, branch: str, tol: float):
     model = model_for(spec)
 
     def one(alpha, T, x0):
@@ -253,7 +253,7 @@ def _compiled(spec: ModelSpec, branch: str, tol: float):
 
 
 @lru_cache(maxsize=None)
-def _guess_fn(spec: ModelSpec, branch: str):
+def _guess_fn(spec: Model, branch: str):
     model = model_for(spec)
     return jax.jit(jnp.vectorize(lambda a, t: model.initial_guess(branch, a, t), signature="(),()->(k)"))
 
@@ -263,7 +263,7 @@ def _check_branch(branch):
         raise ValueError(f"unknown branch {branch!r}; choose one of {', '.join(BRANCHES)}")
 
 
-def solve(spec: ModelSpec, alpha, T, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
+def solve(spec: Model, alpha, T, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
     """Solve the saddle-point equations at (alpha, T) (scalars or broadcastable arrays).
 
     ``x0`` (optional, last axis = model variables) overrides the branch's default initial guess, e.g. for
@@ -282,14 +282,14 @@ def solve(spec: ModelSpec, alpha, T, branch="retrieval", x0=None, tol=TOL) -> So
     return _compiled(spec, branch, float(tol))(a, t, jnp.asarray(x0, dtype=jnp.float64))
 
 
-def solve_grid(spec: ModelSpec, alphas, Ts, branch="retrieval", tol=TOL) -> SolveResult:
+def solve_grid(spec: Model, alphas, Ts, branch="retrieval", tol=TOL) -> SolveResult:
     """Solve on the outer-product grid alphas x Ts (result shape (len(alphas), len(Ts)))."""
     a = jnp.asarray(alphas, dtype=jnp.float64)[:, None]
     t = jnp.asarray(Ts, dtype=jnp.float64)[None, :]
     return solve(spec, a, t, branch, tol=tol)
 
 
-def solve_path(spec: ModelSpec, alphas, Ts, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
+def solve_path(spec: Model, alphas, Ts, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
     """Continuation along a path of (alpha, T) points: each solve starts from the previous solution
     (or from the branch's default guess when the previous point did not converge)."""
     _check_branch(branch)

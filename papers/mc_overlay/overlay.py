@@ -38,9 +38,9 @@ def main(argv=None):
     import densehebb.montecarlo as montecarlo
     from densehebb.montecarlo.capacity import capacity_curve, extrapolate
     from densehebb.phase_diagrams import T_M, capacity
-    from densehebb.theory import ModelSpec, solve
+    from densehebb.theory import Model, solve
 
-    spec = ModelSpec(P=2)
+    spec = Model(P=2)
     alpha = 0.05
     t0 = time.time()
 

@@ -28,7 +28,7 @@ from densehebb.phase_diagrams import phase_diagram, plot_phase_diagram, to_netcd
 from densehebb.phase_diagrams.io import provenance
 from densehebb.phase_diagrams import lines_rsb1
 from densehebb.phase_diagrams.lines import capacity as capacity_rs
-from densehebb.theory import ModelSpec, capacity_rsb1, solve
+from densehebb.theory import Model, capacity_rsb1, solve
 
 ASSUMED = "assumed paper variables: H' = (P!/2) H, T' = (P!/2) T, same alpha (not checked against the paper)"
 
@@ -38,7 +38,7 @@ def capacity_table(P_max):
     keys = ("alpha_c_rs", "m_c_rs", "alpha_c_1rsb", "m_c_1rsb", "q0_1rsb", "mu_1rsb", "e_sg_rs", "e_sg_1rsb")
     v = {k: np.full(len(Ps), np.nan) for k in keys}
     for i, P in enumerate(Ps):
-        spec = ModelSpec(P=int(P))
+        spec = Model(P=int(P))
         rs = capacity_rs(spec, 0.0)
         v["alpha_c_rs"][i], v["m_c_rs"][i] = rs["alpha_c"], rs["m_c"]
         c = capacity_rsb1(spec, 0.0)
@@ -59,7 +59,7 @@ def capacity_table(P_max):
            "e_sg_1rsb": "1RSB spin-glass ground-state energy / sqrt(alpha) (P >= 3)"}
     ds = xr.Dataset({k: ("P", v[k], {"long_name": doc[k], "units": "1"}) for k in keys},
                     coords={"P": ("P", Ps, {"long_name": "interaction order P", "units": "1"})})
-    ds.attrs.update(provenance(ModelSpec(P=2, ansatz="1rsb"), title="alpha_c(P) at RS and 1RSB, T = 0",
+    ds.attrs.update(provenance(Model(P=2, ansatz="1rsb"), title="alpha_c(P) at RS and 1RSB, T = 0",
                                P="2..%d" % P_max, variables_note=ASSUMED))
     return ds
 
@@ -128,7 +128,7 @@ def main(argv=None):
         for P, a, b in zip(ds["P"].values, ds["alpha_c_rs"].values, ds["alpha_c_1rsb"].values):
             print(f"P = {P}: alpha_c RS = {a:.6g}, 1RSB = {b:.6g}")
     if not args.skip_diagram:
-        spec = ModelSpec(P=args.diagram_P, ansatz="1rsb")
+        spec = Model(P=args.diagram_P, ansatz="1rsb")
         pd = phase_diagram(spec, progress=sys.stderr.isatty())
         pd.attrs["variables_note"] = ASSUMED
         name = f"phase_diagram_P{args.diagram_P}_1rsb"

@@ -15,7 +15,7 @@ import json
 import os
 
 from densehebb.phase_diagrams.io import provenance
-from densehebb.theory import ModelSpec, capacity_rsb1
+from densehebb.theory import Model, capacity_rsb1
 
 PUBLISHED = {"RS (AGS 1987; Steffan-Kuehn 1994)": 0.137905, "1RSB (Crisanti-Amit-Gutfreund 1986)": 0.144,
              "1RSB (Steffan-Kuehn 1994)": 0.138186, "2RSB (Steffan-Kuehn 1994)": 0.138187}
@@ -26,7 +26,7 @@ def main(argv=None):
     ap.add_argument("--out-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
     args = ap.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
-    spec = ModelSpec(P=2, ansatz="1rsb")
+    spec = Model(P=2, ansatz="1rsb")
     c = capacity_rsb1(spec, 0.0)
     out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in c.items()}
     out["published"] = PUBLISHED

@@ -1,0 +1,130 @@
+"""The one description of what is solved or simulated: :class:`Model`.
+
+A Model is frozen and hashable: it is the *static* part of every computation (changing it recompiles),
+validated once, here.  Traced parameters (alpha, T, ...) are never part of it, so one compiled solver serves
+a whole (alpha, T) grid.  The theory solvers, the phase-diagram lines, the symbolic layer and the Monte
+Carlo all take a Model.  Conventions: docs/conventions.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+CONVENTION_DISTINCT = "distinct-indices"
+CONVENTION_ALL_TUPLES = "all-tuples"
+CONVENTIONS = (CONVENTION_DISTINCT, CONVENTION_ALL_TUPLES)
+_CONVENTION_ALIASES = {"distinct-indices": CONVENTION_DISTINCT, "distinct": CONVENTION_DISTINCT,
+                       "all-tuples": CONVENTION_ALL_TUPLES, "self-interaction": CONVENTION_ALL_TUPLES}
+ANSATZE = ("rs", "1rsb")
+STORAGES = ("high", "low")
+P_MAX = 8  # the exact Monte Carlo polynomials and the tested theory cover P = 2..8
+
+
+def convention_name(self_interaction: bool) -> str:
+    """Name of the energy convention, as written into every output (JSON keys, netCDF attrs)."""
+    return CONVENTION_ALL_TUPLES if self_interaction else CONVENTION_DISTINCT
+
+
+@dataclass(frozen=True)
+class Examples:
+    """A dataset of examples (learning from examples; room for that model family, see docs/conventions.md).
+
+    M examples per archetype, quality r in (0, 1] (P(chi = +1) = (1 + r)/2), ``supervised`` selects the
+    class-mean couplings (True) or the per-example ones (False)."""
+
+    M: int
+    r: float
+    supervised: bool = True
+
+    def __post_init__(self):
+        if not isinstance(self.M, int) or isinstance(self.M, bool) or self.M < 1:
+            raise ValueError(f"examples: M must be an integer >= 1, got {self.M!r}")
+        if not (0.0 < float(self.r) <= 1.0):
+            raise ValueError(f"examples: r must lie in (0, 1], got {self.r!r}")
+
+    @property
+    def rho(self) -> float:
+        """Dataset entropy rho = (1 - r^2) / (M r^2)."""
+        return (1.0 - self.r ** 2) / (self.M * self.r ** 2)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A dense Hebbian network as the toolkit solves or simulates it (static, hashable).
+
+    P : int
+        Interaction order, 2..8.  P = 2 is the Hopfield / Amit-Gutfreund-Sompolinsky model.
+    convention : str
+        Energy convention: "distinct-indices" (default), H = -(1/N^(P-1)) sum_mu e_P(xi^mu * sigma), or
+        "all-tuples", H = -(N/P!) sum_mu m_mu^P.  For P = 2 they differ by the constant K/2.
+    ansatz : str
+        "rs" (replica symmetric) or "1rsb" (one step of replica-symmetry breaking).
+    storage : str
+        "high" (K = alpha N^(P-1), the default) or "low" (K finite).
+    nodes : int
+        Gauss-Hermite order of the RS Gaussian averages (0: theory.quadrature.DEFAULT_NODES).
+    examples : Examples or None
+        Learning from examples: the dataset the couplings are built from (None: the patterns themselves).
+    dilution : float
+        Fraction d of blank pattern entries (multitasking networks; 0: dense Rademacher patterns).
+    """
+
+    P: int = 2
+    convention: str = CONVENTION_DISTINCT
+    ansatz: str = "rs"
+    storage: str = "high"
+    nodes: int = 0
+    examples: Examples | None = None
+    dilution: float = 0.0
+
+    def __post_init__(self):
+        if isinstance(self.P, bool) or not isinstance(self.P, int) or not 2 <= self.P <= P_MAX:
+            raise ValueError(f"P must be an integer in 2..{P_MAX}, got {self.P!r}")
+        conv = _CONVENTION_ALIASES.get(self.convention)
+        if conv is None:
+            raise ValueError(f"unknown convention {self.convention!r}; available: {', '.join(CONVENTIONS)}")
+        object.__setattr__(self, "convention", conv)
+        if self.ansatz not in ANSATZE:
+            raise ValueError(f"unknown ansatz {self.ansatz!r}; available: {', '.join(ANSATZE)}")
+        if self.storage not in STORAGES:
+            raise ValueError(f"unknown storage {self.storage!r}; available: {', '.join(STORAGES)}")
+        if isinstance(self.nodes, bool) or not isinstance(self.nodes, int) or self.nodes < 0:
+            raise ValueError(f"nodes must be a non-negative integer, got {self.nodes!r}")
+        if self.examples is not None and not isinstance(self.examples, Examples):
+            raise ValueError("examples must be a densehebb.Examples (or None)")
+        if not (0.0 <= float(self.dilution) < 1.0):
+            raise ValueError(f"dilution must lie in [0, 1), got {self.dilution!r}")
+
+    @property
+    def self_interaction(self) -> bool:
+        """True for the all-tuples convention."""
+        return self.convention == CONVENTION_ALL_TUPLES
+
+    def replace(self, **changes) -> "Model":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def noise_covariance(self):
+        """xi(q) of the high-storage noise, a sympy expression in q and alpha (theory.covariance; for P = 2
+        the exact AGS treatment is the log-det noise, whose Gaussian part is this alpha q^2 / 2)."""
+        from .covariance import noise_covariance
+
+        return noise_covariance(self.P, self.self_interaction)
+
+    def describe(self) -> dict:
+        """Plain attributes naming the model (for JSON and netCDF provenance)."""
+        out = {"P": self.P, "convention": self.convention, "ansatz": self.ansatz, "storage": self.storage,
+               "noise_covariance": str(self.noise_covariance)}
+        if self.examples is not None:
+            out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
+                        "examples_supervised": int(self.examples.supervised)})
+        if self.dilution:
+            out["dilution"] = float(self.dilution)
+        return out
+
+    def require_plain(self, what: str) -> None:
+        """Raise a one-line error if this model family is not (yet) covered by ``what``."""
+        if self.examples is not None:
+            raise NotImplementedError(f"{what}: learning from examples is not available yet")
+        if self.dilution:
+            raise NotImplementedError(f"{what}: diluted patterns are not available yet")
