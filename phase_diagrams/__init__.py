@@ -1,10 +1,10 @@
 """densehebb.phase_diagrams: transition lines, capacity curves, datasets, figures and the CLI.
 
-Composes :mod:`theory` (and :mod:`montecarlo`); neither of those imports this package.
+Composes :mod:`densehebb.theory` (and :mod:`densehebb.montecarlo`); neither of those imports this package.
 
 The public names (T_g, T_M, T_c, T_AT, capacity, alpha_Tc0, phase_diagram, to_netcdf, open_dataset,
 provenance, plot_phase_diagram) are loaded on first use (PEP 562), so that importing the command line
-(:mod:`phase_diagrams.cli`) does not start JAX: ``densehebb mc`` can then choose the number of XLA host
+(:mod:`densehebb.phase_diagrams.cli`) does not start JAX: ``densehebb mc`` can then choose the number of XLA host
 devices before JAX initialises its backend, and ``densehebb --help`` stays fast.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {
-    "T_g": "lines", "T_M": "lines", "T_c": "lines", "T_AT": "lines", "capacity": "lines", "alpha_Tc0": "lines",
+    "T_g": "lines", "T_M": "lines", "T_c": "lines", "T_AT": "lines", "capacity": "api", "alpha_Tc0": "lines",
     "phase_diagram": "diagram",
     "to_netcdf": "io", "open_dataset": "io", "provenance": "io",
     "plot_phase_diagram": "plotting",

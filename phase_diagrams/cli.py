@@ -14,103 +14,44 @@ from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 
 
-def _spec(args):
+def _spec(args, storage="high"):
     from densehebb.theory import Model, convention_name
 
-    if args.P > 8:
-        raise UsageError(f"P = {args.P} is outside the supported range 2..8")
-    return Model(P=args.P, convention=convention_name(args.self_interaction), ansatz=args.ansatz)
+    return Model(P=args.P, convention=convention_name(args.self_interaction),
+                 ansatz=getattr(args, "ansatz", "rs"), storage=storage)
 
 
-def _check_rsb1(args, spec):
-    if spec.ansatz == "1rsb" and getattr(args, "T", 0.0) < 0:
-        raise UsageError("T must be >= 0")
-
-
-def cmd_solve_rsb1(args, spec):
-    from densehebb.theory.rsb1_solver import solve_rsb1
-
-    if args.branch == "paramagnetic":
-        raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
-    r = solve_rsb1(spec, args.alpha, args.T, args.branch)
-    out = {"P": spec.P, "alpha": args.alpha, "T": args.T, "ansatz": "1rsb", "branch": args.branch,
-           "convention": spec.convention, "m": r["m"], "q0": r["q0"], "q1": r["q1"], "x": r["x"],
-           "mu": r["mu"], "q": r["q1"], "f": r["f"], "f_rs": r["f_rs"], "converged": r["converged"],
-           "status": r["status"], "residual": r["residual"],
-           "replicon": r.get("replicon"), "stable": r.get("stable"),
-           "stability_note": "replicon inside the innermost 1RSB blocks (-inf at T = 0: further RSB steps "
-                             "needed); consistency 0<=q0<q1<=1, 0<x<=1 checked"}
-    if r.get("note"):
-        out["note"] = r["note"]
-    if not r["converged"] and r["status"] in ("rsb_trivial", "x_at_boundary"):
-        out["note"] = "no non-trivial 1RSB saddle here: the RS solution (densehebb solve --ansatz rs) applies"
-    _emit(out, args.json)
-    return 0 if r["converged"] else 3
+def _print_result(result, as_json):
+    """Every theory subcommand prints the Result's own record; exit code 3 if it is not an answer."""
+    _emit(result.to_dict(), as_json)
+    return 0 if result.converged else 3
 
 
 def cmd_solve(args):
     from densehebb.theory import solve
 
     spec = _spec(args)
-    _check_rsb1(args, spec)
-    if spec.ansatz == "1rsb":
-        return cmd_solve_rsb1(args, spec)
-    r = solve(spec, args.alpha, args.T, args.branch).to_dict()
-    out = {"P": spec.P, "alpha": args.alpha, "T": args.T, "ansatz": spec.ansatz, "branch": args.branch,
-           "convention": spec.convention, "m": r["m"], "q": r["q"], "r": r["r"], "f": r["f"],
-           "converged": r["converged"], "status": r["status"], "residual": r["residual"],
-           "iterations": r["iterations"], "stable": r["stable"], "replicon": r["replicon"]}
-    _emit(out, args.json)
-    return 0 if r["converged"] else 3
+    if spec.ansatz == "1rsb" and args.branch == "paramagnetic":
+        raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
+    return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json)
 
 
 def cmd_capacity(args):
     if getattr(args, "mc", False):
         return cmd_capacity_mc(args)
+    from densehebb.phase_diagrams.api import capacity
+
     if args.low_storage:
-        return cmd_low_storage(args)
-    from densehebb.phase_diagrams.lines import capacity
-
-    spec = _spec(args)
-    _check_rsb1(args, spec)
-    if spec.ansatz == "1rsb":
-        from densehebb.theory.rsb1_solver import capacity_rsb1
-
-        c = capacity_rsb1(spec, args.T)
-        out = {"P": spec.P, "T": args.T, "ansatz": "1rsb", "convention": spec.convention,
-               "alpha_c": c["alpha_c"], "m_c": c.get("m_c", float("nan")), "q0": c.get("q0", float("nan")),
-               "q1": c.get("q1", float("nan")), "x": c.get("x", float("nan")), "mu": c.get("mu", float("nan")),
-               "C": c.get("C", float("nan")),
-               "alpha_c_rs": c.get("alpha_c_rs", float("nan")), "converged": c["converged"],
-               "status": c["status"]}
-        _emit(out, args.json)
-        return 0 if c["converged"] else 3
-    c = capacity(spec, args.T)
-    out = {"P": spec.P, "T": args.T, "ansatz": spec.ansatz, "convention": spec.convention,
-           "alpha_c": c["alpha_c"], "m_c": c["m_c"], "converged": c["converged"], "residual": c["residual"]}
-    _emit(out, args.json)
-    return 0 if c["converged"] else 3
-
-
-def cmd_low_storage(args):
-    from densehebb.theory.low_storage import stability_temperature, transitions
-
-    tr = transitions(args.P, args.mixture)
-    out = {"P": args.P, "storage": "low (K finite)", "mixture": args.mixture,
-           "convention": "distinct-indices and all-tuples agree in low storage",
-           "T_spinodal": tr["T_spinodal"], "m_spinodal": tr["m_spinodal"],
-           "T_thermodynamic": tr["T_thermodynamic"], "m_thermodynamic": tr["m_thermodynamic"],
-           "continuous": tr["continuous"]}
-    if args.mixture > 1:
-        out["T_stable"] = stability_temperature(args.P, args.mixture)
-    _emit(out, args.json)
-    return 0
+        return _print_result(capacity(_spec(args, storage="low"), mixture=args.mixture), args.json)
+    if args.mixture != 1:
+        raise UsageError("--mixture applies with --low-storage only")
+    return _print_result(capacity(_spec(args), args.T), args.json)
 
 
 def cmd_derive(args):
     from densehebb.theory.symbolic import derive
 
-    d = derive(args.P, args.self_interaction, args.ansatz)
+    d = derive(_spec(args))
     print(d.latex() if args.latex else d.text())
     return 0
 
@@ -142,7 +83,7 @@ def cmd_phase_diagram(args):
 
 def build_parser():
     p = _Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
-                                               "Monte Carlo (conventions: shared/CONVENTIONS.md)")
+                                               "Monte Carlo (conventions: docs/conventions.md)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def model_args(sp, need_alpha=True, need_T=True, T_default=None, with_ansatz=True):
@@ -190,8 +131,31 @@ def build_parser():
     return p
 
 
+def _compilation_cache():
+    """The JAX persistent compilation cache, on by default for the command line, so that a repeated command
+    does not recompile: DENSEHEBB_CACHE_DIR (default: $XDG_CACHE_HOME/densehebb/jax or ~/.cache/densehebb/jax;
+    "off" disables it).  A JAX_COMPILATION_CACHE_DIR set by the user wins.  Set through the environment,
+    before JAX starts (``densehebb mc`` chooses its device count first)."""
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    d = os.environ.get("DENSEHEBB_CACHE_DIR")
+    if d is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "densehebb", "jax")
+    if d.lower() in ("off", "0", "none", ""):
+        return
+    try:
+        os.makedirs(d, exist_ok=True)
+    except OSError:
+        return  # an unwritable cache only costs compile time
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = d
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    _compilation_cache()
     try:
         return args.func(args)
     except (UsageError, ValueError, NotImplementedError) as e:

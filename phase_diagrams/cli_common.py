@@ -8,6 +8,10 @@ import sys
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)  # --r is not --replicas: no option prefixes
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # one line, no usage dump
         sys.stderr.write(f"densehebb: error: {message}\n")
         sys.exit(2)

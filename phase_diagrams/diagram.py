@@ -38,8 +38,8 @@ def default_grids(spec: Model):
         return DEFAULT_ALPHAS, DEFAULT_TS
     from densehebb.theory.low_storage import transitions
 
-    a_c = lines.capacity(spec, 0.0)["alpha_c"]
-    t_sp = transitions(spec.P)["T_spinodal"]
+    a_c = lines.capacity(spec, 0.0).alpha_c
+    t_sp = transitions(spec.replace(storage="low")).T_spinodal
     fr = np.concatenate([[0.002, 0.005, 0.01, 0.02, 0.035], np.linspace(0.05, 0.95, 19), [0.98, 0.995]])
     return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
 
@@ -66,8 +66,8 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=Fals
     atc = np.full(Ts.shape, np.nan)
     for j, t in enumerate(_progress(Ts, progress, "capacity")):
         c = lines.capacity(spec, t)
-        ac[j], mc[j] = c["alpha_c"], c["m_c"]
-        atc[j] = lines.alpha_Tc(spec, t, c["alpha_c"])
+        ac[j], mc[j] = c.alpha_c, c.m_c
+        atc[j] = lines.alpha_Tc(spec, t, c.alpha_c)
     a_tc0 = lines.alpha_Tc0(spec)
     c0 = lines.capacity(spec, 0.0)
     ds = xr.Dataset(
@@ -83,8 +83,8 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=Fals
     ds["m_c"] = ("T", mc, {"long_name": "retrieval overlap at alpha_c(T)", "units": "1"})
     ds["alpha_Tc"] = ("T", atc, {"long_name": "T_c line along T: load where f_R = f_SG (shows the RS "
                                                "reentrance near T = 0)", "units": "1"})
-    ds["alpha_c_T0"] = ((), c0["alpha_c"], {"long_name": "zero-temperature capacity", "units": "1"})
-    ds["m_c_T0"] = ((), c0["m_c"], {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
+    ds["alpha_c_T0"] = ((), c0.alpha_c, {"long_name": "zero-temperature capacity", "units": "1"})
+    ds["m_c_T0"] = ((), c0.m_c, {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
     ds["alpha_Tc_T0"] = ((), a_tc0, {"long_name": "load where T_c meets T = 0", "units": "1"})
     if full.ansatz == "1rsb":
         ds = _add_rsb1(ds, full, progress)
@@ -113,8 +113,8 @@ def _add_rsb1(ds, spec, progress=False):
     Tr = np.linspace(0.0, t_top, 9)  # Tr[0] = 0: the zero-temperature capacity is the first point
     keys = ("alpha_c", "m_c", "q0", "q1", "x", "mu")
     caps = [L1.capacity(spec, float(t)) for t in _progress(Tr, progress, "1RSB capacity")]
-    vals = {k: np.array([c.get(k, np.nan) for c in caps], dtype=float) for k in keys}
-    status = [c["status"] for c in caps]
+    vals = {k: np.array([getattr(c, k) for c in caps], dtype=float) for k in keys}
+    status = [c.status.value for c in caps]
     ds = ds.assign_coords(T_rsb1=("T_rsb1", Tr, {"long_name": "temperature grid of the 1RSB capacity",
                                                  "units": "1"}))
     doc = {"alpha_c": "1RSB storage capacity alpha_c(T) (end of the 1RSB retrieval branch; the RS value where "
@@ -128,7 +128,7 @@ def _add_rsb1(ds, spec, progress=False):
                                    "(theory.dense_rsb1, 32 nodes per panel)")
     ds.attrs["rsb1_solver"] = "theory.rsb1_solver: scan in mu = beta x, brentq on df/dmu, Newton polish"
     c0 = caps[0]
-    ds["alpha_c_T0_1rsb"] = ((), c0["alpha_c"], {"long_name": "zero-temperature 1RSB capacity", "units": "1"})
+    ds["alpha_c_T0_1rsb"] = ((), c0.alpha_c, {"long_name": "zero-temperature 1RSB capacity", "units": "1"})
     if spec.P >= 3:
         sc = L1.spin_glass_scaling(spec.P, spec.self_interaction)
         a = ds["alpha"].values
@@ -143,7 +143,7 @@ def _add_rsb1(ds, spec, progress=False):
         ds["T_c_1rsb"] = ("alpha", tc, {"long_name": "1RSB T_c: retrieval is the global minimum below it "
                                                      "(against the 1RSB spin glass and the paramagnet)",
                                         "units": "1"})
-        ds["alpha_Tc_T0_1rsb"] = ((), L1.alpha_Tc0(spec, c0["alpha_c"]),
+        ds["alpha_Tc_T0_1rsb"] = ((), L1.alpha_Tc0(spec, c0.alpha_c),
                                   {"long_name": "load where the 1RSB retrieval and spin-glass ground states are "
                                                 "degenerate", "units": "1"})
     return ds

@@ -1,37 +1,24 @@
-"""Provenance attributes and netCDF I/O for result Datasets."""
+"""Provenance attributes and netCDF I/O for the theory's Datasets (one convention for every file the
+toolkit writes: :mod:`densehebb.theory.provenance`)."""
 from __future__ import annotations
 
-import datetime
 import os
 
 import xarray as xr
 
-import densehebb.theory as theory
 from densehebb.theory import quadrature
-from densehebb.theory.solver import TOL
 from densehebb.theory.model import Model
+from densehebb.theory.numerics import TOL_RS
+from densehebb.theory.provenance import dataset_attrs
 
 
 def provenance(spec: Model, **extra) -> dict:
-    """Plain-string/number attrs saying what produced a result (always includes the convention)."""
-    attrs = {
-        "package": "densehebb",
-        "version": theory.__version__,
-        "convention": spec.convention,
-        "self_interaction": int(spec.self_interaction),
-        "P": spec.P,
-        "ansatz": spec.ansatz,
-        "load": "alpha = K / N^(P-1) (high storage)",
-        "temperature": "plain T = 1/beta, Gibbs weight exp(-H/T)",
-        "quadrature": "Gauss-Hermite + Gauss-Laguerre boundary-layer rule (theory.quadrature)",
-        "quadrature_nodes": spec.nodes or quadrature.DEFAULT_NODES,
-        "laguerre_nodes": quadrature.LAGUERRE_NODES,
-        "solver_tolerance": TOL,
-        "conventions_reference": "shared/CONVENTIONS.md",
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    attrs.update({k: v for k, v in extra.items() if v is not None})
-    return attrs
+    """Provenance attrs of a theory Dataset: the common ones (version, model, convention, command, created)
+    plus the quadrature and the solver tolerance."""
+    return dataset_attrs(spec, quadrature="Gauss-Hermite + Gauss-Laguerre boundary-layer rule "
+                                          "(theory.quadrature)",
+                         quadrature_nodes=spec.nodes or quadrature.DEFAULT_NODES,
+                         laguerre_nodes=quadrature.LAGUERRE_NODES, solver_tolerance=TOL_RS, **extra)
 
 
 def to_netcdf(ds: xr.Dataset, path: str) -> str:

@@ -16,11 +16,12 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import Model, solve
-from densehebb.theory.solver import model_for
+from densehebb.theory import Model, Result, solve, x64
 from densehebb.theory.bifurcation import fold
+from densehebb.theory.numerics import XTOL_LINE, scan_roots
+from densehebb.theory.solver import model_for
 
-XTOL = 1e-12  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
+XTOL = XTOL_LINE  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
 
 
 class _Branch:
@@ -39,10 +40,11 @@ class _Branch:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if bool(r.converged):
-            self.seen.append((p, r.x))
+            self.seen.append((p, r.raw))
         return r
 
 
+@x64
 def T_g(spec: Model, alpha: float) -> float:
     """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal)."""
     if alpha <= 0:
@@ -62,13 +64,16 @@ def T_g(spec: Model, alpha: float) -> float:
     return brentq(lam, lo, hi, xtol=XTOL, rtol=4 * np.finfo(float).eps)
 
 
-def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0) -> dict:
-    """alpha_c(T): largest load with a retrieval solution at temperature T, and m there."""
+@x64
+def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0) -> Result:
+    """alpha_c(T) at RS: largest load with a retrieval solution at temperature T (the fold of the retrieval
+    branch), and m there; a Result of kind "capacity" (alpha_c, m_c)."""
     r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max)
-    return {"alpha_c": r.p, "m_c": float(r.x[0]) if r.converged else float("nan"),
-            "converged": bool(r.converged), "residual": r.residual, "T": float(T)}
+    return Result(spec, "capacity", {"T": float(T)}, {"alpha_c": r.p, "m_c": r.m}, r.status, r.residual,
+                  r.iterations, extra={"raw": r.raw, "bracket": r.bracket})
 
 
+@x64
 def T_M(spec: Model, alpha: float) -> float:
     """Retrieval spinodal: highest T where retrieval states exist at load alpha.
 
@@ -80,6 +85,7 @@ def T_M(spec: Model, alpha: float) -> float:
     return float("nan")
 
 
+@x64
 def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
     """Entropy -df/dT of the paramagnetic solution (autodiff at the saddle point; NaN if it does not exist).
 
@@ -111,20 +117,7 @@ def _delta_f(spec, alpha=None, T=None):
     return g
 
 
-def _roots(g, lo, hi, n_scan):
-    """All roots of g on [lo, hi] found by scanning n_scan points for sign changes, then brentq."""
-    ps = np.linspace(lo, hi, n_scan)
-    vals = np.array([g(p) for p in ps])
-    out = []
-    for i in range(n_scan - 1):
-        a, b = vals[i], vals[i + 1]
-        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
-            out.append(brentq(g, ps[i], ps[i + 1], xtol=XTOL))
-        elif a == 0:
-            out.append(ps[i])
-    return out
-
-
+@x64
 def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
     """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
     ``_delta_f``).
@@ -135,22 +128,24 @@ def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m):
         return float("nan")
-    r = _roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
+    r = scan_roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
+@x64
 def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
     """The T_c line seen along alpha at fixed T: load where f_retrieval = f_spin-glass."""
-    a_c = capacity(spec, T)["alpha_c"] if a_c is None else a_c
+    a_c = capacity(spec, T).alpha_c if a_c is None else a_c
     if not np.isfinite(a_c):
         return float("nan")
-    r = _roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
+    r = scan_roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
+@x64
 def alpha_Tc0(spec: Model) -> float:
     """Load where the T_c line meets T = 0 (retrieval and spin-glass ground states are degenerate)."""
-    a_c = capacity(spec, 0.0)["alpha_c"]
+    a_c = capacity(spec, 0.0).alpha_c
     g = _delta_f(spec, T=0.0)
     lo, hi = 1e-3 * a_c, a_c * (1 - 1e-9)
     if not g(lo) < 0 < g(hi):
@@ -158,6 +153,7 @@ def alpha_Tc0(spec: Model) -> float:
     return brentq(g, lo, hi, xtol=XTOL)
 
 
+@x64
 def T_AT(spec: Model, alpha: float, T_m: float | None = None, logT_min: float = -600.0) -> float:
     """de Almeida-Thouless line of the retrieval state: lambda_AT(alpha, T) = 0 (RS unstable below it).
 

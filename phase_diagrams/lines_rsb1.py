@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import Model, convention_name, solve
+from densehebb.theory import Model, Status, convention_name, solve, x64
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1
 
 XTOL = 1e-10
@@ -32,11 +32,12 @@ def _rs(spec):
     return replace(spec, ansatz="rs")
 
 
-def capacity(spec: Model, T: float = 0.0) -> dict:
+def capacity(spec: Model, T: float = 0.0):
     return capacity_rsb1(spec, float(T))
 
 
 @lru_cache(maxsize=None)
+@x64
 def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-7) -> dict:
     """t_s = T_s / sqrt(alpha) and e_sg = E_SG^1RSB(T = 0) / sqrt(alpha) for P >= 3 (alpha = 1 solves).
 
@@ -47,13 +48,13 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
                          "continuous T_g = 1 + sqrt(alpha) at RS and 1RSB alike)")
     spec = Model(P=P, convention=convention_name(self_interaction))
     g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
-    e_sg = g0["f"] if g0["converged"] else float("nan")
+    e_sg = g0.f if g0.converged else float("nan")
 
     last = {}
 
     def below(t):
         r = solve_rsb1(spec, 1.0, t, "spin-glass")
-        ok = bool(r["converged"]) and r["x"] < 1.0
+        ok = bool(r.converged) and r.x < 1.0
         if ok:
             last["lo"] = r
         return ok
@@ -66,37 +67,40 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
             hi = t
             break
     if lo is None or hi is None:
-        return {"t_s": float("nan"), "e_sg": e_sg, "converged": False, "q0": g0.get("q0"), "mu": g0.get("mu")}
+        return {"t_s": float("nan"), "e_sg": e_sg, "converged": False, "q0": g0.q0, "mu": g0.mu}
     while hi - lo > xtol:
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if below(mid) else (lo, mid)
     rs = last["lo"]  # the solution at lo, the last temperature found below T_s
-    return {"t_s": 0.5 * (lo + hi), "e_sg": e_sg, "converged": True, "q1_at_t_s": rs["q1"],
-            "x_at_t_s": rs["x"], "q0_T0": g0["q0"], "mu_T0": g0["mu"]}
+    return {"t_s": 0.5 * (lo + hi), "e_sg": e_sg, "converged": True, "q1_at_t_s": rs.q1,
+            "x_at_t_s": rs.x, "q0_T0": g0.q0, "mu_T0": g0.mu}
 
 
+@x64
 def T_s(spec: Model, alpha: float) -> float:
     """1RSB static spin-glass transition T_s(alpha) (P >= 3)."""
     return spin_glass_scaling(spec.P, spec.self_interaction)["t_s"] * math.sqrt(alpha)
 
 
+@x64
 def retrieval_f(spec: Model, alpha: float, T: float) -> float:
     """Free energy of the retrieval state at the 1RSB level: the 1RSB saddle where it is non-trivial, the RS
     one where RS is AT-stable; NaN where the branch does not exist."""
     r = solve_rsb1(spec, alpha, T, "retrieval")
-    if r["converged"]:
-        return r["f"]
+    if r.converged:
+        return r.f
     rs = solve(_rs(spec), alpha, T, "retrieval")
-    if bool(rs.converged) and (bool(rs.stable) or r["status"] in ("rsb_trivial", "x_at_boundary")):
+    if rs.converged and (rs.stable or r.status in (Status.RSB_TRIVIAL, Status.X_AT_BOUNDARY)):
         return float(rs.f)
     return float("nan")
 
 
+@x64
 def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
     """Load where the 1RSB retrieval ground state and the 1RSB spin-glass ground state are degenerate (P >= 3;
     NaN if it lies beyond the RS capacity, where the 1RSB retrieval state is not reached from RS)."""
     e_sg = spin_glass_scaling(spec.P, spec.self_interaction)["e_sg"]
-    a_c = capacity(spec, 0.0)["alpha_c"] if a_c is None else a_c
+    a_c = capacity(spec, 0.0).alpha_c if a_c is None else a_c
     if not (np.isfinite(e_sg) and np.isfinite(a_c)):
         return float("nan")
 
@@ -106,7 +110,7 @@ def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
     # the 1RSB retrieval solver starts from the RS retrieval state, so the bracket ends below both capacities
     from .lines import capacity as capacity_rs
 
-    lo, hi = 0.05 * a_c, min(a_c, capacity_rs(_rs(spec), 0.0)["alpha_c"]) * (1 - 1e-6)
+    lo, hi = 0.05 * a_c, min(a_c, capacity_rs(_rs(spec), 0.0).alpha_c) * (1 - 1e-6)
     glo, ghi = g(lo), g(hi)
     if not (np.isfinite(glo) and np.isfinite(ghi) and glo < 0 < ghi):
         return float("nan")
@@ -125,7 +129,7 @@ def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
     spec = Model(P=P, convention=convention_name(self_interaction))
     ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
     ts[-1] = t_s * (1 - 1e-6)
-    fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass")["f"] for t in ts]
+    fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass").f for t in ts]
     fs = np.array(fs)
     ok = np.isfinite(fs)
     if ok.sum() < n - 2:
@@ -133,6 +137,7 @@ def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
     return CubicSpline(ts[ok], fs[ok]), t_s
 
 
+@x64
 def competitor_f(spec: Model, alpha: float, T: float) -> float:
     """The lower of the 1RSB spin glass (T < T_s; spline of the exact scaling form, accurate to ~1e-8) and
     the paramagnet (P >= 3)."""
@@ -147,6 +152,7 @@ def competitor_f(spec: Model, alpha: float, T: float) -> float:
     return min(out) if out else float("nan")
 
 
+@x64
 def T_c(spec: Model, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_at: float = float("nan"),
         n_scan: int = 10) -> float:
     """1RSB T_c(alpha) for P >= 3: highest T where the retrieval state (1RSB where RS is unstable) is the

@@ -18,13 +18,13 @@ def cap0():
 
 
 def test_zero_temperature_capacity(cap0):
-    assert cap0["converged"]
-    assert cap0["alpha_c"] == pytest.approx(0.1379, abs=2e-4)
-    assert cap0["m_c"] == pytest.approx(0.967, abs=2e-3)
+    assert cap0.converged
+    assert cap0.alpha_c == pytest.approx(0.1379, abs=2e-4)
+    assert cap0.m_c == pytest.approx(0.967, abs=2e-3)
     # the digits our equations give (AGS RS; Steffan-Kuehn quote 0.137905 for RS)
-    assert cap0["alpha_c"] == pytest.approx(0.137906, abs=2e-6)
+    assert cap0.alpha_c == pytest.approx(0.137906, abs=2e-6)
     # certified as the end of the retrieval branch to 1e-6
-    a = cap0["alpha_c"]
+    a = cap0.alpha_c
     assert bool(solve(SPEC, a - 1e-6, 0.0).converged)
     assert not bool(solve(SPEC, a + 1e-6, 0.0).converged)
 
@@ -51,7 +51,7 @@ def test_T_M_tends_to_one_at_small_load_and_decreases():
 def test_T_M_and_alpha_c_are_the_same_curve():
     a = 0.08
     tm = L.T_M(SPEC, a)
-    assert L.capacity(SPEC, tm)["alpha_c"] == pytest.approx(a, abs=1e-7)
+    assert L.capacity(SPEC, tm).alpha_c == pytest.approx(a, abs=1e-7)
     assert bool(solve(SPEC, a, tm - 1e-6).converged)
     assert not bool(solve(SPEC, a, tm + 1e-6).converged)
 

@@ -6,6 +6,7 @@ from scipy.integrate import quad
 from scipy.special import erf
 from scipy.stats import norm
 
+import densehebb as dh
 from densehebb.theory import Model, solve, solve_grid
 from densehebb.theory import dense_rs as D
 
@@ -42,7 +43,7 @@ def test_general_P_code_path_at_P2_is_the_AGS_free_energy(m, C, v, alpha, T):
 def test_zero_temperature_solution_satisfies_exact_T0_equations():
     r = solve(SPEC, 0.1, 0.0)
     assert bool(r.converged)
-    m, C, v = np.asarray(r.x)
+    m, C, v = np.asarray(r.raw)
     assert m == pytest.approx(erf(m / np.sqrt(2 * v)), abs=1e-10)
     assert C == pytest.approx(np.sqrt(2 / (np.pi * v)) * np.exp(-m * m / (2 * v)), abs=1e-10)
     assert float(r.r) == pytest.approx(1 / (1 - C) ** 2, rel=1e-10)
@@ -116,7 +117,7 @@ def test_no_solution_is_nan_with_flag_not_last_iterate():
     r = solve(SPEC, 0.2, 0.0, "retrieval")  # beyond capacity: the retrieval branch does not exist
     assert not bool(r.converged)
     assert np.isnan(float(r.m)) and np.isnan(float(r.f)) and not bool(r.stable)
-    assert int(r.status) != 0
+    assert r.status is not dh.Status.CONVERGED and r.status.message
     r = solve(SPEC, 0.05, 0.5, "paramagnetic")  # T < 1: no RS paramagnet at alpha > 0
     assert not bool(r.converged) and np.isnan(float(r.f))
 
@@ -138,7 +139,7 @@ def test_grid_solve_is_vmapped_and_equals_pointwise():
 def test_replicon_of_retrieval_state():
     assert float(solve(SPEC, 0.05, 0.0).replicon) == -np.inf  # RS retrieval is AT-unstable at T = 0
     r = solve(SPEC, 0.05, 0.3)
-    m, C, v = np.asarray(r.x)
+    m, C, v = np.asarray(r.raw)
     s4 = _E(lambda z: 1 / np.cosh((m + np.sqrt(v) * z) / 0.3) ** 4)
     assert float(r.replicon) == pytest.approx(1 - 0.05 / 0.3 ** 2 * s4 / (1 - C) ** 2, abs=1e-11)
     assert bool(r.stable)

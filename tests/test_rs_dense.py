@@ -76,9 +76,9 @@ def _closed_form_capacity(P, si):
 def test_zero_temperature_capacity_satisfies_closed_form(P, si):
     c = capacity(Model(P=P, convention=convention_name(si)), 0.0)
     a_cf, m_cf = _closed_form_capacity(P, si)
-    assert c["converged"]
-    assert c["alpha_c"] == pytest.approx(a_cf, rel=1e-6)
-    assert c["m_c"] == pytest.approx(m_cf, abs=1e-6)
+    assert c.converged
+    assert c.alpha_c == pytest.approx(a_cf, rel=1e-6)
+    assert c.m_c == pytest.approx(m_cf, abs=1e-6)
 
 
 def test_conventions_differ_where_theory_says():

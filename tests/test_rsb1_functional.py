@@ -56,27 +56,27 @@ from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
 def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
     P, alpha = 4, 0.03
     r = solve_rsb1(Model(P=P), alpha, 0.0)
-    assert r["converged"] and r["residual"] < 1e-10
-    assert 0 <= r["q0"] < r["q1"] == 1.0 and r["mu"] > 0
+    assert r.converged and r.residual < 1e-10
+    assert 0 <= r.q0 < r.q1 == 1.0 and r.mu > 0
     # stationary in every variable, mu included (autodiff of the same functional)
-    x = jnp.array([r["m"], r["q0"], 0.3, r["mu"]])
+    x = jnp.array([r.m, r.q0, 0.3, r.mu])
     g = jax.grad(R1.free_energy)(x, alpha, 0.0, P)
     assert abs(float(g[0])) < 1e-9 and abs(float(g[1])) < 1e-9 and abs(float(g[3])) < 1e-11
     assert float(g[2]) == 0.0  # at T = 0, f does not depend on C (q1 = 1)
     # RS is AT-unstable at T = 0 and the 1RSB free energy lies above it (replica variational ordering)
     rs = solve(Model(P=P), alpha, 0.0)
     assert float(rs.replicon) < 0
-    assert r["f"] > float(rs.f) + 1e-7
-    assert r["f_rs"] == pytest.approx(float(rs.f), abs=1e-14)
+    assert r.f > float(rs.f) + 1e-7
+    assert r.f_rs == pytest.approx(float(rs.f), abs=1e-14)
 
 
 def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
     c = capacity_rsb1(Model(P=4), 0.0)
-    assert c["converged"]
-    assert c["alpha_c"] > c["alpha_c_rs"]
-    lo, hi = c["bracket"]
-    assert hi - lo < 1e-6 * c["alpha_c"]
-    assert 0 <= c["q0"] < c["q1"] == 1.0
+    assert c.converged
+    assert c.alpha_c > c.alpha_c_rs
+    lo, hi = c.bracket
+    assert hi - lo < 1e-6 * c.alpha_c
+    assert 0 <= c.q0 < c.q1 == 1.0
 
 
 # --- P = 2 (AGS with one step of RSB) and T > 0 ---------------------------------------------------------
@@ -103,10 +103,10 @@ def test_p2_1rsb_capacity_steffan_kuehn():
     """T = 0 capacity of the Hopfield model at 1RSB.  Steffan & Kuehn (1994) report 0.138186 (RS 0.137905);
     the early estimate 0.144 (Crisanti-Amit-Gutfreund 1986) is not reproduced by these equations."""
     c = capacity_rsb1(Model(P=2), 0.0)
-    assert c["converged"]
-    assert c["alpha_c_rs"] == pytest.approx(0.1379055665, abs=1e-9)
-    assert abs(c["alpha_c"] - 0.138186) < 1e-6
-    assert 0.96 < c["m_c"] < 0.97 and 0.99 < c["q0"] < 1.0 and c["mu"] > 0
+    assert c.converged
+    assert c.alpha_c_rs == pytest.approx(0.1379055665, abs=1e-9)
+    assert abs(c.alpha_c - 0.138186) < 1e-6
+    assert 0.96 < c.m_c < 0.97 and 0.99 < c.q0 < 1.0 and c.mu > 0
 
 
 def test_finite_temperature_1rsb_retrieval_below_the_at_line():
@@ -117,13 +117,13 @@ def test_finite_temperature_1rsb_retrieval_below_the_at_line():
     rs = solve(Model(P=P), alpha, T)
     assert float(rs.replicon) < 0
     r = solve_rsb1(Model(P=P), alpha, T)
-    assert r["converged"] and r["residual"] < 1e-8
-    assert 0 < r["x"] < 1 and 0 <= r["q0"] < r["q1"] < 1
-    assert r["f"] > float(rs.f) + 1e-7
-    g = jax.grad(R1.free_energy)(jnp.array([r["m"], r["q0"], r["C"], r["mu"]]), alpha, T, P)
+    assert r.converged and r.residual < 1e-8
+    assert 0 < r.x < 1 and 0 <= r.q0 < r.q1 < 1
+    assert r.f > float(rs.f) + 1e-7
+    g = jax.grad(R1.free_energy)(jnp.array([r.m, r.q0, r.C, r.mu]), alpha, T, P)
     assert float(jnp.max(jnp.abs(g))) < 1e-9
     hot = solve_rsb1(Model(P=P), alpha, 0.03)
-    assert not hot["converged"] and hot["status"] in ("rsb_trivial", "x_at_boundary")
+    assert not hot.converged and hot.status in ("rsb_trivial", "x_at_boundary")
 
 
 def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
@@ -136,12 +136,12 @@ def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
     assert T_s == pytest.approx(0.651, abs=1e-3)
     spec = Model(P=3)
     below = solve_rsb1(spec, 3.0, T_s - 0.01, "spin-glass")
-    assert below["converged"] and 0.9 < below["x"] < 1 and below["q0"] == 0.0
+    assert below.converged and 0.9 < below.x < 1 and below.q0 == 0.0
     # the same 1RSB free energy from the independent reference implementation
-    f_ref = ref.hard_1rsb(T_s - 0.01, 0.0, below["q1"], below["x"], ref.pspin(3))
-    assert below["f"] == pytest.approx(f_ref, abs=1e-9)
+    f_ref = ref.hard_1rsb(T_s - 0.01, 0.0, below.q1, below.x, ref.pspin(3))
+    assert below.f == pytest.approx(f_ref, abs=1e-9)
     above = solve_rsb1(spec, 3.0, T_s + 0.01, "spin-glass")
-    assert not above["converged"] and above["status"] == "x_at_boundary"
+    assert not above.converged and above.status == "x_at_boundary"
 
 
 @pytest.mark.parametrize("P,alpha,T", [(4, 0.03, 0.02), (4, 0.03, 0.005), (2, 0.1, 0.1), (3, 0.05, 0.03)])
@@ -158,11 +158,11 @@ def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
     T = 0 the replicon is -inf."""
     spec = Model(P=3)
     hot, cold = solve_rsb1(spec, 3.0, 0.45, "spin-glass"), solve_rsb1(spec, 3.0, 0.15, "spin-glass")
-    assert hot["converged"] and cold["converged"]
-    assert hot["stable"] and hot["replicon"] > 0.1
-    assert not cold["stable"] and cold["replicon"] < -0.1
+    assert hot.converged and cold.converged
+    assert hot.stable and hot.replicon > 0.1
+    assert not cold.stable and cold.replicon < -0.1
     r0 = solve_rsb1(Model(P=4), 0.03, 0.0)
-    assert r0["replicon"] == -np.inf and not r0["stable"]
+    assert r0.replicon == -np.inf and not r0.stable
 
 
 def test_1rsb_retrieval_between_the_rs_and_1rsb_capacities():
@@ -171,8 +171,8 @@ def test_1rsb_retrieval_between_the_rs_and_1rsb_capacities():
     spec = Model(P=4)
     assert not bool(solve(spec, 0.035, 0.0).converged)
     r = solve_rsb1(spec, 0.035, 0.0)
-    assert r["converged"] and r["residual"] < 1e-10 and 0.9 < r["m"] < 0.95 and r["q0"] < r["q1"] == 1.0
-    g = jax.grad(R1.free_energy)(jnp.array([r["m"], r["q0"], r["C"], r["mu"]]), 0.035, 0.0, 4)
+    assert r.converged and r.residual < 1e-10 and 0.9 < r.m < 0.95 and r.q0 < r.q1 == 1.0
+    g = jax.grad(R1.free_energy)(jnp.array([r.m, r.q0, r.C, r.mu]), 0.035, 0.0, 4)
     assert abs(float(g[0])) < 1e-9 and abs(float(g[1])) < 1e-9 and abs(float(g[3])) < 1e-9
     gone = solve_rsb1(spec, 0.04, 0.0)
-    assert not gone["converged"] and gone["status"] == "retrieval_missing"
+    assert not gone.converged and gone.status == "branch_missing" and "1RSB capacity" in gone.note

@@ -26,10 +26,16 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq, minimize_scalar
 
+from .model import Model
+from .precision import x64
+from .results import Result, Status
+
+_LOW_NOTE = "low storage (K finite): distinct-indices and all-tuples agree"
+
 
 @lru_cache(maxsize=None)
 def _signs(n):
-    return jnp.array(list(itertools.product((-1.0, 1.0), repeat=n)))
+    return np.array(list(itertools.product((-1.0, 1.0), repeat=n)))  # NumPy: cached across precisions
 
 
 def free_energy(m, T, P):
@@ -77,10 +83,20 @@ def hessian_min_eig(m, T, P, n):
     return float(jnp.min(jnp.linalg.eigvalsh(H)))
 
 
-def transitions(P: int, n: int = 1) -> dict:
-    """Spinodal and thermodynamic temperatures of the symmetric n-mixture (n = 1: Mattis states)."""
-    if P < 2:
-        raise ValueError("P must be >= 2")
+def _low(model: Model) -> Model:
+    if not isinstance(model, Model):
+        raise TypeError("pass a densehebb.Model (storage='low')")
+    model.require_plain("low storage")
+    return model if model.storage == "low" else model.replace(storage="low")
+
+
+@x64
+def transitions(model: Model, n: int = 1) -> Result:
+    """Spinodal and thermodynamic temperatures of the symmetric n-mixture (n = 1: Mattis states): a Result
+    of kind "transition" with T_spinodal, m_spinodal, T_thermodynamic, m_thermodynamic and ``continuous``
+    (1.0 for a continuous transition)."""
+    model = _low(model)
+    P = model.P
     _check_n(n)
     Tm = lambda m: temperature_of_amplitude(m, P, n)  # noqa: E731
     eps = 1e-9
@@ -94,6 +110,7 @@ def transitions(P: int, n: int = 1) -> dict:
         m_sp = 0.0
     f_para = lambda t: -t * math.log(2.0)  # noqa: E731
     d = lambda m: float(free_energy(jnp.full((n,), m), Tm(m), P)) - f_para(Tm(m))  # noqa: E731
+    status = Status.CONVERGED
     if continuous:
         T_th, m_th = T_sp, 0.0
     else:
@@ -103,36 +120,47 @@ def transitions(P: int, n: int = 1) -> dict:
             T_th = Tm(m_th)
         else:  # the mixture never beats the paramagnet
             m_th, T_th = float("nan"), float("nan")
-    return {"P": P, "n": n, "T_spinodal": T_sp, "m_spinodal": m_sp, "T_thermodynamic": T_th,
-            "m_thermodynamic": m_th, "continuous": bool(continuous)}
+    values = {"T_spinodal": T_sp, "m_spinodal": m_sp, "T_thermodynamic": T_th, "m_thermodynamic": m_th,
+              "continuous": bool(continuous)}
+    return Result(model, "transition", {"mixture": int(n)}, values, status, note=_LOW_NOTE)
 
 
-def solve_mixture(P: int, T: float, n: int = 1) -> dict:
-    """Upper-branch symmetric n-mixture at temperature T: amplitude, free energy, stability."""
-    tr = transitions(P, n)
-    if not (T < tr["T_spinodal"]):
-        return {"m": float("nan"), "f": float("nan"), "min_hessian_eig": float("nan"), "exists": False}
+@x64
+def solve_mixture(model: Model, T: float, n: int = 1) -> Result:
+    """Upper-branch symmetric n-mixture at temperature T: a saddle Result with the amplitude m, f and the
+    smallest Hessian eigenvalue as ``replicon`` (> 0: a local minimum); branch_missing above the spinodal."""
+    model = _low(model)
+    P = model.P
+    tr = transitions(model, n)
+    inputs = {"T": float(T), "mixture": int(n)}
+    if not (T < tr.T_spinodal):
+        return Result(model, "saddle", inputs, {"m": float("nan"), "f": float("nan")}, Status.BRANCH_MISSING,
+                      note=_LOW_NOTE)
     m0 = zero_temperature_amplitude(n)
     if T == 0:
         xi = np.asarray(_signs(n))
         f = float((P - 1) / math.factorial(P) * n * m0 ** P - np.mean(np.abs(xi.sum(1))) * m0 ** (P - 1)
                   / math.factorial(P - 1))
-        return {"m": m0, "f": f, "min_hessian_eig": float("nan"), "exists": True}
+        return Result(model, "saddle", inputs, {"m": m0, "f": f}, Status.CONVERGED, 0.0, note=_LOW_NOTE)
     g = lambda m: temperature_of_amplitude(m, P, n) - T  # noqa: E731
-    lo = max(tr["m_spinodal"], 1e-9) + 1e-12
+    lo = max(tr.m_spinodal, 1e-9) + 1e-12
     m = brentq(g, lo, m0 * (1 - 1e-15), xtol=1e-15)
-    return {"m": m, "f": float(free_energy(jnp.full((n,), m), T, P)),
-            "min_hessian_eig": hessian_min_eig(m, T, P, n), "exists": True}
+    return Result(model, "saddle", inputs, {"m": m, "f": float(free_energy(jnp.full((n,), m), T, P))},
+                  Status.CONVERGED, abs(_amplitude_residual(m, T, P, n)), replicon=hessian_min_eig(m, T, P, n),
+                  note=_LOW_NOTE)
 
 
-def stability_temperature(P: int, n: int) -> float:
+@x64
+def stability_temperature(model: Model, n: int) -> float:
     """Temperature below which the symmetric n-mixture is a local minimum (Hessian positive definite)."""
-    tr = transitions(P, n)
-    lo_m = max(tr["m_spinodal"], 1e-6) + 1e-9
+    model = _low(model)
+    P = model.P
+    tr = transitions(model, n)
+    lo_m = max(tr.m_spinodal, 1e-6) + 1e-9
     e = lambda m: hessian_min_eig(m, temperature_of_amplitude(m, P, n), P, n)  # noqa: E731
     ms = np.linspace(lo_m, zero_temperature_amplitude(n) * (1 - 1e-6), 200)
     vals = [e(m) for m in ms]
     for i in range(len(ms) - 1, 0, -1):  # from m -> 1 (low T) down to the spinodal
         if vals[i] > 0 and vals[i - 1] <= 0:
             return temperature_of_amplitude(brentq(e, ms[i - 1], ms[i], xtol=1e-14), P, n)
-    return tr["T_spinodal"] if vals[0] > 0 else float("nan")
+    return tr.T_spinodal if vals[0] > 0 else float("nan")

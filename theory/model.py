@@ -113,8 +113,9 @@ class Model:
 
     def describe(self) -> dict:
         """Plain attributes naming the model (for JSON and netCDF provenance)."""
-        out = {"P": self.P, "convention": self.convention, "ansatz": self.ansatz, "storage": self.storage,
-               "noise_covariance": str(self.noise_covariance)}
+        out = {"P": self.P, "convention": self.convention, "ansatz": self.ansatz, "storage": self.storage}
+        if self.storage == "high":
+            out["noise_covariance"] = str(self.noise_covariance)
         if self.examples is not None:
             out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
                         "examples_supervised": int(self.examples.supervised)})

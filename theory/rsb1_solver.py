@@ -11,14 +11,13 @@ At T = 0 with P >= 3, f does not depend on C (q1 = 1) and C is held fixed; for P
 keeps C = beta (1 - q1) active at T = 0.
 A result counts as converged only with the full residual below tolerance and a consistent, non-trivial
 solution (0 <= q0 < q1 <= 1, 0 < x <= 1, 1 - beta Q positive for P = 2); otherwise values are NaN and
-``status`` says why:
-  rs_branch_missing      the RS retrieval solution does not exist here and alpha is not above the RS
-                         capacity (above it, the 1RSB solution is continued in alpha from below);
-  retrieval_missing      above the 1RSB capacity as well;
+the :class:`Status` says why:
+  branch_missing         the RS retrieval solution does not exist here and alpha is not above the RS
+                         capacity (above it, the 1RSB solution is continued in alpha from below), or alpha
+                         is above the 1RSB capacity as well (the note says which);
   rsb_trivial            no non-trivial solution: 1RSB coincides with RS (e.g. above the AT line);
   x_at_boundary          non-trivial solutions exist but f is largest at x = 1 (T > 0): the 1RSB saddle
-                         is the RS / paramagnetic one;
-  not_converged          the final Newton did not reach tolerance.
+                         is the RS / paramagnetic one.
 """
 from __future__ import annotations
 
@@ -33,18 +32,24 @@ from scipy.optimize import brentq
 
 from . import dense_rs as RS
 from . import dense_rsb1 as R1
-from .solver import _newton, solve
 from .model import Model
+from .numerics import FOLD_MAXITER, TOL_RSB1, continue_until_failure, newton as _nt
+from .precision import x64
+from .results import Result, Status
+from .solver import solve
 
-TOL = 1e-8  # the composite quadratures of dense_rsb1 are accurate to ~1e-10 in the equations
+TOL = TOL_RSB1
+_NAN = float("nan")
+_VALUES = ("m", "q0", "q1", "x", "mu", "C", "q", "f", "f_rs")
+_TRIVIAL_NOTE = "no non-trivial 1RSB saddle here: the RS solution (ansatz 'rs') applies"
 _SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate directions at small x)
 
 
 @lru_cache(maxsize=None)
 def _fns(P, si):
     def newton(x0, fixed, a, t, tol):
-        return _newton(lambda x: R1.equations(x, a, t, P, si), x0, fixed,
-                       lambda x: R1.in_domain(x, a, t, P), tol, 80)
+        return _nt(lambda x: R1.equations(x, a, t, P, si), x0, fixed,
+                   lambda x: R1.in_domain(x, a, t, P), tol, FOLD_MAXITER)
 
     def dmu(x, a, t):
         return jax.grad(R1.free_energy)(x, a, t, P, si)[3] / a
@@ -103,27 +108,36 @@ def _starts(rs_m, rs_q, rs_C, T, P, branch):
     return np.array(out)
 
 
-def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -> dict:
-    """1RSB saddle point at (alpha, T), any P >= 2.  Returns m, q0, q1, x, mu, C, f, f_rs, converged, status,
-    residual (see the module docstring for the status codes), and, for a converged point, the replicon
-    eigenvalue inside the innermost blocks (theory.dense_rsb1.replicon; -inf at T = 0) and ``stable``."""
+def _missing(spec, alpha, T, branch, status, f_rs=_NAN, note=""):
+    values = dict.fromkeys(_VALUES, _NAN)
+    values["f_rs"] = f_rs
+    if not note and status in (Status.RSB_TRIVIAL, Status.X_AT_BOUNDARY):
+        note = _TRIVIAL_NOTE
+    return Result(spec, "saddle", {"alpha": float(alpha), "T": float(T), "branch": branch}, values, status,
+                  note=note)
+
+
+@x64
+def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -> Result:
+    """1RSB saddle point at (alpha, T), any P >= 2: a Result with m, q0, q1, x, mu, C, q (= q1), f and f_rs
+    (the RS free energy at the same point), the status (see the module docstring), the residual and, for a
+    converged point, the replicon eigenvalue inside the innermost blocks (theory.dense_rsb1.replicon;
+    -inf at T = 0)."""
     if branch not in ("retrieval", "spin-glass"):
         raise ValueError("1RSB branches: retrieval, spin-glass (the paramagnet is replica symmetric)")
     if not alpha > 0:
         raise ValueError("1RSB needs alpha > 0 (at alpha = 0 there is no disorder)")
     P, si = spec.P, spec.self_interaction
     newton, dmu, fe, F = _fns(P, si)
-    nan = float("nan")
-    out = {"m": nan, "q0": nan, "q1": nan, "x": nan, "mu": nan, "f": nan, "f_rs": nan, "converged": False,
-           "status": "rs_branch_missing", "residual": nan}
+    nan = _NAN
     rs = solve(replace(spec, ansatz="rs"), alpha, T, branch)
-    if bool(rs.converged):
-        out["f_rs"] = float(rs.f)
+    f_rs = float(rs.f) if rs.converged else nan
+    if rs.converged:
         rs_m, rs_q, rs_C = float(rs.m), float(rs.q), (float(rs.C) if T > 0 or P == 2 else 1.0)
     elif branch == "spin-glass":  # the 1RSB glass can exist where the RS one does not (P >= 3)
         rs_m = rs_q = rs_C = float("nan")  # its starts do not use RS
     else:
-        return _beyond_rs_capacity(spec, alpha, T, out)
+        return _beyond_rs_capacity(spec, alpha, T)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     fixed_mu, fixed_all = _fixed(P, T, branch, True), _fixed(P, T, branch, False)
     starts = _starts(rs_m, rs_q, rs_C, T, P, branch)
@@ -148,8 +162,7 @@ def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -
             prev = None
     have = [i for i in range(len(mus)) if pts[i] is not None]
     if not have:
-        out["status"] = "rsb_trivial"
-        return out
+        return _missing(spec, alpha, T, branch, Status.RSB_TRIVIAL, f_rs)
     dm = {i: float(dmu(jnp.asarray(pts[i]), a, t)) for i in have}
 
     # 2. maxima of f in mu between neighbouring grid points (df/dmu: + then -)
@@ -174,64 +187,58 @@ def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -
             if _consistent(x, float(res), T, P):
                 cands.append((float(fe(jnp.asarray(x), a, t)), x))
     if not cands:
-        out["status"] = "x_at_boundary" if (T > 0 and dm[have[-1]] > 0) else "rsb_trivial"
-        return out
+        return _missing(spec, alpha, T, branch,
+                        Status.X_AT_BOUNDARY if (T > 0 and dm[have[-1]] > 0) else Status.RSB_TRIVIAL, f_rs)
     f, x = max(cands, key=lambda c: c[0])
-    return _result(out, x, f, F, a, t, T, fixed_all, P, si)
+    return _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed_all)
 
 
-def _result(out, x, f, F, a, t, T, fixed, P, si):
+def _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed, note=""):
     e = np.asarray(F(jnp.asarray(x), a, t))
     resid = float(np.max(np.abs(np.where(np.asarray(fixed), 0.0, e))))
-    out = dict(out)
-    lam = float(_replicon_fn(P, si)(jnp.asarray(x), a, t))
-    out.update({"replicon": lam, "stable": bool(lam > 0)})
-    out.update({"residual": resid, "status": "converged", "m": float(x[0]), "q0": float(x[1]),
-                "q1": float(1 - x[2] * T), "x": float(x[3] * T), "mu": float(x[3]), "C": float(x[2]), "f": f,
-                "converged": True})
-    return out
+    lam = float(_replicon_fn(spec.P, spec.self_interaction)(jnp.asarray(x), a, t))
+    q1 = float(1 - x[2] * T)
+    values = {"m": float(x[0]), "q0": float(x[1]), "q1": q1, "x": float(x[3] * T), "mu": float(x[3]),
+              "C": float(x[2]), "q": q1, "f": float(f), "f_rs": f_rs}
+    return Result(spec, "saddle", {"alpha": float(alpha), "T": float(T), "branch": branch}, values,
+                  Status.CONVERGED, resid, 0, lam, note=note, extra={"raw": np.asarray(x)})
 
 
 def _walk_alpha(spec, x, a, T, step, min_step, a_max=math.inf):
     """Continuation of a 1RSB retrieval solution x at load a upwards in alpha (full Newton at each step,
-    step halved on failure, until it is below min_step or a_max is reached).  Returns (a, x, a_fail): the
-    last load reached, its solution and the first load that failed (None if none did)."""
-    a_fail = None
-    while step > min_step and a < a_max:
-        a_next = min(a + step, a_max)
-        r = _polish(spec, x, a_next, T)
-        if r is not None:
-            a, x = a_next, r[0]
-        else:
-            a_fail = a_next
-            step *= 0.5
-    return a, x, a_fail
+    step halved on failure; :func:`numerics.continue_until_failure`).  Returns (a, x, a_fail)."""
+    def step_to(a_next, x0):
+        r = _polish(spec, x0, a_next, T)
+        return None if r is None else r[0]
+
+    return continue_until_failure(step_to, a, x, step, min_step, a_max)
 
 
-def _beyond_rs_capacity(spec, alpha, T, out):
+def _beyond_rs_capacity(spec, alpha, T):
     """Retrieval above the RS capacity (where 1RSB retrieval can still exist): continue the 1RSB solution in
     alpha from just below the RS capacity."""
     from .bifurcation import fold
 
+    missing = _missing(spec, alpha, T, "retrieval", Status.BRANCH_MISSING,
+                       note="the RS retrieval branch, from which 1RSB starts, does not exist here")
     rs_fold = fold(replace(spec, ansatz="rs"), "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not (rs_fold.converged and alpha > rs_fold.p):
-        return out
+        return missing
     a0 = 0.98 * rs_fold.p
     start = solve_rsb1(spec, a0, T)
-    if not start["converged"]:
-        return out
-    x = np.array([start["m"], start["q0"], start["C"], start["mu"]])
+    if not start.converged:
+        return missing
+    x = np.array([start.m, start.q0, start.C, start.mu])
     a0, x, _ = _walk_alpha(spec, x, a0, T, (alpha - a0) / 8, 1e-9 * alpha, alpha)
     if a0 < alpha:
-        out = dict(out)
-        out["status"] = "retrieval_missing"  # beyond the 1RSB capacity as well
-        return out
+        return _missing(spec, alpha, T, "retrieval", Status.BRANCH_MISSING,
+                        note="above the 1RSB capacity as well: no retrieval state")
     newton, _, fe, F = _fns(spec.P, spec.self_interaction)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    out = _result(out, x, float(fe(jnp.asarray(x), a, t)), F, a, t, T, _fixed(spec.P, T, "retrieval", False),
-                  spec.P, spec.self_interaction)
-    out["note"] = "above the RS capacity: continued in alpha from the 1RSB solution below it (no RS reference)"
-    return out
+    return _result(spec, alpha, T, "retrieval", x, float(fe(jnp.asarray(x), a, t)), _NAN, F, a, t,
+                   _fixed(spec.P, T, "retrieval", False),
+                   note="above the RS capacity: continued in alpha from the 1RSB solution below it "
+                        "(no RS reference)")
 
 
 def _polish(spec, x0, alpha, T, branch="retrieval"):
@@ -244,45 +251,51 @@ def _polish(spec, x0, alpha, T, branch="retrieval"):
     return (x, float(fe(jnp.asarray(x), a, t))) if _consistent(x, float(res), T, spec.P) else None
 
 
-def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9) -> dict:
+def _capacity(spec, T, status, alpha_c=_NAN, alpha_c_rs=_NAN, m_c=_NAN, q0=_NAN, q1=_NAN, x=_NAN, mu=_NAN,
+              C=_NAN, bracket=(_NAN, _NAN), note=""):
+    values = {"alpha_c": alpha_c, "m_c": m_c, "q0": q0, "q1": q1, "x": x, "mu": mu, "C": C,
+              "alpha_c_rs": alpha_c_rs}
+    return Result(spec, "capacity", {"T": float(T)}, values, status, note=note, extra={"bracket": bracket})
+
+
+@x64
+def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9) -> Result:
     """alpha_c at 1RSB: the end of the 1RSB retrieval branch, by bisection on existence with continuation
-    (full Newton from the last solution) starting below the RS capacity; returns alpha_c and the 1RSB
-    parameters there.
+    (full Newton from the last solution) starting below the RS capacity; a Result of kind "capacity" with
+    alpha_c, m_c and the 1RSB parameters there (q0, q1, x, mu, C) and alpha_c_rs.
 
     At T > 0 the RS retrieval state may be AT-stable at its own fold (above the AT line): then 1RSB adds
-    nothing there and the capacity is the RS one (status "rs_stable_at_capacity", x and q0 NaN)."""
+    nothing there and the capacity is the RS one (status rs_stable_at_capacity, x and q0 NaN)."""
     from .bifurcation import fold
 
     rs_spec = replace(spec, ansatz="rs")
     rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not rs_fold.converged:
-        return {"alpha_c": float("nan"), "converged": False, "status": "rs_capacity_not_found"}
-    nan = float("nan")
+        return _capacity(spec, T, Status.NOT_FOUND, note="the RS capacity was not found")
     start = None
     for frac in (0.9, 0.97, 0.99, 0.997, 0.999):
         start = solve_rsb1(spec, frac * rs_fold.p, T)
-        if start["converged"]:
+        if start.converged:
             a_lo = frac * rs_fold.p
             break
-    if not start["converged"]:
+    if not start.converged:
         if T > 0:
             rs = solve(rs_spec, rs_fold.p * (1 - 1e-6), T)
-            if bool(rs.converged) and bool(rs.stable):
-                return {"alpha_c": rs_fold.p, "alpha_c_rs": rs_fold.p, "m_c": float(rs_fold.x[0]), "q0": nan,
-                        "q1": float(rs.q), "x": nan, "mu": nan, "C": float(rs.C), "converged": True,
-                        "status": "rs_stable_at_capacity", "bracket": (rs_fold.p, rs_fold.p)}
-        return {"alpha_c": nan, "converged": False, "status": "no_1rsb_solution_below_rs_capacity"}
-    x_lo = np.array([start["m"], start["q0"], start["C"], start["mu"]])
+            if rs.converged and rs.stable:
+                return _capacity(spec, T, Status.RS_STABLE_AT_CAPACITY, rs_fold.p, rs_fold.p, float(rs_fold.raw[0]),
+                                 q1=float(rs.q), C=float(rs.C), bracket=(rs_fold.p, rs_fold.p))
+        return _capacity(spec, T, Status.NOT_FOUND, alpha_c_rs=rs_fold.p,
+                         note="no 1RSB retrieval solution below the RS capacity")
+    x_lo = np.array([start.m, start.q0, start.C, start.mu])
     # walk up in small steps (continuation), halving the step at the end of the branch
     a_lo, x_lo, a_hi = _walk_alpha(spec, x_lo, a_lo, T, 0.02 * a_lo, rel_tol * a_lo)
     if a_hi is None:
-        return {"alpha_c": nan, "converged": False, "status": "branch_did_not_end"}
+        return _capacity(spec, T, Status.NOT_FOUND, alpha_c_rs=rs_fold.p, note="the 1RSB branch did not end")
     if T > 0:  # the 1RSB branch may end by merging into an AT-stable RS branch rather than by a fold
         rs = solve(rs_spec, a_hi, T)
-        if bool(rs.converged) and float(rs.replicon) > -1e-6:
-            return {"alpha_c": nan, "alpha_c_rs": rs_fold.p, "converged": False,
-                    "status": "rsb_branch_merges_into_rs", "alpha_merge": a_lo}
+        if rs.converged and float(rs.replicon) > -1e-6:
+            return _capacity(spec, T, Status.RSB_MERGES_INTO_RS, alpha_c_rs=rs_fold.p,
+                             note=f"the 1RSB branch merges into the AT-stable RS branch at alpha = {a_lo:.10g}")
     q1 = 1 - x_lo[2] * T
-    return {"alpha_c": a_lo, "alpha_c_rs": rs_fold.p, "m_c": float(x_lo[0]), "q0": float(x_lo[1]),
-            "q1": float(q1), "x": float(x_lo[3] * T), "mu": float(x_lo[3]), "C": float(x_lo[2]),
-            "converged": True, "status": "converged", "bracket": (a_lo, a_hi)}
+    return _capacity(spec, T, Status.CONVERGED, a_lo, rs_fold.p, float(x_lo[0]), float(x_lo[1]), float(q1),
+                     float(x_lo[3] * T), float(x_lo[3]), float(x_lo[2]), (a_lo, a_hi))

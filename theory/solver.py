@@ -1,71 +1,40 @@
-"""Robust saddle-point solver for replica free energies.
+"""Robust saddle-point solver for replica free energies; ``solve`` is the one entry point for every ansatz.
 
-A solve returns a :class:`SolveResult` (a pytree, Optimistix style): the order parameters, the free energy,
-``converged``, ``status`` (see ``STATUS``), ``residual`` (max abs of the stationarity equations in their
-fixed-point form), ``iterations`` and the RS stability (replicon) eigenvalue.  A point that did not converge
-has NaN order parameters and free energy and ``converged = False``: a last iterate never poses as an answer.
+A solve returns a :class:`~densehebb.theory.results.Result`: the order parameters, the free energy, the
+status (:class:`~densehebb.theory.results.Status`), the residual (max abs of the stationarity equations in
+their fixed-point form), the iterations and the RS stability (replicon) eigenvalue.  A point that did not
+converge has NaN order parameters and free energy: a last iterate never poses as an answer.
 
-Algorithm (per point, all inside one jitted function, vmapped over grids):
+RS algorithm (per point, all inside one jitted function, vmapped over grids):
 1. Newton on the stationarity equations (Jacobian = Hessian of f by JAX autodiff) with a backtracking line
-   search on |F|^2 that also rejects steps leaving the physical domain.
+   search on |F|^2 that also rejects steps leaving the physical domain (:func:`numerics.newton`).
 2. If that fails: the damped fixed-point iteration x <- x + eta (Phi(x) - x) (eta = 1/2), started from the
-   same guess, then Newton again to polish.
+   same guess, then Newton again to polish (:func:`numerics.fixed_point`).
 Variables can be held fixed per branch (m = 0 on the spin-glass branch, all of them on the closed-form
-paramagnetic branch) by masking rows/columns of the Newton system.
+paramagnetic branch) by masking rows/columns of the Newton system.  1RSB: :mod:`theory.rsb1_solver`.
 
-Static (recompiles): the model spec, the branch, tolerances.  Traced: alpha, T, the initial guess.
+Static (recompiles): the Model, the branch, tolerances.  Traced: alpha, T, the initial guess.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import dense_rs
-from .quadrature import DEFAULT_NODES
 from .model import Model
+from .numerics import FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, fixed_point, newton
+from .precision import x64
+from .quadrature import DEFAULT_NODES
+from .results import Result, Status
 
 BRANCHES = ("retrieval", "spin-glass", "paramagnetic")
-STATUS = {0: "converged", 1: "max_iterations", 2: "diverged_or_left_domain", 3: "collapsed_to_other_branch",
-          4: "branch_does_not_exist"}
-TOL = 1e-10
-NEWTON_MAXITER = 60
-FP_MAXITER = 3000
-FP_DAMPING = 0.5
-POLISH = 1e-3
-
-
-class SolveResult(NamedTuple):
-    """Result of a saddle-point solve (arrays, broadcast over the grid)."""
-
-    alpha: jax.Array
-    T: jax.Array
-    m: jax.Array
-    q: jax.Array
-    r: jax.Array
-    C: jax.Array
-    f: jax.Array
-    replicon: jax.Array  # de Almeida-Thouless eigenvalue (> 0: RS locally stable)
-    stable: jax.Array
-    converged: jax.Array
-    status: jax.Array
-    residual: jax.Array
-    iterations: jax.Array
-    x: jax.Array  # raw solver variables (model.NAMES), last axis
-
-    def to_dict(self, index=()):
-        """Plain-Python dict of one point (NaN -> None is left to the JSON writer)."""
-        out = {}
-        for k in ("alpha", "T", "m", "q", "r", "C", "f", "replicon", "residual"):
-            out[k] = float(np.asarray(getattr(self, k))[index])
-        out["stable"] = bool(np.asarray(self.stable)[index])
-        out["converged"] = bool(np.asarray(self.converged)[index])
-        out["status"] = STATUS[int(np.asarray(self.status)[index])]
-        out["iterations"] = int(np.asarray(self.iterations)[index])
-        return out
+TOL = TOL_RS
+# the jitted solver's integer codes -> the one status vocabulary
+_CODE = {0: Status.CONVERGED, 1: Status.NOT_CONVERGED, 2: Status.DIVERGED, 3: Status.COLLAPSED,
+         4: Status.BRANCH_MISSING}
+_FIELDS = ("alpha", "T", "m", "q", "r", "C", "f", "replicon", "status", "residual", "iterations", "x")
 
 
 class _Bound:
@@ -123,70 +92,6 @@ def _fixed_mask(branch, alpha, pm_exact=True):
     return jnp.array([True, True, True])
 
 
-def _newton(F, x0, fixed, in_domain, tol, maxiter):
-    n = x0.shape[0]
-    eye = jnp.eye(n)
-    free2 = (~fixed)[:, None] & (~fixed)[None, :]
-
-    def Fm(x):
-        return jnp.where(fixed, 0.0, F(x))
-
-    def merit(x):
-        f = Fm(x)
-        ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
-        return jnp.where(ok, jnp.max(jnp.abs(f)), jnp.inf), jnp.where(ok, jnp.sum(f * f), jnp.inf)
-
-    def cond(s):
-        x, res, it, stalled = s
-        return (res > tol) & (it < maxiter) & (~stalled)
-
-    def body(s):
-        x, res, it, _ = s
-        f = Fm(x)
-        J = jnp.where(free2, jax.jacfwd(F)(x), eye)
-        dx = jnp.linalg.solve(J, -f)
-        dx = jnp.where(jnp.isfinite(dx) & ~fixed, dx, 0.0)
-        n2 = jnp.sum(f * f)
-
-        def ls_cond(c):
-            t, k, acc, _, _ = c
-            return (~acc) & (k < 40)
-
-        def ls_body(c):
-            t, k, _, _, _ = c
-            xt = x + t * dx
-            r_, n2t = merit(xt)
-            acc = (n2t <= n2 * (1.0 - 1e-4 * t)) | (r_ <= tol)
-            return (jnp.where(acc, t, 0.5 * t), k + 1, acc, xt, r_)
-
-        t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
-        xn = jnp.where(acc, xt, x)
-        rn = jnp.where(acc, rt, res)
-        return xn, rn, it + 1, ~acc
-
-    r0, _ = merit(x0)
-    x, res, it, _ = jax.lax.while_loop(cond, body, (x0, r0, 0, False))
-    return x, res, it
-
-
-def _fixed_point(F, fpmap, x0, fixed, in_domain, tol, maxiter, eta):
-    def res_of(x):
-        f = jnp.where(fixed, 0.0, F(x))
-        ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
-        return jnp.where(ok, jnp.max(jnp.abs(f)), jnp.inf)
-
-    def cond(s):
-        x, res, it = s
-        return (res > tol) & (it < maxiter) & jnp.isfinite(res)
-
-    def body(s):
-        x, _, it = s
-        xn = jnp.where(fixed, x, x + eta * (fpmap(x) - x))
-        return xn, res_of(xn), it + 1
-
-    return jax.lax.while_loop(cond, body, (x0, res_of(x0), 0))
-
-
 def _solve_point(model, spec, branch, tol, alpha, T, x0):
     fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
     F = lambda x: model.equations(x, alpha, T)  # noqa: E731
@@ -199,10 +104,10 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
     else:
         # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
         # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
-        x1, r1, it1 = _newton(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
+        x1, r1, it1 = newton(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
         ok1 = r1 <= tol
-        x2, _, it2 = _fixed_point(F, fp, x0, fixed, dom, 1e-7, FP_MAXITER, FP_DAMPING)
-        x3, r3, it3 = _newton(F, x2, fixed, dom, POLISH * tol, NEWTON_MAXITER)
+        x2, _, it2 = fixed_point(F, fp, x0, fixed, dom, FP_TOL)
+        x3, r3, it3 = newton(F, x2, fixed, dom, POLISH * tol, NEWTON_MAXITER)
         x = jnp.where(ok1, x1, x3)
         it = jnp.where(ok1, it1, it1 + it2 + it3)
     x = model.finalize(x, alpha, T)
@@ -237,9 +142,8 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
     lam = model.replicon(x, alpha, T)
     nan = jnp.nan
     sel = lambda v: jnp.where(converged, v, nan)  # noqa: E731
-    return SolveResult(alpha=alpha, T=T, m=sel(m), q=sel(q), r=sel(r), C=sel(x[1]), f=sel(f),
-                       replicon=sel(lam), stable=converged & (lam > 0), converged=converged,
-                       status=status, residual=residual, iterations=it, x=x)
+    status = jnp.where(converged, 0, jnp.where(status == 0, 1, status))
+    return (alpha, T, sel(m), sel(q), sel(r), sel(x[1]), sel(f), sel(lam), status, residual, it, x)
 
 
 @lru_cache(maxsize=None)
@@ -249,7 +153,7 @@ def _compiled(spec: Model, branch: str, tol: float):
     def one(alpha, T, x0):
         return _solve_point(model, spec, branch, tol, alpha, T, x0)
 
-    return jax.jit(jnp.vectorize(one, signature="(),(),(k)->" + ",".join(["()"] * 13 + ["(k)"])))
+    return jax.jit(jnp.vectorize(one, signature="(),(),(k)->" + ",".join(["()"] * 11 + ["(k)"])))
 
 
 @lru_cache(maxsize=None)
@@ -263,49 +167,82 @@ def _check_branch(branch):
         raise ValueError(f"unknown branch {branch!r}; choose one of {', '.join(BRANCHES)}")
 
 
-def solve(spec: Model, alpha, T, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
-    """Solve the saddle-point equations at (alpha, T) (scalars or broadcastable arrays).
+def _dims(shape, a_in, t_in):
+    """Dimension names of a grid result: ("alpha", "T") for solve_grid's outer product, else generic."""
+    if len(shape) == 2 and np.ndim(a_in) == 2 and np.shape(a_in)[1] == 1 and np.ndim(t_in) == 2 \
+            and np.shape(t_in)[0] == 1:
+        return ("alpha", "T")
+    if len(shape) == 1:
+        return ("alpha",) if np.ndim(t_in) == 0 else (("T",) if np.ndim(a_in) == 0 else ("point",))
+    return tuple(f"dim_{i}" for i in range(len(shape)))
 
-    ``x0`` (optional, last axis = model variables) overrides the branch's default initial guess, e.g. for
-    continuation.  Returns a :class:`SolveResult` with the broadcast shape of (alpha, T).
+
+def _check_inputs(alpha, T):
+    a, t = np.asarray(alpha, dtype=float), np.asarray(T, dtype=float)
+    if np.any(~np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("alpha must be finite and >= 0")
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("T must be finite and >= 0")
+    return a, t
+
+
+def _solve_rs(model: Model, alpha, T, branch, x0, tol):
+    a_in, t_in = _check_inputs(alpha, T)
+    a, t = jnp.broadcast_arrays(jnp.asarray(a_in, dtype=jnp.float64), jnp.asarray(t_in, dtype=jnp.float64))
+    if x0 is None:
+        x0 = _guess_fn(model, branch)(a, t)
+    out = dict(zip(_FIELDS, (np.asarray(v) for v in _compiled(model, branch, float(tol))(
+        a, t, jnp.asarray(x0, dtype=jnp.float64)))))
+    shape = out["m"].shape
+    dims = _dims(shape, a_in, t_in) if shape else ()
+    codes = np.vectorize(lambda c: _CODE[int(c)].code, otypes=[np.int8])(out["status"])
+    inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
+    values = {k: out[k] for k in ("m", "q", "r", "C", "f")}
+    return Result(model, "saddle", inputs, values, codes if shape else Status.from_code(int(codes)),
+                  out["residual"], out["iterations"], out["replicon"], dims, extra={"raw": out["x"]})
+
+
+@x64
+def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Result:
+    """Solve the saddle-point equations of ``model`` at (alpha, T) on ``branch``; dispatches on the ansatz.
+
+    RS: alpha and T may be scalars or broadcastable arrays (one compile, vmapped); ``x0`` (last axis = the
+    solver variables, dense_rs.NAMES) overrides the branch's default initial guess, e.g. for continuation.
+    1RSB (:func:`theory.rsb1_solver.solve_rsb1`): scalars, or arrays solved point by point.
+    Returns a :class:`Result` (one point) or a grid Result (``to_xarray()`` gives a Dataset).
     """
     _check_branch(branch)
-    a = jnp.asarray(alpha, dtype=jnp.float64)
-    t = jnp.asarray(T, dtype=jnp.float64)
-    if np.any(~np.isfinite(np.asarray(a))) or np.any(np.asarray(a) < 0):
-        raise ValueError("alpha must be finite and >= 0")
-    if np.any(~np.isfinite(np.asarray(t))) or np.any(np.asarray(t) < 0):
-        raise ValueError("T must be finite and >= 0")
-    a, t = jnp.broadcast_arrays(a, t)
-    if x0 is None:
-        x0 = _guess_fn(spec, branch)(a, t)
-    return _compiled(spec, branch, float(tol))(a, t, jnp.asarray(x0, dtype=jnp.float64))
+    model.require_plain("solve")
+    if model.storage == "low":
+        raise ValueError("solve: use alpha = 0 for K finite (storage='high' with alpha = 0 is the low-storage "
+                         "limit), or theory.low_storage for mixtures")
+    if model.ansatz == "1rsb":
+        from .rsb1_solver import solve_rsb1
+
+        a_in, t_in = _check_inputs(alpha, T)
+        if a_in.ndim == 0 and t_in.ndim == 0:
+            return solve_rsb1(model, float(a_in), float(t_in), branch)
+        a, t = np.broadcast_arrays(a_in, t_in)
+        pts = [solve_rsb1(model, float(ai), float(ti), branch) for ai, ti in zip(a.ravel(), t.ravel())]
+        return stack(pts, a.shape, _dims(a.shape, a_in, t_in))
+    return _solve_rs(model, alpha, T, branch, x0, TOL if tol is None else tol)
 
 
-def solve_grid(spec: Model, alphas, Ts, branch="retrieval", tol=TOL) -> SolveResult:
-    """Solve on the outer-product grid alphas x Ts (result shape (len(alphas), len(Ts)))."""
-    a = jnp.asarray(alphas, dtype=jnp.float64)[:, None]
-    t = jnp.asarray(Ts, dtype=jnp.float64)[None, :]
-    return solve(spec, a, t, branch, tol=tol)
+def stack(points, shape, dims) -> Result:
+    """Scalar Results of one model and kind -> one grid Result of the given shape."""
+    p0 = points[0]
+    keys = list(dict.fromkeys(k for p in points for k in p.values))
+    arr = lambda get: np.array([get(p) for p in points]).reshape(shape)  # noqa: E731
+    values = {k: arr(lambda p: float(p.values.get(k, np.nan))) for k in keys}
+    inputs = {k: (arr(lambda p: p.inputs[k]) if not isinstance(v, str) else v) for k, v in p0.inputs.items()}
+    return Result(p0.model, p0.kind, inputs, values, arr(lambda p: p.status.code).astype(np.int8),
+                  arr(lambda p: float(p.residual)), arr(lambda p: int(p.iterations)),
+                  arr(lambda p: float(p.replicon)), dims)
 
 
-def solve_path(spec: Model, alphas, Ts, branch="retrieval", x0=None, tol=TOL) -> SolveResult:
-    """Continuation along a path of (alpha, T) points: each solve starts from the previous solution
-    (or from the branch's default guess when the previous point did not converge)."""
-    _check_branch(branch)
-    a, t = jnp.broadcast_arrays(jnp.asarray(alphas, dtype=jnp.float64), jnp.asarray(Ts, dtype=jnp.float64))
-    if a.ndim != 1:
-        raise ValueError("solve_path expects 1-d alphas / Ts")
-    guess = _guess_fn(spec, branch)
-    f = _compiled(spec, branch, float(tol))
-    out = []
-    prev = None if x0 is None else jnp.asarray(x0, dtype=jnp.float64)
-    for i in range(a.shape[0]):
-        g = guess(a[i], t[i]) if prev is None else prev
-        res = f(a[i], t[i], g)
-        if not bool(res.converged) and prev is not None:
-            res = f(a[i], t[i], guess(a[i], t[i]))
-        prev = res.x if bool(res.converged) else prev
-        out.append(res)
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *out)
-
+@x64
+def solve_grid(model: Model, alphas, Ts, branch="retrieval", tol=None) -> Result:
+    """Solve on the outer-product grid alphas x Ts: a Result with dims ("alpha", "T")."""
+    a = np.asarray(alphas, dtype=float)[:, None]
+    t = np.asarray(Ts, dtype=float)[None, :]
+    return solve(model, a, t, branch, tol=tol)

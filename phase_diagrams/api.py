@@ -1,0 +1,36 @@
+"""The capacity, for every model family and ansatz, behind one call (``densehebb.capacity``)."""
+from __future__ import annotations
+
+from densehebb.theory import Model, Result
+
+
+def capacity(model: Model, T: float = 0.0, mixture: int = 1) -> Result:
+    """Where retrieval ends, as a Result.
+
+    * high storage, RS: alpha_c(T) and m_c, the fold of the retrieval branch (:func:`lines.capacity`);
+    * high storage, 1RSB: alpha_c(T), m_c and q0, q1, x, mu, C there, and alpha_c_rs
+      (:func:`theory.rsb1_solver.capacity_rsb1`);
+    * low storage (K finite): the spinodal and thermodynamic temperatures of the symmetric ``mixture``
+      (1: Mattis states) and, for mixtures, T_stable (:func:`theory.low_storage.transitions`).
+    """
+    model.require_plain("capacity")
+    if model.storage == "low":
+        import dataclasses
+
+        from densehebb.theory.low_storage import stability_temperature, transitions
+
+        tr = transitions(model, mixture)
+        if mixture > 1:
+            tr = dataclasses.replace(tr, values=dict(tr.values, T_stable=stability_temperature(model, mixture)))
+        return tr
+    if mixture != 1:
+        raise ValueError("mixture applies to low storage only (Model(storage='low'))")
+    if not (T >= 0 and T == T and T != float("inf")):
+        raise ValueError(f"T must be finite and >= 0, got {T!r}")
+    if model.ansatz == "1rsb":
+        from densehebb.theory.rsb1_solver import capacity_rsb1
+
+        return capacity_rsb1(model, float(T))
+    from .lines import capacity as capacity_rs
+
+    return capacity_rs(model, float(T))

@@ -1,0 +1,163 @@
+"""The numerical methods every theory module shares, with named tolerances.
+
+* :func:`newton` -- Newton with a backtracking line search on |F|^2 that also rejects steps leaving the
+  physical domain; variables can be held fixed (masked rows/columns).  Pure JAX (jit/vmap-able).
+* :func:`fixed_point` -- damped fixed-point iteration x <- x + eta (Phi(x) - x), the fallback of Newton.
+* :func:`scan_roots` -- bracket-and-refine: every sign change of g on a grid, refined with scipy's brentq.
+* :func:`bisect_existence` -- the end of a branch bracketed by bisection on "a solution exists here",
+  with continuation from the last solution found.
+* :func:`fold_system` -- the augmented system (F = 0, det dF/dx = 0) whose Newton solution is a branch end.
+* :func:`continue_until_failure` -- natural-parameter continuation with step halving up to a branch end.
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.optimize import brentq
+
+# --- named tolerances ---------------------------------------------------------------------------------
+TOL_RS = 1e-10  # RS saddle points: max abs of the stationarity equations for acceptance
+TOL_RSB1 = 1e-8  # 1RSB saddle points (the composite quadratures are accurate to ~1e-10 in the equations)
+POLISH = 1e-3  # Newton runs to POLISH * tol: cheap (quadratic) and separates nearby branches
+TOL_FOLD = 1e-10  # branch ends (fold Newton residual)
+BRACKET_RTOL = 1e-4  # relative width of the existence bracket handed to the fold Newton
+XTOL_LINE = 1e-12  # absolute tolerance on RS line roots (in T or alpha)
+XTOL_LINE_RSB1 = 1e-10  # 1RSB line roots (relative to the load scale where stated)
+NEWTON_MAXITER = 60
+FOLD_MAXITER = 80
+LINE_SEARCH_MAXITER = 40
+FP_MAXITER = 3000
+FP_DAMPING = 0.5
+FP_TOL = 1e-7  # the fixed-point fallback only has to hand Newton a point in its basin
+
+
+def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
+    """Solve F(x) = 0 from x0 with the rows/columns of ``fixed`` held at x0.  Returns (x, residual, its),
+    residual = max |F| over the free rows (inf if F is not finite or x left the domain)."""
+    n = x0.shape[0]
+    eye = jnp.eye(n)
+    free2 = (~fixed)[:, None] & (~fixed)[None, :]
+
+    def Fm(x):
+        return jnp.where(fixed, 0.0, F(x))
+
+    def merit(x):
+        f = Fm(x)
+        ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
+        return jnp.where(ok, jnp.max(jnp.abs(f)), jnp.inf), jnp.where(ok, jnp.sum(f * f), jnp.inf)
+
+    def cond(s):
+        x, res, it, stalled = s
+        return (res > tol) & (it < maxiter) & (~stalled)
+
+    def body(s):
+        x, res, it, _ = s
+        f = Fm(x)
+        J = jnp.where(free2, jax.jacfwd(F)(x), eye)
+        dx = jnp.linalg.solve(J, -f)
+        dx = jnp.where(jnp.isfinite(dx) & ~fixed, dx, 0.0)
+        n2 = jnp.sum(f * f)
+
+        def ls_cond(c):
+            t, k, acc, _, _ = c
+            return (~acc) & (k < LINE_SEARCH_MAXITER)
+
+        def ls_body(c):
+            t, k, _, _, _ = c
+            xt = x + t * dx
+            r_, n2t = merit(xt)
+            acc = (n2t <= n2 * (1.0 - 1e-4 * t)) | (r_ <= tol)
+            return (jnp.where(acc, t, 0.5 * t), k + 1, acc, xt, r_)
+
+        t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
+        xn = jnp.where(acc, xt, x)
+        rn = jnp.where(acc, rt, res)
+        return xn, rn, it + 1, ~acc
+
+    r0, _ = merit(x0)
+    x, res, it, _ = jax.lax.while_loop(cond, body, (x0, r0, 0, False))
+    return x, res, it
+
+
+def fixed_point(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING):
+    """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol.  Returns (x, residual, its)."""
+    def res_of(x):
+        f = jnp.where(fixed, 0.0, F(x))
+        ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
+        return jnp.where(ok, jnp.max(jnp.abs(f)), jnp.inf)
+
+    def cond(s):
+        x, res, it = s
+        return (res > tol) & (it < maxiter) & jnp.isfinite(res)
+
+    def body(s):
+        x, _, it = s
+        xn = jnp.where(fixed, x, x + eta * (fpmap(x) - x))
+        return xn, res_of(xn), it + 1
+
+    return jax.lax.while_loop(cond, body, (x0, res_of(x0), 0))
+
+
+def fold_system(F):
+    """G(y) = (F(x; p), det dF/dx(x; p)) with y = (x, p): its root is a saddle-node (the end of a branch).
+    ``F(x, p)`` is the system at parameter p."""
+    def G(y):
+        x, p = y[:-1], y[-1]
+        return jnp.concatenate([F(x, p), jnp.linalg.det(jax.jacfwd(F)(x, p))[None]])
+    return G
+
+
+def scan_roots(g, lo, hi, n_scan, xtol=XTOL_LINE):
+    """All roots of g on [lo, hi]: sign changes on an n_scan-point grid, each refined with brentq.
+    Non-finite values of g (no solution there) never bracket a root."""
+    ps = np.linspace(lo, hi, n_scan)
+    vals = np.array([g(p) for p in ps])
+    out = []
+    for i in range(n_scan - 1):
+        a, b = vals[i], vals[i + 1]
+        if np.isfinite(a) and np.isfinite(b) and a * b < 0:
+            out.append(brentq(g, ps[i], ps[i + 1], xtol=xtol))
+        elif a == 0:
+            out.append(ps[i])
+    return out
+
+
+def bisect_existence(at, p_lo, p_hi, rtol=BRACKET_RTOL):
+    """Bracket the end of a branch in a parameter p.  ``at(p, x0)`` returns the solution's variables (a
+    NumPy array) or None where the branch has no solution, starting from x0 (None: its default guess).
+    Returns (p_exists, p_absent, x_at_p_exists); p_absent = inf if p_hi still has a solution; None if p_lo
+    has none.  Bisection is geometric while the bracket spans decades (loads span decades across P)."""
+    x_lo = at(p_lo, None)
+    if x_lo is None:
+        return None
+    x_hi = at(p_hi, x_lo)
+    if x_hi is not None:
+        return p_hi, np.inf, x_hi
+    while p_hi - p_lo > rtol * p_hi:
+        mid = np.sqrt(p_lo * p_hi) if p_lo > 0 and p_hi > 10 * p_lo else 0.5 * (p_lo + p_hi)
+        x = at(mid, x_lo)
+        if x is not None:
+            p_lo, x_lo = mid, x
+        else:
+            p_hi = mid
+    return p_lo, p_hi, x_lo
+
+
+def continue_until_failure(step_to, p, x, step, min_step, p_max=math.inf):
+    """Natural-parameter continuation: from the solution x at p, step upwards (``step_to(p_new, x)``
+    returns the new solution or None), halving the step after a failure, until the step is below min_step
+    or p_max is reached.  Returns (p, x, p_fail): the last parameter reached, its solution and the first
+    parameter that failed (None if none did)."""
+    p_fail = None
+    while step > min_step and p < p_max:
+        p_next = min(p + step, p_max)
+        x_next = step_to(p_next, x)
+        if x_next is not None:
+            p, x = p_next, x_next
+        else:
+            p_fail = p_next
+            step *= 0.5
+    return p, x, p_fail
