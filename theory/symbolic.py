@@ -1,25 +1,34 @@
 r"""Symbolic layer (sympy): free energies as expressions, stationarity equations by differentiation.
 
 Gaussian averages are the unevaluated operator :class:`GaussE`, E_z[g(z)] with z ~ N(0, 1), which
-differentiates under the integral and knows Stein's lemma (E[z g(z)] = E[g'(z)]).  A :class:`Derivation`
-holds the free energy, the stationarity conditions df/dx = 0 (derived, simplified with Stein's lemma) and
-their fixed-point forms; it prints as plain text or LaTeX (``_repr_latex_`` renders in notebooks) and
-``to_jax`` turns any of its expressions into a JAX function (Gauss-Hermite for E_z).
+differentiates under the integral and knows Stein's lemma (E[z g(z)] = E[g'(z)]).  :func:`derive` takes a
+:class:`~densehebb.theory.model.Model` (P, convention, ansatz) and returns a :class:`Derivation`: the free
+energy, the stationarity conditions df/dx = 0 (derived, simplified with Stein's lemma) and their fixed-point
+forms.  It prints as plain text or LaTeX (``_repr_latex_`` renders in notebooks), and ``to_jax`` /
+``free_energy_jax`` turn its expressions into JAX functions (Gauss-Hermite for every E_z, nested for 1RSB)
+that compute in float64 whatever the user's JAX precision.
 
-    >>> from theory.symbolic import derive
-    >>> d = derive(P=4, ansatz="rs")          # distinct indices; self_interaction=True for all tuples
-    >>> d                                       # in a notebook: rendered LaTeX
-    >>> eqs = d.to_jax()                        # callable(m, q, v, alpha, beta) -> the three equations
+    >>> import densehebb as dh
+    >>> d = dh.derive(dh.Model(P=4))                  # RS, distinct indices (convention="all-tuples" too)
+    >>> d                                             # in a notebook: rendered LaTeX
+    >>> eqs = d.to_jax()                              # callable(m, q, v, alpha, beta) -> the three residuals
+    >>> f = dh.derive(dh.Model(P=4, ansatz="1rsb")).free_energy_jax()   # f(m, q0, q1, x, v0, v1, alpha, beta)
 
-Variables: m (Mattis overlap), q (replica overlap), v (variance of the Gaussian noise field; for P = 2 the
-AGS r appears through v = alpha r), alpha, beta.  The noise covariance xi(q) is derived in
-theory.covariance (re-exported here as ``noise_covariance``).
+Variables (``Derivation.args``): RS m (Mattis overlap), q (replica overlap), v (variance of the Gaussian
+noise field; for P = 2 the AGS r enters as v = alpha r), alpha, beta; 1RSB m, q0, q1, x (Parisi parameter),
+v0, v1 (field variances between states and in total), alpha, beta.  The noise covariance xi(q) is derived
+in theory.covariance (re-exported here as ``noise_covariance``).  Equations: docs/theory.md.
 """
 from __future__ import annotations
+
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
 from .covariance import alpha_sym, noise_covariance, q_sym  # noqa: F401  (re-export)
+from .model import Model
+from .precision import x64
+from .quadrature import DEFAULT_NODES
 
 z = sp.Symbol("z", real=True)
 m, q, v, r = sp.symbols("m q v r", real=True)
@@ -96,8 +105,24 @@ def _field(P):
 z0, z1 = sp.symbols("z0 z1", real=True)
 q0, q1, x_p, v0, v1 = sp.symbols("q0 q1 x v0 v1", real=True)
 
+RS_ARGS = (m, q, v, alpha, beta)
+RSB1_ARGS = (m, q0, q1, x_p, v0, v1, alpha, beta)
 
-def free_energy_expr_1rsb(P: int = 2, self_interaction: bool = False):
+
+def _free_energy_rs(P, self_interaction):
+    """RS free energy per neuron f(m, q, v; alpha, beta) (theory.dense_rs in the variables q, v)."""
+    lnc = GaussE(sp.log(2 * sp.cosh(beta * (_field(P) + sp.sqrt(v) * z)))) / beta
+    if P == 2:  # AGS: exact Gaussian integral of the condensed-pattern-free part (hard + soft)
+        D = 1 - beta * (1 - q)
+        c0 = 0 if self_interaction else alpha / 2
+        return (c0 + m ** 2 / 2 + beta * v * (1 - q) / 2
+                + alpha / (2 * beta) * (sp.log(D) - beta * q / D) - lnc)
+    xi = noise_covariance(P, self_interaction).subs(q_sym, q)
+    xi1 = noise_covariance(P, self_interaction).subs(q_sym, 1)
+    return ((P - 1) * m ** P / sp.factorial(P) + beta / 2 * (v * (1 - q) - xi1 + xi) - lnc)
+
+
+def _free_energy_1rsb(P, self_interaction):
     """1RSB free energy per neuron f(m, q0, q1, x, v0, v1; alpha, beta) with the field variances v0 (between
     states) and v1 (total) as explicit conjugate variables (theory.dense_rsb1 eliminates them):
 
@@ -122,74 +147,105 @@ def free_energy_expr_1rsb(P: int = 2, self_interaction: bool = False):
     return (P - 1) * m ** P / sp.factorial(P) + g + coupling - ising
 
 
-def derive_1rsb(P: int = 2, self_interaction: bool = False) -> "Derivation":
-    """The 1RSB free energy and its stationarity conditions df/dx = 0 for x in (m, q0, q1, x, v0, v1); the
-    q0- and q1-conditions are linear in v0, v1 and give them in closed form (fixed_point): v = xi'(q) for
-    P >= 3, the AGS alpha r0, alpha r1 for P = 2."""
-    f = free_energy_expr_1rsb(P, self_interaction)
-    variables = (m, q0, q1, x_p, v0, v1)
-    conds = {s: sp.simplify(sp.diff(f, s)) for s in variables}
-    fixed = []
-    sol = sp.solve([sp.Eq(conds[q0], 0), sp.Eq(conds[q1], 0)], [v0, v1], dict=True)
-    if len(sol) == 1:
-        fixed = [sp.Eq(v0, sp.simplify(sol[0][v0])), sp.Eq(v1, sp.simplify(sol[0][v1]))]
-    return Derivation(P, self_interaction, "1rsb", f, variables, conds, fixed)
+def _check_model(model, what):
+    if not isinstance(model, Model):
+        raise TypeError(f"{what} takes a densehebb.Model, e.g. {what}(Model(P=4, ansatz='1rsb')); "
+                        f"got {model!r}")
+    model.require_plain(what)
+    if model.storage != "high":
+        raise NotImplementedError(f"{what}: low storage (K finite) is not derived symbolically; "
+                                  "see densehebb.theory.low_storage")
 
 
-def free_energy_1rsb_jax(P: int = 2, self_interaction: bool = False, n: int = 96):
-    """JAX callable (m, q0, q1, x, v0, v1, alpha, beta) -> f: :func:`free_energy_expr_1rsb` lambdified, its
-    nested Gaussian averages by n-node Gauss-Hermite in z0 and z1 (for checks against theory.dense_rsb1)."""
-    import jax.numpy as jnp
-
-    from .quadrature import hermite_rule
-
-    f = free_energy_expr_1rsb(P, self_interaction)
-    ising = [a for a in sp.preorder_traversal(f) if isinstance(a, GaussE) and a.var == z0][0]
-    inner = [a for a in sp.preorder_traversal(ising) if isinstance(a, GaussE) and a.var == z1][0]
-    args = (m, q0, q1, x_p, v0, v1, alpha, beta)
-    G = sp.Symbol("_G")
-    f_outer = sp.lambdify(args + (G,), f.subs(ising, G), modules="jax")
-    f_inner = sp.lambdify((z0, z1) + args, inner.args[0], modules="jax")
-    nodes, weights = (jnp.asarray(a) for a in hermite_rule(n))
-
-    def fn(*vals):
-        a0, a1 = nodes[:, None], nodes[None, :]
-        inner_avg = jnp.sum(weights[None, :] * f_inner(a0, a1, *vals), axis=1)   # E_z1 at each z0 node
-        return f_outer(*vals, jnp.sum(weights * jnp.log(inner_avg)))
-    return fn
+def free_energy_expr(model: Model) -> sp.Expr:
+    """Free energy per neuron of ``model`` as a sympy expression: RS f(m, q, v; alpha, beta) (see
+    theory.dense_rs for the derivation) or 1RSB f(m, q0, q1, x, v0, v1; alpha, beta) (nested averages
+    E_z0 ln E_z1 [2 cosh(...)]^x, the conjugate variances v0, v1 explicit; theory.dense_rsb1 eliminates
+    them).  P = 2 uses the exact AGS log-det noise, P >= 3 the covariance xi(q) of theory.covariance."""
+    _check_model(model, "free_energy_expr")
+    return _expr(model.P, model.self_interaction, model.ansatz)
 
 
-def free_energy_expr(P: int = 2, self_interaction: bool = False, ansatz: str = "rs"):
-    """Free energy per neuron: RS f(m, q, v; alpha, beta) (see theory.dense_rs for the derivation), or the
-    1RSB one (:func:`free_energy_expr_1rsb`)."""
-    if ansatz == "1rsb":
-        return free_energy_expr_1rsb(P, self_interaction)
-    if ansatz != "rs":
-        raise ValueError(f"unknown ansatz {ansatz!r} (rs, 1rsb)")
-    lnc = GaussE(sp.log(2 * sp.cosh(beta * (_field(P) + sp.sqrt(v) * z)))) / beta
-    if P == 2:  # AGS: exact Gaussian integral of the condensed-pattern-free part (hard + soft)
-        D = 1 - beta * (1 - q)
-        c0 = 0 if self_interaction else alpha / 2
-        return (c0 + m ** 2 / 2 + beta * v * (1 - q) / 2
-                + alpha / (2 * beta) * (sp.log(D) - beta * q / D) - lnc)
-    xi = noise_covariance(P, self_interaction).subs(q_sym, q)
-    xi1 = noise_covariance(P, self_interaction).subs(q_sym, 1)
-    return ((P - 1) * m ** P / sp.factorial(P) + beta / 2 * (v * (1 - q) - xi1 + xi) - lnc)
+@lru_cache(maxsize=None)
+def _expr(P, self_interaction, ansatz):
+    return (_free_energy_1rsb if ansatz == "1rsb" else _free_energy_rs)(P, self_interaction)
+
+
+def _nodes(model, n):
+    return int(n) if n else (model.nodes or DEFAULT_NODES)
+
+
+def free_energy_jax(model: Model, n: int | None = None):
+    """JAX callable f(*args) -> free energy per neuron (float64), args as in :class:`Derivation`
+    (RS: m, q, v, alpha, beta; 1RSB: m, q0, q1, x, v0, v1, alpha, beta).  Gaussian averages by n-node
+    Gauss-Hermite, nested in z0 and z1 for 1RSB (n: model.nodes, else theory.quadrature.DEFAULT_NODES).
+    It needs no derivation, so it is cheap to build."""
+    f = free_energy_expr(model)
+    fn = to_jax([f], _args(model.ansatz), _nodes(model, n))
+    return lambda *a: fn(*a)[0]
+
+
+def _args(ansatz):
+    return RSB1_ARGS if ansatz == "1rsb" else RS_ARGS
 
 
 class Derivation:
-    """A free energy, its stationarity conditions and their fixed-point forms (sympy expressions)."""
+    """A free energy, its stationarity conditions df/dx = 0 and their fixed-point forms (sympy expressions)
+    for one :class:`Model`.  ``conditions`` and ``fixed_point`` are derived on first use (the 1RSB
+    conditions take sympy seconds each); ``condition(x)`` derives one of them."""
 
-    def __init__(self, P, self_interaction, ansatz, f, variables, conditions, fixed_point):
-        self.P, self.self_interaction, self.ansatz = P, self_interaction, ansatz
-        self.free_energy = f
+    def __init__(self, model, free_energy, variables):
+        self.model = model
+        self.free_energy = free_energy
         self.variables = variables
-        self.conditions = conditions  # {x: simplified df/dx}
-        self.fixed_point = fixed_point  # list of sp.Eq
+        self._conds = {}
+
+    P = property(lambda self: self.model.P)
+    ansatz = property(lambda self: self.model.ansatz)
+    self_interaction = property(lambda self: self.model.self_interaction)
+    convention = property(lambda self: self.model.convention)
 
     @property
-    def convention(self):
-        return "all-tuples" if self.self_interaction else "distinct-indices"
+    def args(self):
+        """Arguments of the JAX functions: (m, q, v, alpha, beta) for RS; (m, q0, q1, x, v0, v1, alpha, beta)
+        for 1RSB."""
+        return _args(self.ansatz)
+
+    def condition(self, x):
+        """df/dx, simplified (Stein's lemma applied for RS)."""
+        if x not in self._conds:
+            d = sp.diff(self.free_energy, x)
+            self._conds[x] = sp.simplify(d if self.ansatz == "1rsb" else stein(d))
+        return self._conds[x]
+
+    @property
+    def conditions(self):
+        """{x: df/dx} for every variable x, in the order of ``variables``."""
+        return {x: self.condition(x) for x in self.variables}
+
+    @cached_property
+    def fixed_point(self):
+        """The stationarity conditions solved for one variable each (list of sp.Eq): RS m = E tanh,
+        q = E tanh^2, v = xi'(q) (P = 2: alpha r); 1RSB the q0, q1 conditions solved for v0, v1."""
+        if self.ansatz == "1rsb":
+            sol = sp.solve([sp.Eq(self.condition(q0), 0), sp.Eq(self.condition(q1), 0)], [v0, v1], dict=True)
+            if len(sol) != 1:
+                return []
+            return [sp.Eq(v0, sp.simplify(sol[0][v0])), sp.Eq(v1, sp.simplify(sol[0][v1]))]
+        conds = {x: self.condition(x) for x in (q, v)}
+        # read off the conditions with each Gaussian average held as an atom
+        avgs = sorted({a for c in conds.values() for a in sp.preorder_traversal(c) if isinstance(a, GaussE)},
+                      key=sp.sstr)
+        atoms = sp.symbols(f"_A0:{len(avgs)}")
+        back = dict(zip(atoms, avgs))
+        t = sp.tanh(beta * (_field(self.P) + sp.sqrt(v) * z))
+        fixed = [sp.Eq(m, GaussE(t))]  # m = E tanh
+        # q from df/dv = 0, v from df/dq = 0
+        sol_q = sp.solve(sp.Eq(conds[v].subs(dict(zip(avgs, atoms))), 0), q)
+        fixed.append(sp.Eq(q, absorb(stein(sol_q[0].subs(back)))))
+        sol_v = sp.solve(sp.Eq(conds[q].subs(dict(zip(avgs, atoms))), 0), v)
+        fixed.append(sp.Eq(v, sp.factor(sol_v[0].subs(back))))
+        return fixed
 
     def text(self) -> str:
         lines = [f"P = {self.P}, ansatz = {self.ansatz}, convention = {self.convention}",
@@ -211,64 +267,88 @@ class Derivation:
     def __repr__(self):
         return self.text()
 
-    def to_jax(self, which="fixed_point", n=160):
-        """JAX callable (m, q, v, alpha, beta) -> array of the equations (fixed-point residuals lhs - rhs,
-        or the ``conditions`` df/dx), with E_z by ``n``-node Gauss-Hermite."""
-        exprs = ([e.lhs - e.rhs for e in self.fixed_point] if which == "fixed_point"
-                 else list(self.conditions.values()))
-        return to_jax(exprs, (m, q, v, alpha, beta), n)
+    def to_jax(self, which="fixed_point", n=None):
+        """JAX callable (*self.args) -> array of the equations, float64: the fixed-point residuals lhs - rhs
+        (``which="fixed_point"``; RS: m, q, v; 1RSB: v0, v1) or the conditions df/dx (``"conditions"``, in
+        the order of ``variables``).  E_z by n-node Gauss-Hermite (nested for 1RSB; n: model.nodes, else
+        DEFAULT_NODES)."""
+        if which == "fixed_point":
+            exprs = [e.lhs - e.rhs for e in self.fixed_point]
+        elif which == "conditions":
+            exprs = list(self.conditions.values())
+        else:
+            raise ValueError(f"which must be 'fixed_point' or 'conditions', got {which!r}")
+        return to_jax(exprs, self.args, _nodes(self.model, n))
 
-    def free_energy_jax(self, n=160):
-        fn = to_jax([self.free_energy], (m, q, v, alpha, beta), n)
-        return lambda *a: fn(*a)[0]
+    def free_energy_jax(self, n=None):
+        """JAX callable (*self.args) -> f, float64 (see :func:`free_energy_jax`)."""
+        return free_energy_jax(self.model, n)
 
 
-def to_jax(exprs, args, n=160):
-    """Lambdify expressions containing GaussE to one JAX function of ``args``."""
+def _outermost_averages(exprs):
+    """The GaussE nodes of ``exprs`` that are not inside another GaussE (sorted, for a stable order)."""
+    found = set()
+
+    def walk(e):
+        if isinstance(e, GaussE):
+            found.add(e)
+        else:
+            for a in e.args:
+                walk(a)
+    for e in exprs:
+        walk(sp.sympify(e))
+    return sorted(found, key=sp.sstr)
+
+
+def _compile(exprs, args, nodes, weights):
+    """evaluate(vals) -> list of the values of ``exprs`` at ``args`` = vals (arrays of one shape S).  Each
+    outermost E_w is a weighted sum over Gauss-Hermite nodes on a new leading axis; its integrand is compiled
+    the same way with w as an extra argument, so nested averages (1RSB: E_z0 ln E_z1) work at any depth."""
     import jax.numpy as jnp
 
+    avgs = _outermost_averages(exprs)
+    syms = sp.symbols(f"_G0:{len(avgs)}")
+    outer = [sp.sympify(e).xreplace(dict(zip(avgs, syms))) for e in exprs]
+    f_outer = sp.lambdify(tuple(args) + tuple(syms), outer, modules="jax")
+    inner = [_compile([a.args[0]], tuple(args) + (a.var,), nodes, weights) for a in avgs]
+
+    def evaluate(vals):
+        nd = jnp.ndim(vals[0]) if vals else 0
+        zz = jnp.asarray(nodes).reshape((-1,) + (1,) * nd)
+        ww = jnp.asarray(weights).reshape(zz.shape)
+        lifted = [v[None] for v in vals]
+        g = [jnp.sum(ww * jnp.asarray(fi(lifted + [zz])[0]), axis=0) for fi in inner]
+        return f_outer(*vals, *g)
+    return evaluate
+
+
+def to_jax(exprs, args, n=DEFAULT_NODES):
+    """Lambdify expressions containing GaussE (nested averages included) to one JAX function of ``args``
+    returning the stacked values, broadcast over the arguments.  It computes in float64 (inside
+    :func:`~densehebb.theory.precision.x64`) even where JAX's 64-bit mode is off."""
     from .quadrature import hermite_rule
 
-    nodes, weights = hermite_rule(n)
-    avgs = sorted({a for e in exprs for a in sp.preorder_traversal(e) if isinstance(a, GaussE)}, key=sp.sstr)
-    syms = sp.symbols(f"_G0:{len(avgs)}")
-    outer = [e.subs(dict(zip(avgs, syms))) for e in exprs]
-    f_outer = sp.lambdify(tuple(args) + tuple(syms), outer, modules="jax")
-    f_inner = [sp.lambdify((z,) + tuple(args), a.args[0], modules="jax") for a in avgs]
+    nodes, weights = hermite_rule(int(n))
+    evaluate = _compile(list(exprs), tuple(args), nodes, weights)
 
+    @x64
     def fn(*vals):
-        zz = jnp.asarray(nodes).reshape((-1,) + (1,) * jnp.ndim(vals[0]))
-        w = jnp.asarray(weights).reshape(zz.shape)
-        g = [jnp.sum(w * fi(zz, *vals), axis=0) for fi in f_inner]
-        return jnp.stack([jnp.asarray(x) * jnp.ones_like(jnp.asarray(vals[0], float))
-                          for x in f_outer(*vals, *g)])
+        import jax.numpy as jnp
+
+        if len(vals) != len(args):
+            raise TypeError(f"expected {len(args)} arguments ({', '.join(map(str, args))}), got {len(vals)}")
+        vals = jnp.broadcast_arrays(*(jnp.asarray(a, dtype=jnp.float64) for a in vals))
+        shape = vals[0].shape if vals else ()
+        return jnp.stack([jnp.broadcast_to(jnp.asarray(r, dtype=jnp.float64), shape) for r in evaluate(list(vals))])
     return fn
 
 
-def derive(P: int = 2, self_interaction: bool = False, ansatz: str = "rs") -> Derivation:
-    """Derive the stationarity equations of the P-body network by differentiating its free energy (RS, or
-    1RSB via :func:`derive_1rsb`)."""
-    if P < 2:
-        raise ValueError("P must be >= 2")
-    if ansatz == "1rsb":
-        return derive_1rsb(P, self_interaction)
-    f = free_energy_expr(P, self_interaction, ansatz)
-    variables = (m, q, v)
-    conds = {x: sp.simplify(stein(sp.diff(f, x))) for x in variables}
-    # fixed-point forms, read off the conditions with each Gaussian average held as an atom
-    avgs = sorted({a for c in conds.values() for a in sp.preorder_traversal(c) if isinstance(a, GaussE)},
-                  key=sp.sstr)
-    atoms = sp.symbols(f"_A0:{len(avgs)}")
-    back = dict(zip(atoms, avgs))
-    fixed = []
-    t = sp.tanh(beta * (_field(P) + sp.sqrt(v) * z))
-    # m = E tanh
-    fixed.append(sp.Eq(m, GaussE(t)))
-    # q from df/dv = 0, v from df/dq = 0
-    cv = conds[v].subs(dict(zip(avgs, atoms)))
-    sol_q = sp.solve(sp.Eq(cv, 0), q)
-    fixed.append(sp.Eq(q, absorb(stein(sol_q[0].subs(back)))))
-    cq = conds[q].subs(dict(zip(avgs, atoms)))
-    sol_v = sp.solve(sp.Eq(cq, 0), v)
-    fixed.append(sp.Eq(v, sp.factor(sol_v[0].subs(back))))
-    return Derivation(P, self_interaction, ansatz, f, variables, conds, fixed)
+@lru_cache(maxsize=None)
+def derive(model: Model) -> Derivation:
+    """Derive the stationarity equations of ``model`` (P, convention, ansatz "rs" or "1rsb") by
+    differentiating its free energy (:func:`free_energy_expr`).  RS variables (m, q, v); 1RSB
+    (m, q0, q1, x, v0, v1), whose q0- and q1-conditions are linear in v0, v1 and give them in closed form
+    (v = xi'(q) for P >= 3, the AGS alpha r0, alpha r1 for P = 2).  Cached per model."""
+    _check_model(model, "derive")
+    variables = RSB1_ARGS[:6] if model.ansatz == "1rsb" else RS_ARGS[:3]
+    return Derivation(model, free_energy_expr(model), variables)
