@@ -82,6 +82,8 @@ def test_derive_takes_a_model():
         derive(Model(P=4, dilution=0.2))
     with pytest.raises(ValueError, match="which"):
         derive(Model(P=3)).to_jax("nonsense")
+    with pytest.raises(ValueError, match="Gauss-Hermite"):
+        derive(Model(P=3)).free_energy_jax(n=500)
 
 
 def test_jax_functions_are_float64_without_global_x64():
