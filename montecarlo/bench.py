@@ -40,8 +40,14 @@ import time
 
 import numpy as np
 
+from densehebb.theory.precision import x64
+
+from . import devices as _devices
+
 #: (P, N, K) of the issue: alpha = 0.137 (P = 2) and 0.05 (P = 4)
 CASES = ((2, 1024, 140), (4, 64, 13107), (4, 128, 104857))
+#: tiny cases of ``--quick`` (seconds; for tests)
+QUICK_CASES = ((2, 256, 35), (4, 32, 1638))
 #: regime -> temperature per P; both use Metropolis (high T: acceptance ~ 1; retrieval: started at a pattern)
 REGIMES = {"high_T": {2: 100.0, 4: 100.0}, "retrieval": {2: 0.05, 4: 0.01}}
 #: chains per device (replicas of one sample)
@@ -150,8 +156,6 @@ def bandwidth_probe(bytes_per_device, n_dev, mkey, min_bytes=2e9, repeats=3):
     import jax
     import jax.numpy as jnp
 
-    from . import devices as _devices
-
     cols = 1024
     rows = max(8, int(bytes_per_device // (4 * cols)))
     nbytes = rows * cols * 4
@@ -178,8 +182,6 @@ def compute_probe(n_dev, mkey, repeats=3):
     """
     import jax
     import jax.numpy as jnp
-
-    from . import devices as _devices
 
     n, reps, terms = 1 << 13, 512, 32
     x = _devices.put_samples(jnp.arange(n_dev * n, dtype=jnp.int32).reshape(n_dev, n), mkey)
@@ -208,8 +210,6 @@ def compute_probe_f32(n_dev, mkey, repeats=3):
     independent); ``float32_ops_per_s`` counts 4 x 32 operations per element and iteration.  Used for the compute bound of the float32 P = 2 path."""
     import jax
     import jax.numpy as jnp
-
-    from . import devices as _devices
 
     n, reps, terms = 1 << 13, 512, 32
     x = _devices.put_samples(jnp.linspace(0.5, 1.5, n_dev * n, dtype=jnp.float32).reshape(n_dev, n), mkey)
@@ -254,58 +254,54 @@ def op_counts(plan):
 
 
 # ------------------------------------------------------------------------------------------- cases
-def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, repeats=5, seed=0,
-             numpy_seconds=1.5, self_interaction=False, probes=None):
-    """Benchmark one case; returns the result dict (see module docstring)."""
+def run_case(model, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, repeats=5, seed=0,
+             numpy_seconds=1.5, probes=None):
+    """Benchmark one case (``model``: P and convention); returns the result dict (see module docstring).
+
+    The timed sweeps are the engine's (:func:`montecarlo.engine.compiled_segment`, no measurement), on
+    chains started at pattern 0 by :func:`montecarlo.engine.start`: one disorder sample per device, R
+    replicas each."""
     import jax
     import jax.numpy as jnp
 
-    from . import devices as _devices
-    from . import patterns as _patterns
-    from .energy import overlap_dtype
-    from .engine import EngineConfig, make_init, make_step
     from .dynamics import linear_flip_f32
+    from .energy import overlap_dtype
+    from .engine import EngineConfig, Sweeps, compiled_segment, start
     from .polynomials import flip_plan
 
+    P, self_interaction = model.P, model.self_interaction
     T = REGIMES[regime][P if P in REGIMES[regime] else 4]
     R = chains_per_device or CHAINS_PER_DEVICE.get((P, N, K), 32)
     S = n_dev                                   # one disorder sample per device, R replicas each
-    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=self_interaction, dynamics="metropolis", n_T=1, n_R=R,
-                       n_blocks=1, tempering=False, n_track=1, q_bins=1, max_lag=1, series_len=0,
-                       targets=(0,) * R)
+    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=self_interaction, dynamics="metropolis", n_T=1, n_R=R)
     plan = flip_plan(P, self_interaction, N, K)
-    key = jax.random.key(seed)
-    xi = _patterns.rademacher(jax.random.fold_in(key, 0), N, K, S)
-    sigma0 = jnp.broadcast_to(xi[:, None, None, :, 0], (S, 1, R, N))
-    keys = jax.random.split(jax.random.fold_in(key, 2), S * R).reshape(S, 1, R)
-    chains = jax.jit(jax.vmap(make_init(cfg)))(keys, sigma0, xi)
+    xi, carry = start(cfg, Sweeps(), "pattern", S)(jax.random.key(seed))
     xi = _devices.put_samples(xi, mkey)
-    chains = _devices.put_samples(chains, mkey)
-    step = make_step(cfg)
-
-    def run(c, x, beta, n):
-        return jax.lax.fori_loop(0, n, lambda _, cc: jax.vmap(step, in_axes=(0, 0, None))(cc, x, beta), c)
-
-    fn = _devices.shard_over_samples(run, mkey)
+    carry = _devices.put_samples(carry, mkey)
+    segment = compiled_segment(cfg, Sweeps(), mkey)
     beta = jnp.asarray([1.0 / T])
+    none, t0_ = jnp.zeros((0,), jnp.int64), jnp.asarray(0, jnp.int64)
     t0 = time.perf_counter()
-    compiled = fn.lower(chains, xi, beta, jnp.asarray(1)).compile()
+    compiled = segment.lower(carry, xi, beta, none, t0_, jnp.asarray(1, jnp.int64)).compile()
     compile_s = time.perf_counter() - t0
+
+    def sweep(carry, n):
+        return compiled(carry, xi, beta, none, t0_, jnp.asarray(n, jnp.int64))
 
     units_per_sweep = S * R * N * K
     if sweeps is None:    # about 0.3 s per timed block at 5e9 units/s
         sweeps = int(max(2, min(200, 1.5e9 // units_per_sweep)))
-    chains = compiled(chains, xi, beta, jnp.asarray(max(2, sweeps // 2)))    # warm-up / reach the regime
-    jax.block_until_ready(chains)
+    carry = sweep(carry, max(2, sweeps // 2))    # warm-up / reach the regime
+    jax.block_until_ready(carry)
     numpy = NumpyTimer(np.asarray(jax.device_get(xi))[0], P, self_interaction, T, seed=seed)
     best, acc, base = math.inf, [], []
     for _ in range(repeats):     # interleaved blocks, best of each: robust to other load on the machine
-        a0 = np.asarray(chains.accepted).sum()
+        a0 = np.asarray(carry[0].accepted).sum()
         t0 = time.perf_counter()
-        chains = compiled(chains, xi, beta, jnp.asarray(sweeps))
-        jax.block_until_ready(chains)
+        carry = sweep(carry, sweeps)
+        jax.block_until_ready(carry)
         best = min(best, time.perf_counter() - t0)
-        acc.append((np.asarray(chains.accepted).sum() - a0) / (S * R * N * sweeps))
+        acc.append((np.asarray(carry[0].accepted).sum() - a0) / (S * R * N * sweeps))
         base.append(numpy.block(numpy_seconds / repeats))
     units_per_s = units_per_sweep * sweeps / best
     base_ups, base_acc = max(base), numpy.acceptance
@@ -337,7 +333,7 @@ def run_case(P, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=None, 
     regime_ok = acceptance >= 0.5 if regime == "high_T" else acceptance <= 0.05
     return dict(
         case=f"P={P} N={N} K={K} {regime}", P=P, N=N, K=K, alpha=K / N ** (P - 1), regime=regime, T=T,
-        dynamics="metropolis", convention="all-tuples" if self_interaction else "distinct-indices",
+        dynamics="metropolis", convention=model.convention,
         chains=S * R, chain_layout=f"{S} samples x 1 temperature x {R} replicas", devices=n_dev,
         device=f"{dev.platform}:{dev.device_kind}", host=_cpu_model(),
         cpu_count=os.cpu_count(), sweeps_timed=sweeps, repeats=repeats, seconds=best,
@@ -402,23 +398,26 @@ def main(argv=None, out=sys.stdout):
     return run(json_lines=args.json, quick=args.quick, out=out)
 
 
+@x64
 def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high_T", "retrieval"),
-        numpy_seconds=None, repeats=None):
-    import jax
-
-    from . import devices as _devices
+        numpy_seconds=None, repeats=None, convention="distinct-indices"):
+    """Run the benchmark cases ((P, N, K) tuples; default :data:`CASES`, or tiny ones with ``quick``) in
+    both regimes for the given energy convention; writes one line per case to ``out`` and returns the
+    result dicts."""
+    from densehebb.theory.model import Model
 
     mkey = _devices.mesh_key(None)
     n_dev = len(mkey)
     if cases is None:
-        cases = ((2, 256, 35), (4, 32, 1638)) if quick else CASES
+        cases = QUICK_CASES if quick else CASES
     numpy_seconds = numpy_seconds if numpy_seconds is not None else (0.2 if quick else 1.5)
     repeats = repeats if repeats is not None else (2 if quick else 5)
     probes = {}
     results = []
     for (P, N, K) in cases:
+        model = Model(P=P, convention=convention)
         for regime in regimes:
-            r = run_case(P, N, K, regime, n_dev, mkey, chains_per_device=8 if quick else None,
+            r = run_case(model, N, K, regime, n_dev, mkey, chains_per_device=8 if quick else None,
                          sweeps=2 if quick else None, repeats=repeats, numpy_seconds=numpy_seconds,
                          probes=probes)
             results.append(r)
@@ -430,5 +429,4 @@ def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high
                           f"  acc {r['acceptance']:.3f}  compile {r['compile_s']:.1f}s"
                           f"  {'ok' if r['targets_met'] else 'TARGET MISSED'}\n")
             out.flush()
-    del jax
     return results

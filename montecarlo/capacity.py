@@ -27,36 +27,21 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
+
+from densehebb.theory.precision import x64
 
 from . import devices as _devices
 from . import patterns as _patterns
-from .energy import check_order
-from .engine import EngineConfig, make_init, make_step
-
-
-def _cfg(N, K, P, si, dynamics, n_R):
-    return EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=1, n_R=n_R, n_blocks=1,
-                        tempering=False, n_track=1, q_bins=1, max_lag=1, series_len=0,
-                        targets=tuple(range(n_R)))
-
-
-@functools.lru_cache(maxsize=16)
-def _runner(cfg: EngineConfig, mkey):
-    """Jitted (sharded) ``run(chains, xi, beta, n) -> chains`` for chains (S, 1, R, ...)."""
-    step = make_step(cfg)
-
-    def run(chains, xi, beta, n):
-        def body(_, c):
-            return jax.vmap(step, in_axes=(0, 0, None))(c, xi, beta)
-        return jax.lax.fori_loop(0, n, body, chains)
-
-    return _devices.shard_over_samples(run, mkey)
+from .dataset import attrs as _attrs
+from .dataset import capacity_dataset
+from .engine import EngineConfig, Sweeps, compiled_segment, make_init
+from .inputs import as_int, as_key, check_model, key_attrs
+from .stats import Stats
 
 
 @functools.lru_cache(maxsize=16)
 def _setup(cfg: EngineConfig, S_pad: int, Ks: tuple, n_samples: int):
-    """Jitted key -> (xi (S_pad, N, Kmax) zero-padded per load, chains started at patterns 0..R-1)."""
+    """Jitted key -> (xi (S_pad, N, Kmax) zero-padded per load, chains (S, 1, R) started at patterns 0..R-1)."""
     N, Kmax, R = cfg.N, cfg.K, cfg.n_R
     init = make_init(cfg)
     # sample index s = a * n_samples + j: load a, disorder sample j
@@ -88,9 +73,10 @@ def _own_overlap(R):
     return jax.jit(f)
 
 
-def run_size(key, N, alphas, P=2, self_interaction=False, n_samples=16, n_starts=16, T=0.0,
-             max_sweeps=100, threshold=0.9, devices=None, check_every=2):
-    """Final overlaps for one N over all loads.
+@x64
+def run_size(key, model, N, alphas, n_samples=16, n_starts=16, T=0.0, max_sweeps=100, threshold=0.9,
+             devices=None, check_every=2):
+    """Final overlaps for one N over all loads (``model``: P and convention).
 
     Returns a dict with m_final (n_alpha, n_samples, n_starts), K (n_alpha,), sweeps (sweeps run),
     converged (n_alpha, n_samples, n_starts) bool (a fixed point was reached, T = 0 only).
@@ -101,21 +87,30 @@ def run_size(key, N, alphas, P=2, self_interaction=False, n_samples=16, n_starts
     away from the pattern (their m_final is recorded as it is; ``converged`` is False for them).  At
     T > 0 the chains run ``max_sweeps`` glauber sweeps.
     """
-    P = check_order(P)
+    model = check_model(model)
+    P = model.P
+    key, _ = as_key(key)
+    N = as_int("N", N, 2)
     alphas = np.asarray(alphas, np.float64)
     Ks = tuple(int(round(a * N ** (P - 1))) for a in alphas)
     if min(Ks) < n_starts:
         raise ValueError(f"the smallest load gives K = {min(Ks)} patterns at N = {N}, fewer than "
                          f"n_starts = {n_starts}")
     dyn = "greedy" if T == 0 else "glauber"
-    cfg = _cfg(int(N), max(Ks), P, bool(self_interaction), dyn, int(n_starts))
+    cfg = EngineConfig(N=N, K=max(Ks), P=P, self_interaction=model.self_interaction, dynamics=dyn, n_T=1,
+                       n_R=int(n_starts))
     mkey = _devices.mesh_key(devices)
     S = len(Ks) * n_samples
     S_pad = _devices.padded_samples(S, mkey)
     xi, chains = _setup(cfg, S_pad, Ks, int(n_samples))(key)
     xi = _devices.put_samples(xi, mkey)
-    chains = _devices.put_samples(chains, mkey)
-    run = _runner(cfg, mkey)
+    carry = _devices.put_samples((chains, None, {}), mkey)
+    segment = compiled_segment(cfg, Sweeps(), mkey)
+    none = jnp.zeros((0,), jnp.int64)
+
+    def run(carry, n):
+        return segment(carry, xi, beta, none, jnp.asarray(0, jnp.int64), jnp.asarray(n, jnp.int64))
+
     probe = _own_overlap(int(n_starts))
     beta = jnp.asarray([np.inf if T == 0 else 1.0 / T])
     done = 0
@@ -124,37 +119,38 @@ def run_size(key, N, alphas, P=2, self_interaction=False, n_samples=16, n_starts
         while done < max_sweeps:
             n = min(check_every, max_sweeps - done)
             if n > 1:
-                chains = run(chains, xi, beta, jnp.asarray(n - 1))
+                carry = run(carry, n - 1)
                 done += n - 1
-            before, _ = _devices.to_host(probe(chains))
-            chains = run(chains, xi, beta, jnp.asarray(1))
+            before, _ = _devices.to_host(probe(carry[0]))
+            carry = run(carry, 1)
             done += 1
-            after, M_own = _devices.to_host(probe(chains))
+            after, M_own = _devices.to_host(probe(carry[0]))
             moving = after != before
             high = M_own >= threshold * N
             if not (moving & high)[:S].any():
                 break
     else:
-        chains = run(chains, xi, beta, jnp.asarray(max_sweeps))
+        carry = run(carry, max_sweeps)
         done = max_sweeps
-    _, M_own = _devices.to_host(probe(chains))
+    _, M_own = _devices.to_host(probe(carry[0]))
     m = M_own[:S].astype(np.float64) / N
     shape = (len(Ks), n_samples, n_starts)
     conv = ~moving[:S] if T == 0 else np.zeros((S, n_starts), bool)
     return dict(m_final=m.reshape(shape), K=np.asarray(Ks), sweeps=done, converged=conv.reshape(shape))
 
 
-def capacity_curve(key, Ns=(500, 1000, 2000), alphas=None, P=2, self_interaction=False, n_samples=32,
-                   n_starts=16, T=0.0, max_sweeps=100, threshold=0.9, devices=None, progress=False):
+@x64
+def capacity_curve(key, model, Ns=(500, 1000, 2000), alphas=None, n_samples=32, n_starts=16, T=0.0,
+                   max_sweeps=100, threshold=0.9, devices=None, progress=False):
     """Final retrieval overlaps versus load for several N: an ``xarray.Dataset``.
 
     Variables: m_final (N, alpha, sample, start); K (N, alpha); sweeps (N): sweeps run; converged
     (N, alpha, sample, start): the chain reached a fixed point (T = 0).  ``key``: int seed or PRNG key;
-    size N uses ``fold_in(key, N)``.
+    size N uses ``fold_in(key, N)``.  ``model``: P and convention (plain patterns).
     """
-    if isinstance(key, int):
-        key = jax.random.key(key)
-    P = check_order(P)
+    model = check_model(model)
+    key, seed_attr = as_key(key)
+    P = model.P
     if alphas is None:
         alphas = default_alphas(P)
     alphas = np.asarray(sorted(float(a) for a in alphas))
@@ -165,22 +161,15 @@ def capacity_curve(key, Ns=(500, 1000, 2000), alphas=None, P=2, self_interaction
         from tqdm import tqdm
         it = tqdm(Ns, desc="capacity --mc", unit="N", leave=False)
     for N in it:
-        out.append(run_size(jax.random.fold_in(key, N), N, alphas, P, self_interaction, n_samples, n_starts,
-                            T, max_sweeps, threshold, devices))
-    ds = xr.Dataset(
-        {"m_final": (("N", "alpha", "sample", "start"), np.stack([o["m_final"] for o in out]),
-                     {"long_name": "final Mattis overlap with the starting pattern", "units": "1"}),
-         "converged": (("N", "alpha", "sample", "start"), np.stack([o["converged"] for o in out]),
-                       {"long_name": "fixed point reached (T = 0)", "units": "1"}),
-         "K": (("N", "alpha"), np.stack([o["K"] for o in out]), {"long_name": "patterns", "units": "1"}),
-         "sweeps": (("N",), np.asarray([o["sweeps"] for o in out]), {"long_name": "sweeps run", "units": "sweeps"})},
-        coords={"N": ("N", np.asarray(Ns), {"long_name": "neurons", "units": "1"}),
-                "alpha": ("alpha", alphas, {"long_name": "load K / N^(P-1)", "units": "1"})},
-        attrs=dict(package="densehebb", module="montecarlo.capacity.capacity_curve", P=P, T=float(T),
-                   self_interaction=int(bool(self_interaction)),
+        out.append(run_size(jax.random.fold_in(key, N), model, N, alphas, n_samples, n_starts, T, max_sweeps,
+                            threshold, devices))
+    attrs = _attrs(model, "densehebb.montecarlo.capacity_curve", T=float(T),
                    dynamics="greedy (zero-temperature strict descent)" if T == 0 else "glauber",
-                   n_samples=n_samples, n_starts=n_starts, max_sweeps=max_sweeps, threshold=threshold))
-    return ds
+                   protocol="chains started at patterns 0..n_starts-1, run to a fixed point (T = 0) or "
+                            "max_sweeps; retrieved if m_final >= threshold",
+                   n_samples=n_samples, n_starts=n_starts, max_sweeps=max_sweeps, threshold=threshold,
+                   seed=seed_attr, **key_attrs(key))
+    return capacity_dataset(Ns, alphas, out, attrs)
 
 
 def default_alphas(P):
@@ -235,7 +224,8 @@ def extrapolate(ds, threshold=None, exponent=0.5, n_boot=200, seed=0):
     each load).  Then a weighted least-squares fit alpha_c(N) = alpha_c + a N^(-exponent).
 
     Returns a dict: alpha_c_mc, alpha_c_mc_err, slope, chi2_dof, N, alpha_c_N, alpha_c_N_err, exponent,
-    threshold, fraction (N x alpha list), mean_m_final (N x alpha list), alphas.
+    threshold, fraction (N x alpha list), mean_m_final (N x alpha list), alphas, and ``stats``: the
+    :class:`~montecarlo.stats.Stats` of every alpha_c(N) (bootstrap) and of the limit alpha_c_mc.
     """
     thr = float(ds.attrs.get("threshold", 0.9)) if threshold is None else float(threshold)
     alphas = ds["alpha"].values
@@ -255,6 +245,7 @@ def extrapolate(ds, threshold=None, exponent=0.5, n_boot=200, seed=0):
             kb = np.take_along_axis(per_sample[i], idx, axis=1).sum(axis=1)
             boots.append(_logistic_fit(alphas, kb, n))
         c_err.append(float(np.std(boots, ddof=1)))
+    per_N = [Stats(float(ci), ei, math.nan, "bootstrap") for ci, ei in zip(c, c_err)]
     c, c_err = np.asarray(c), np.asarray(c_err)
     x = Ns.astype(float) ** (-exponent)
     out = dict(N=Ns.tolist(), alpha_c_N=c.tolist(), alpha_c_N_err=c_err.tolist(), exponent=exponent,
@@ -270,8 +261,10 @@ def extrapolate(ds, threshold=None, exponent=0.5, n_boot=200, seed=0):
         dof = len(Ns) - 2
         chi2 = float(np.sum(w * resid**2))
         scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-        out.update(alpha_c_mc=float(beta[0]), alpha_c_mc_err=float(math.sqrt(cov[0, 0] * scale)),
-                   slope=float(beta[1]), chi2_dof=chi2 / dof if dof > 0 else math.nan)
+        limit = Stats(float(beta[0]), float(math.sqrt(cov[0, 0] * scale)), math.nan, "weighted least squares")
+        out.update(slope=float(beta[1]), chi2_dof=chi2 / dof if dof > 0 else math.nan)
     else:
-        out.update(alpha_c_mc=math.nan, alpha_c_mc_err=math.nan, slope=math.nan, chi2_dof=math.nan)
+        limit = Stats(math.nan, math.nan, math.nan, "unavailable")
+        out.update(slope=math.nan, chi2_dof=math.nan)
+    out.update(limit.to_dict("alpha_c_mc"), stats={"alpha_c_N": per_N, "alpha_c_mc": limit})
     return out

@@ -1,6 +1,7 @@
 """Multi-device execution: chains are sharded over devices by disorder sample.
 
-Every array of a run's state has the sample axis first (:mod:`montecarlo.engine`); a one-dimensional mesh
+Every array of a run's state has the sample axis first (:mod:`montecarlo.engine`, the one engine of
+simulate, anneal, the capacity runs and the benchmark); a one-dimensional mesh
 over the chosen devices (default: all visible JAX devices, ``jax.devices()``) splits that axis, and the
 segment runs under ``jax.shard_map`` -- each device sweeps its own samples, with no communication.  The
 number of samples is padded up to a multiple of the device count with extra pattern sets (sample s is
@@ -64,10 +65,6 @@ def padded_samples(n_samples: int, key) -> int:
 
 def sample_sharding(key):
     return NamedSharding(mesh_of(key), PartitionSpec(AXIS))
-
-
-def replicated(key):
-    return NamedSharding(mesh_of(key), PartitionSpec())
 
 
 def _is_key(x):

@@ -24,8 +24,10 @@ moves the logarithms out of the site loop.
 Each single-site update satisfies detailed balance w.r.t. exp(-beta H), so a sequential sweep leaves the
 Boltzmann distribution invariant (checked against exact enumeration in tests/test_mc_exact.py).
 
-Chains are batched by ``jax.vmap``; :func:`batch_chains` builds the (T, sample, replica) layout used by
-:func:`montecarlo.run.simulate` (one pattern set per sample shared by all temperatures and replicas).
+Many chains sharing one pattern set are swept by :func:`batched_step` (the same numbers as
+``jax.vmap(step_fn)``); :mod:`montecarlo.engine` runs it for the (sample, temperature, replica) chains of
+every Monte Carlo run.  The kernels use float64 / int64: call them with JAX's 64-bit mode on (the toolkit's
+entry points do this for you, :func:`densehebb.theory.precision.x64`).
 """
 from __future__ import annotations
 
@@ -82,10 +84,6 @@ def greedy_acceptance(dH, beta):
     return jnp.where(dH < 0, 1.0, 0.0)
 
 
-ACCEPTANCE_RULES: dict[str, Callable] = {"glauber": glauber_acceptance, "metropolis": metropolis_acceptance,
-                                         "greedy": greedy_acceptance}
-
-
 def _check_sizes(N, K):
     if isinstance(N, bool) or int(N) != N or N < 2:
         raise ValueError(f"N must be an integer >= 2, got {N!r}")
@@ -128,7 +126,7 @@ def _accept_greedy(dH, tau, u):
     return dH < 0
 
 
-#: rule name -> (threshold(u, beta), accept(dH, tau, u)); equivalent to ``u < ACCEPTANCE_RULES[rule]``
+#: rule name -> (threshold(u, beta), accept(dH, tau, u)); equivalent to ``u < p(dH, beta)`` with the probability functions above
 THRESHOLD_RULES = {"metropolis": (_tau_metropolis, _accept_metropolis),
                    "glauber": (_tau_glauber, _accept_glauber),
                    "greedy": (_tau_none, _accept_greedy)}
@@ -339,22 +337,3 @@ def state_energy(state: MCState, N: int, P: int = 2, self_interaction: bool = Fa
 def run_sweeps(step_fn: Callable, state, xi, beta, n_sweeps):
     """Apply ``step_fn`` ``n_sweeps`` times inside one ``lax.fori_loop`` (``n_sweeps`` may be traced)."""
     return jax.lax.fori_loop(0, n_sweeps, lambda _, s: step_fn(s, xi, beta), state)
-
-
-def batch_chains(init_fn: Callable, step_fn: Callable):
-    """Lift a single-chain ``(init_fn, step_fn)`` to chains with leading axes (T, sample, replica).
-
-    * ``init(keys, sigma0, xi)``: keys (n_T, n_s, n_r), sigma0 (n_T, n_s, n_r, N), xi (n_s, N, K).
-    * ``step(state, xi, beta)``: state with leading axes (n_T, n_s, n_r), xi (n_s, N, K), beta (n_T,).
-
-    One pattern set per disorder sample is shared by all temperatures and replicas of that sample.
-    Built with nested ``jax.vmap`` (no Python loop over chains).
-    """
-    init_r = jax.vmap(init_fn, in_axes=(0, 0, None))          # replicas share xi
-    init_s = jax.vmap(init_r, in_axes=(0, 0, 0))              # one xi per sample
-    init_t = jax.vmap(init_s, in_axes=(0, 0, None))           # temperatures share xi
-
-    step_r = jax.vmap(step_fn, in_axes=(0, None, None))       # replicas: same xi, same beta
-    step_s = jax.vmap(step_r, in_axes=(0, 0, None))           # samples: own xi
-    step_t = jax.vmap(step_s, in_axes=(0, None, 0))           # temperatures: own beta
-    return init_t, step_t

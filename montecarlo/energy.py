@@ -1,6 +1,6 @@
 """Energies of the P-body Hebbian network (any P = 2..8, both conventions), exact and incremental.
 
-Conventions (shared/CONVENTIONS.md), with the integer overlaps M_mu = sum_i xi_i^mu sigma_i:
+Conventions (docs/conventions.md), with the integer overlaps M_mu = sum_i xi_i^mu sigma_i:
 
 * distinct indices (default, ``self_interaction=False``):
       H = -(1/N^(P-1)) sum_mu e_P(xi^mu sigma) = -(1/(P! N^(P-1))) sum_mu Q_P(M_mu),
@@ -157,11 +157,6 @@ def delta_energy_fn(P: int = 2, self_interaction: bool = False) -> Callable:
         return flip_sum(M, xi_i, s_i, plan).astype(jnp.float64) * plan.scale
 
     return kernel
-
-
-def accumulator_dtype(N: int, K: int):
-    """Integer dtype for the P = 2 local field h = xi_i . M (|h| <= K N): int32 when safe, else int64."""
-    return jnp.int32 if int(N) * int(K) < 2**31 - 1 else jnp.int64
 
 
 def delta_energy(sigma, xi, M, i, P: int = 2, self_interaction: bool = False):

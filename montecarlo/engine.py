@@ -1,26 +1,32 @@
-"""The batched Monte Carlo engine behind :func:`montecarlo.run.simulate`: a jitted *segment* of sweeps.
+"""The one Monte Carlo engine: a jitted *segment* of whole sweeps of batched chains, sharded by disorder
+sample.  :func:`~montecarlo.run.simulate`, :func:`~montecarlo.anneal.anneal`,
+:mod:`montecarlo.capacity` and :mod:`montecarlo.bench` all run their sweeps through :func:`compiled_segment`.
 
-Layout.  Every array of the run state (the *carry*) has the disorder-sample axis first; chains are
-(sample, temperature, replica).  One pattern set per sample is shared by all its chains.  The carry is
-sharded over devices along that first axis (``jax.shard_map``; see :mod:`montecarlo.devices`): nothing
-couples different samples, so every device runs the same program on its own samples and the numbers do
-not depend on the device count.
+Layout.  Every array of the run state (the *carry* ``(chains, aux, acc)``) has the disorder-sample axis
+first; chains are (sample, temperature, replica), the axis order of every Monte Carlo Dataset too.  One
+pattern set per sample is shared by all its chains.  The carry is sharded over devices along that first
+axis (``jax.shard_map``, :mod:`montecarlo.devices`): nothing couples different samples, so every device runs
+the same program on its own samples and the numbers do not depend on the device count.
 
 One sweep of the segment (``lax.fori_loop`` over sweeps, traced length):
 
-1. every chain does one sequential single-spin-flip sweep (:mod:`montecarlo.dynamics`, vmapped over
-   replicas, temperatures and samples);
-2. with parallel tempering, every ``swap_every`` sweeps, a round of replica-exchange moves between
-   neighbouring temperatures of the same (sample, replica) -- even pairs (0,1), (2,3), ... on even rounds,
-   odd pairs on odd rounds -- accepted with probability min(1, exp((beta_k - beta_{k+1})(E_k - E_{k+1}))):
-   the configurations (spins and overlaps) move, keys and counters stay with the temperature slot;
-3. in the measurement phase, every ``measure_every`` sweeps, the observables are measured and accumulated
-   (block sums, P(q) histogram, autocorrelation sums, optional time series).
+1. every chain does one sequential single-spin-flip sweep (:func:`montecarlo.dynamics.batched_step`; the
+   T x R chains of a sample are swept together, with identical numbers to vmapping the single-chain step);
+2. the run's *plan* (a static, hashable object) does what its protocol needs after the sweep:
+   :class:`Sweeps` nothing (capacity runs, benchmark), :class:`montecarlo.observables.Measurements`
+   tempering moves and measurements (simulate), :class:`montecarlo.observables.StageAverages` time
+   averages over the last sweeps of a stage (anneal).  A plan has ``init_aux(key, n_S)`` (extra per-sample
+   state, e.g. the tempering keys), ``init_acc(cfg, n_S)`` (zeroed accumulators) and
+   ``after_sweep(cfg, chains, aux, acc, beta, done, sched)`` for one sample (vmapped here).
 
-The schedule (burn-in, measure_every, number of measurements) is passed as traced scalars, so run length
-changes do not recompile; the shapes (blocks, lags, histogram bins, time-series length) are static.
-All randomness comes from keys stored in the carry, so a run split into segments (checkpoints) gives
-exactly the numbers of an uninterrupted run.
+The schedule ``sched`` (an int64 vector the plan interprets, e.g. burn-in and measurement interval) and
+the number of sweeps are traced, so run-length changes do not recompile.  All randomness comes from keys
+stored in the carry, so a run split into segments (checkpoints) gives exactly the numbers of an
+uninterrupted run.
+
+Initial state (:func:`start`): patterns of sample s from ``fold_in(fold_in(key, 0), s)``; random initial
+spins of (s, r) from ``fold_in(fold_in(fold_in(key, 1), s), r)``; chain (s, t, r) from
+``fold_in(fold_in(fold_in(fold_in(key, 2), s), r), t)``; the plan's extra state from ``fold_in(key, 3)``.
 """
 from __future__ import annotations
 
@@ -30,13 +36,17 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from .dynamics import DYNAMICS, MCState, batched_step
-from .energy import energy_from_overlaps
+from . import devices as _devices
+from . import patterns as _patterns
+from .dynamics import DYNAMICS, batched_step
+
+INITS = ("pattern", "patterns", "random")
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Static description of a run (hashable: one compiled segment per config and device mesh)."""
+    """The chains of a run (static, hashable): N neurons, K patterns, order P, convention, dynamics rule,
+    n_T temperatures and n_R replicas per disorder sample."""
 
     N: int
     K: int
@@ -45,145 +55,10 @@ class EngineConfig:
     dynamics: str
     n_T: int
     n_R: int
-    n_blocks: int
-    tempering: bool
-    n_track: int
-    q_bins: int
-    max_lag: int
-    series_len: int          # 0: no time series
-    targets: tuple           # condensed pattern of each replica (Mattis overlap m)
-
-    @property
-    def n_pairs(self):
-        return self.n_R // 2
 
 
-# ------------------------------------------------------------------------------------------ observables
-def _pairs(n_R):
-    """Disjoint replica pairs (0, 1), (2, 3), ...: independent overlaps, cost linear in the replicas."""
-    a = jnp.arange(0, 2 * (n_R // 2), 2, dtype=jnp.int32)
-    return a, a + 1
-
-
-def observe(cfg: EngineConfig, chains: MCState):
-    """Observables of one sample's chains (leading axes T, R): a dict of arrays.
-
-    m (T, R): Mattis overlap with each replica's target pattern; mattis (T, R, n_track): overlaps with
-    patterns 0..n_track-1; m_max: max_mu |m_mu|; energy: H/N; q_pairs (T, n_pairs): overlaps of all
-    replica pairs a < b (exact integers / N).
-    """
-    N = cfg.N
-    M = chains.M
-    tgt = jnp.asarray(cfg.targets, jnp.int32)
-    Mi = M.astype(jnp.int32)
-    m = jnp.take_along_axis(Mi, tgt[None, :, None], axis=-1)[..., 0].astype(jnp.float64) / N
-    mattis = Mi[..., : cfg.n_track].astype(jnp.float64) / N
-    m_max = jnp.max(jnp.abs(Mi), axis=-1).astype(jnp.float64) / N
-    e = energy_from_overlaps(M, N, cfg.P, cfg.self_interaction) / N
-    if cfg.n_pairs:
-        a, b = _pairs(cfg.n_R)
-        s = chains.sigma.astype(jnp.int32)
-        q = jnp.sum(s[:, a, :] * s[:, b, :], axis=-1).astype(jnp.float64) / N
-    else:
-        q = jnp.zeros((cfg.n_T, 0), jnp.float64)
-    return dict(m=m, m_abs=jnp.abs(m), mattis=mattis, m_max=m_max, energy=e, q_pairs=q)
-
-
-def q_bin_index(q, N, q_bins):
-    """Histogram bin of an overlap q = j' / N: j = (N q + N) / 2 in 0..N, bin = j * q_bins // (N + 1)."""
-    j = jnp.round((q * N + N) / 2).astype(jnp.int32)
-    return (j * q_bins) // (N + 1)
-
-
-def init_accumulators(cfg: EngineConfig, n_S: int):
-    """Zeroed accumulators for ``n_S`` samples (leading axis)."""
-    S, T, R, B, L = n_S, cfg.n_T, cfg.n_R, cfg.n_blocks, cfg.max_lag
-    f = lambda *shape: jnp.zeros(shape, jnp.float64)  # noqa: E731
-    acc = dict(
-        blocks=dict(m=f(S, T, R, B), m_abs=f(S, T, R, B), energy=f(S, T, R, B), m_max=f(S, T, R, B),
-                    q=f(S, T, B), q_abs=f(S, T, B)),
-        mattis=f(S, T, R, cfg.n_track),
-        qhist=jnp.zeros((S, T, cfg.q_bins), jnp.int64),
-        acc0=jnp.zeros((S, T, R), jnp.int64),
-        swap_attempts=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
-        swap_accepted=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
-    )
-    for name in ("energy", "m"):
-        acc["acf_" + name] = dict(first=f(S, T, R, L), ring=f(S, T, R, L), lag=f(S, T, R, L), sq=f(S, T, R))
-    if cfg.series_len:
-        n = cfg.series_len
-        acc["series"] = dict(m=f(S, T, R, n), energy=f(S, T, R, n), q=f(S, T, n))
-    return acc
-
-
-def _accumulate(cfg: EngineConfig, acc, obs, j, n_meas):
-    """Add one measurement (index j of n_meas) of one sample (no sample axis) to its accumulators."""
-    b = (j * cfg.n_blocks) // n_meas
-    blocks = dict(acc["blocks"])
-    for name in ("m", "m_abs", "energy", "m_max"):
-        blocks[name] = blocks[name].at[..., b].add(obs[name])
-    if cfg.n_pairs:
-        q01 = obs["q_pairs"][:, 0]
-        blocks["q"] = blocks["q"].at[..., b].add(q01)
-        blocks["q_abs"] = blocks["q_abs"].at[..., b].add(jnp.abs(q01))
-        idx = q_bin_index(obs["q_pairs"], cfg.N, cfg.q_bins)                       # (T, n_pairs)
-        onehot = (idx[..., None] == jnp.arange(cfg.q_bins)).astype(jnp.int64)     # (T, n_pairs, bins)
-        qhist = acc["qhist"] + onehot.sum(axis=1)
-    else:
-        qhist = acc["qhist"]
-    out = dict(acc, blocks=blocks, qhist=qhist, mattis=acc["mattis"] + obs["mattis"])
-    L = cfg.max_lag
-    lags = jnp.arange(1, L + 1)
-    for name in ("energy", "m"):
-        a = acc["acf_" + name]
-        x = obs[name]
-        prev = a["ring"][..., (j - lags) % L]                  # x_{j-k}, k = 1..L
-        valid = (j - lags) >= 0
-        lag = a["lag"] + jnp.where(valid, x[..., None] * prev, 0.0)
-        ring = a["ring"].at[..., j % L].set(x)
-        first = jnp.where(j < L, a["first"].at[..., jnp.minimum(j, L - 1)].set(x), a["first"])
-        out["acf_" + name] = dict(first=first, ring=ring, lag=lag, sq=a["sq"] + x * x)
-    if cfg.series_len:
-        s = acc["series"]
-        q01 = obs["q_pairs"][:, 0] if cfg.n_pairs else jnp.full((cfg.n_T,), jnp.nan)
-        out["series"] = dict(m=s["m"].at[..., j].set(obs["m"]), energy=s["energy"].at[..., j].set(obs["energy"]),
-                             q=s["q"].at[..., j].set(q01))
-    return out
-
-
-# ----------------------------------------------------------------------------------- parallel tempering
-def swap_round(cfg: EngineConfig, chains: MCState, key, beta, parity):
-    """One replica-exchange round for one sample (chains with leading axes T, R).
-
-    Pairs (k, k+1) with k % 2 == parity; each is accepted with probability
-    min(1, exp((beta_k - beta_{k+1}) (E_k - E_{k+1}))), E the exact energies.  Returns (chains, key,
-    attempted (T-1, R) bool, accepted (T-1, R) bool).
-    """
-    T = cfg.n_T
-    key, sub = jax.random.split(key)
-    u = jax.random.uniform(sub, (T - 1, cfg.n_R), jnp.float64)
-    E = energy_from_overlaps(chains.M, cfg.N, cfg.P, cfg.self_interaction)       # (T, R)
-    k = jnp.arange(T - 1)
-    active = (k % 2) == parity
-    delta = (beta[:-1] - beta[1:])[:, None] * (E[:-1] - E[1:])
-    accept = active[:, None] & (jnp.log(u) < delta)
-    t = jnp.arange(T)[:, None]
-    up = jnp.concatenate([accept, jnp.zeros((1, cfg.n_R), bool)], axis=0)     # slot k takes k + 1
-    down = jnp.concatenate([jnp.zeros((1, cfg.n_R), bool), accept], axis=0)   # slot k + 1 takes k
-    src = jnp.where(up, t + 1, jnp.where(down, t - 1, t))                      # (T, R)
-    sigma = jnp.take_along_axis(chains.sigma, src[..., None], axis=0)
-    M = jnp.take_along_axis(chains.M, src[..., None], axis=0)
-    chains = chains._replace(sigma=sigma, M=M)
-    return chains, key, jnp.broadcast_to(active[:, None], accept.shape), accept
-
-
-# ------------------------------------------------------------------------------------------ the segment
 def make_step(cfg: EngineConfig):
-    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``.
-
-    The T x R chains of a sample share its patterns; they are swept together by
-    :func:`montecarlo.dynamics.batched_step` (identical numbers to vmapping the single-chain step).
-    """
+    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``."""
     stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction)
     T, R = cfg.n_T, cfg.n_R
 
@@ -201,55 +76,91 @@ def make_init(cfg: EngineConfig):
     return jax.vmap(jax.vmap(init1, in_axes=(0, 0, None)), in_axes=(0, 0, None))
 
 
-def segment_fn(cfg: EngineConfig):
+@dataclass(frozen=True)
+class Sweeps:
+    """Plan of a run that only sweeps (no measurement inside the loop)."""
+
+    def init_aux(self, key, n_S):
+        return None
+
+    def init_acc(self, cfg, n_S):
+        return {}
+
+    after_sweep = None
+
+
+# ------------------------------------------------------------------------------------------ the segment
+def segment_fn(cfg: EngineConfig, plan):
     """The un-jitted segment for local samples: ``segment(carry, xi, beta, sched, t0, n)``.
 
-    carry = (chains (S, T, R, ...), swap_keys (S,), acc); xi (S, N, K); beta (T,); sched = int64
-    [burn_in, measure_every, n_meas, swap_every]; t0 = sweeps already done; n = sweeps to do now.
+    carry = (chains (S, T, R, ...), aux, acc); xi (S, N, K); beta (T,); sched: the plan's int64 schedule;
+    t0 = sweeps already done; n = sweeps to do now.
     """
     step = make_step(cfg)
-
-    def one_sample_sweep(chains, xi, beta):
-        return step(chains, xi, beta)
-
-    def after_sweep(chains, swap_key, acc, beta, done, sched):
-        burn_in, every, n_meas, swap_every = sched[0], sched[1], sched[2], sched[3]
-        acc = dict(acc, acc0=jnp.where(done == burn_in, chains.accepted, acc["acc0"]))
-        if cfg.tempering and cfg.n_T > 1:
-            def do_swap(args):
-                chains, key, acc = args
-                parity = (done // swap_every - 1) % 2
-                chains, key, att, ok = swap_round(cfg, chains, key, beta, parity)
-                acc = dict(acc, swap_attempts=acc["swap_attempts"] + att, swap_accepted=acc["swap_accepted"] + ok)
-                return chains, key, acc
-            chains, swap_key, acc = jax.lax.cond(done % swap_every == 0, do_swap, lambda a: a,
-                                                 (chains, swap_key, acc))
-        is_meas = (done > burn_in) & ((done - burn_in) % every == 0)
-        j = (done - burn_in) // every - 1
-
-        def measure(acc):
-            return _accumulate(cfg, acc, observe(cfg, chains), j, n_meas)
-
-        acc = jax.lax.cond(is_meas, measure, lambda a: a, acc)
-        return chains, swap_key, acc
+    sweep = jax.vmap(step, in_axes=(0, 0, None))
+    after = plan.after_sweep
 
     def segment(carry, xi, beta, sched, t0, n):
         def body(k, carry):
-            chains, swap_keys, acc = carry
-            chains = jax.vmap(one_sample_sweep, in_axes=(0, 0, None))(chains, xi, beta)
-            done = t0 + k + 1
-            chains, swap_keys, acc = jax.vmap(after_sweep, in_axes=(0, 0, 0, None, None, None))(
-                chains, swap_keys, acc, beta, done, sched)
-            return chains, swap_keys, acc
+            chains, aux, acc = carry
+            chains = sweep(chains, xi, beta)
+            if after is not None:
+                done = t0 + k + 1
+                chains, aux, acc = jax.vmap(functools.partial(after, cfg), in_axes=(0, 0, 0, None, None, None))(
+                    chains, aux, acc, beta, done, sched)
+            return chains, aux, acc
 
         return jax.lax.fori_loop(0, n, body, carry)
 
     return segment
 
 
-@functools.lru_cache(maxsize=16)
-def compiled_segment(cfg: EngineConfig, mesh_key):
-    """Jitted segment, sharded over the samples axis of the mesh ``mesh_key`` (see devices.mesh_for)."""
-    from .devices import shard_over_samples
+@functools.lru_cache(maxsize=32)
+def compiled_segment(cfg: EngineConfig, plan, mesh_key):
+    """Jitted segment, sharded over the samples axis of the mesh ``mesh_key`` (see devices.mesh_key)."""
+    return _devices.shard_over_samples(segment_fn(cfg, plan), mesh_key)
 
-    return shard_over_samples(segment_fn(cfg), mesh_key)
+
+# ------------------------------------------------------------------------------------- initial state
+def chain_keys(key, n_samples, n_T, n_replicas):
+    """Keys (n_samples, n_T, n_replicas): chain (s, t, r) gets fold_in(fold_in(fold_in(key, s), r), t)."""
+    def one(s, t, r):
+        return jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(key, s), r), t)
+    s, t, r = jnp.meshgrid(jnp.arange(n_samples), jnp.arange(n_T), jnp.arange(n_replicas), indexing="ij")
+    return jax.vmap(one)(s.ravel(), t.ravel(), r.ravel()).reshape(n_samples, n_T, n_replicas)
+
+
+def initial_spins(key, xi, init, n_T, n_replicas):
+    """sigma0 (n_samples, n_T, n_replicas, N) int8: "pattern" (pattern 0 of the sample), "patterns"
+    (replica r at pattern r mod K) or "random" (one configuration per (sample, replica), at every T)."""
+    n_samples, N, K = xi.shape
+    if init == "pattern":
+        s0 = jnp.broadcast_to(xi[:, None, :, 0], (n_samples, n_replicas, N))
+    elif init == "patterns":
+        idx = jnp.arange(n_replicas) % K
+        s0 = jnp.moveaxis(xi[:, :, idx], 2, 1)                                   # (S, R, N)
+    else:
+        def one(s, r):
+            k = jax.random.fold_in(jax.random.fold_in(key, s), r)
+            return jnp.where(jax.random.bernoulli(k, 0.5, (N,)), 1, -1).astype(jnp.int8)
+        s, r = jnp.meshgrid(jnp.arange(n_samples), jnp.arange(n_replicas), indexing="ij")
+        s0 = jax.vmap(one)(s.ravel(), r.ravel()).reshape(n_samples, n_replicas, N)
+    return jnp.broadcast_to(s0[:, None], (n_samples, n_T, n_replicas, N)).astype(jnp.int8)
+
+
+@functools.lru_cache(maxsize=32)
+def start(cfg: EngineConfig, plan, init: str, S_pad: int):
+    """Jitted ``key -> (xi (S, N, K), carry)`` with Rademacher patterns (one compilation per config)."""
+    def setup(key):
+        xi = _patterns.rademacher(jax.random.fold_in(key, 0), cfg.N, cfg.K, S_pad)
+        sigma0 = initial_spins(jax.random.fold_in(key, 1), xi, init, cfg.n_T, cfg.n_R)
+        keys = chain_keys(jax.random.fold_in(key, 2), S_pad, cfg.n_T, cfg.n_R)
+        chains = jax.vmap(make_init(cfg))(keys, sigma0, xi)
+        return xi, (chains, plan.init_aux(jax.random.fold_in(key, 3), S_pad), plan.init_acc(cfg, S_pad))
+
+    return jax.jit(setup)
+
+
+def take_samples(tree, n):
+    """The first n samples of every leaf (drops the padding samples)."""
+    return jax.tree.map(lambda x: x[:n], tree)

@@ -1,6 +1,6 @@
 """Random pattern sets.
 
-Patterns are i.i.d. Rademacher, P(xi = +1) = P(xi = -1) = 1/2 (shared/CONVENTIONS.md), stored as ``int8``
+Patterns are i.i.d. Rademacher, P(xi = +1) = P(xi = -1) = 1/2 (docs/conventions.md), stored as ``int8``
 with shape (N, K): row i holds the K pattern entries seen by neuron i, so a single-spin update reads one
 contiguous row.
 """

@@ -1,6 +1,6 @@
 """Exact integer polynomials of the P-body energy in the overlaps, generated with sympy.
 
-Notation (shared/CONVENTIONS.md): N spins, K patterns, integer overlaps M_mu = sum_i xi_i^mu sigma_i,
+Notation (docs/conventions.md): N spins, K patterns, integer overlaps M_mu = sum_i xi_i^mu sigma_i,
 x^mu_i = xi_i^mu sigma_i (so x^2 = 1 and M_mu = sum_i x^mu_i).
 
 Energy.  In both conventions H = -(1 / (P! N^(P-1))) * sum_mu Q(M_mu) with an integer polynomial Q:

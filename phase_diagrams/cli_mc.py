@@ -73,11 +73,16 @@ def _use_all_cores(single_thread_blas=False):
     return True
 
 
+def _model(args):
+    """The Model of a Monte Carlo subcommand (P and the energy convention)."""
+    from densehebb.theory import Model, convention_name
+
+    return Model(P=args.P, convention=convention_name(args.self_interaction))
+
+
 def cmd_mc(args):
     _use_all_cores()
-    import jax
-
-    from densehebb.montecarlo.run import simulate, summarize
+    from densehebb.montecarlo import simulate, summarize
 
     temps = args.temperatures if args.temperatures is not None else ([args.T] if args.T is not None else None)
     if temps is None:
@@ -86,10 +91,11 @@ def cmd_mc(args):
         raise UsageError("give either --T or --temperatures, not both")
     if args.burn_in is None:
         args.burn_in = args.sweeps // 2
-    ds = simulate(jax.random.PRNGKey(args.seed), N=args.N, alpha=args.alpha, T=temps,
+    model = _model(args)
+    ds = simulate(args.seed, model, N=args.N, alpha=args.alpha, T=temps,
                   n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
-                  measure_every=args.measure_every, dynamics=args.dynamics, init=args.init, P=args.P,
-                  self_interaction=args.self_interaction, tempering=args.tempering, swap_every=args.swap_every,
+                  measure_every=args.measure_every, dynamics=args.dynamics, init=args.init,
+                  tempering=args.tempering, swap_every=args.swap_every,
                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                   segment_sweeps=args.segment_sweeps, progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
@@ -99,7 +105,7 @@ def cmd_mc(args):
     per_T = [s] if len(temps) == 1 else [s[float(t)] for t in ds["T"].values]
     out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha,
            "T": temps[0] if len(temps) == 1 else [float(t) for t in ds["T"].values],
-           "convention": ds.attrs["convention"], "dynamics": args.dynamics, "samples": args.samples,
+           "convention": model.convention, "dynamics": args.dynamics, "samples": args.samples,
            "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
            "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"])}
     if args.tempering:
@@ -107,12 +113,12 @@ def cmd_mc(args):
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
     theory = None
     if args.theory:
-        from densehebb.theory import Model, solve
+        from densehebb.theory import solve
 
         theory = []
         for t in (temps if len(temps) > 1 else temps[:1]):
             try:
-                r = solve(Model(P=args.P, convention=convention_name(args.self_interaction)), args.alpha, t, "retrieval")
+                r = solve(model, args.alpha, t, "retrieval")
                 theory.append(float(r.m) if bool(r.converged) else math.nan)
             except (NotImplementedError, ValueError) as e:  # theory for this P not available
                 theory.append(math.nan)
@@ -141,12 +147,18 @@ def cmd_bench(args):
     import jax
 
     from densehebb.montecarlo import bench
+    from densehebb.theory import convention_name
 
+    all_cases = bench.QUICK_CASES if args.quick else bench.CASES
+    cases = all_cases if args.P is None else [c for c in all_cases if c[0] == args.P]
+    if not cases:
+        raise UsageError(f"no benchmark case for P = {args.P} (the cases have P in {sorted({c[0] for c in all_cases})})")
     if not fresh:
         sys.stderr.write(f"densehebb bench: note: JAX/NumPy were already imported: running on "
                          f"{jax.device_count()} device(s) with the BLAS threads of this process (use the "
                          "densehebb command for one device per core and single-threaded BLAS)\n")
-    bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout)
+    bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout, cases=cases,
+              convention=convention_name(args.self_interaction))
     return 0
 
 
@@ -154,7 +166,7 @@ def cmd_bench(args):
 def register(sub, model_args):
     """Add the Monte Carlo subcommands to the CLI's subparsers."""
     m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis, any P, tempering, checkpoints)")
-    model_args(m)
+    model_args(m, with_ansatz=False)
     for action in m._actions:          # --T may be replaced by --temperatures
         if action.dest == "T":
             action.required = False
@@ -191,7 +203,13 @@ def register(sub, model_args):
     m.set_defaults(func=cmd_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark (one JSON line per case with --json)")
-    b.add_argument("--json", action="store_true", help="one JSON object per line")
+    model_args(b, need_alpha=False, need_T=False, with_ansatz=False)   # --P, --self-interaction, --json
+    for action in b._actions:
+        if action.dest == "P":          # default: every case; --P selects the cases of one order
+            action.default = None
+            action.help = "only the cases of this interaction order (default: all)"
+        elif action.dest == "json":
+            action.help = "one JSON object per line"
     b.add_argument("--quick", action="store_true", help="tiny cases (a few seconds; for tests)")
     b.set_defaults(func=cmd_bench)
 
@@ -223,12 +241,10 @@ def register_capacity_mc_args(parser):
 
 def cmd_capacity_mc(args):
     _use_all_cores(single_thread_blas=True)
-    import jax
-
     from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
-    from densehebb.montecarlo.energy import check_order
 
-    P = check_order(args.P)
+    model = _model(args)
+    P = model.P
     if args.threshold > 1:
         raise UsageError(f"threshold must be <= 1, got {args.threshold}")
     Ns = args.N if args.N is not None else ([500, 1000, 2000] if P == 2 else None)
@@ -237,16 +253,13 @@ def cmd_capacity_mc(args):
     alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
     if len(alphas) < 3:
         raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
-    ds = capacity_curve(jax.random.key(args.seed), Ns=Ns, alphas=alphas, P=P,
-                        self_interaction=args.self_interaction, n_samples=args.samples, n_starts=args.starts,
+    ds = capacity_curve(args.seed, model, Ns=Ns, alphas=alphas, n_samples=args.samples, n_starts=args.starts,
                         T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,
                         progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
         ds.to_netcdf(args.out)
     r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, n_boot=args.bootstrap, seed=args.seed)
-    from densehebb.montecarlo.run import _convention_name
-
-    out = {"P": P, "T": args.T, "convention": _convention_name(args.self_interaction), "method": "monte-carlo",
+    out = {"P": P, "T": args.T, "convention": model.convention, "method": "monte-carlo",
            "dynamics": ds.attrs["dynamics"], "N": r["N"], "alphas": r["alphas"], "samples": args.samples,
            "starts": args.starts, "threshold": args.threshold, "fraction_retrieved": r["fraction"],
            "mean_m_final": r["mean_m_final"], "sweeps": [int(v) for v in ds["sweeps"].values],

@@ -2,8 +2,7 @@
 import jax
 import pytest
 
-from densehebb.montecarlo.run import simulate, summarize
-from densehebb.theory import Model, solve
+from densehebb import Model, simulate, solve, summarize
 
 FINITE_SIZE = 0.005  # allowance for O(1/N) corrections at N = 1000
 
@@ -12,7 +11,7 @@ FINITE_SIZE = 0.005  # allowance for O(1/N) corrections at N = 1000
 def test_mc_retrieval_overlap_agrees_with_rs_theory(alpha, T, dynamics):
     th = solve(Model(), alpha, T, "retrieval")
     assert bool(th.converged) and bool(th.stable)
-    ds = simulate(jax.random.PRNGKey(7), N=1000, alpha=alpha, T=(T,), n_samples=4, n_replicas=2,
+    ds = simulate(jax.random.PRNGKey(7), Model(), N=1000, alpha=alpha, T=(T,), n_samples=4, n_replicas=2,
                   sweeps=240, burn_in=80, dynamics=dynamics, init="pattern")
     s = summarize(ds)
     assert abs(s["m"] - float(th.m)) < 4 * s["m_err"] + FINITE_SIZE

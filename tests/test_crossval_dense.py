@@ -2,8 +2,8 @@
 import jax
 import pytest
 
-from densehebb.montecarlo.run import simulate, summarize
-from densehebb.theory import Model, convention_name, solve
+from densehebb import Model, simulate, solve, summarize
+from densehebb.theory import convention_name
 
 ALPHA, T, N = 0.005, 0.04, 128  # K = alpha N^3 = 10486 patterns
 FINITE_SIZE = 0.004
@@ -13,9 +13,10 @@ FINITE_SIZE = 0.004
 def runs():
     out = {}
     for si in (False, True):
-        ds = simulate(jax.random.PRNGKey(11), N=N, alpha=ALPHA, T=(T,), n_samples=8, n_replicas=2, sweeps=120,
-                      burn_in=40, P=4, self_interaction=si)
-        out[si] = (summarize(ds), solve(Model(P=4, convention=convention_name(si)), ALPHA, T))
+        model = Model(P=4, convention=convention_name(si))
+        ds = simulate(jax.random.PRNGKey(11), model, N=N, alpha=ALPHA, T=(T,), n_samples=8, n_replicas=2, sweeps=120,
+                      burn_in=40)
+        out[si] = (summarize(ds), solve(model, ALPHA, T))
     return out
 
 

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import densehebb.montecarlo as montecarlo  # noqa: F401
+import densehebb as dh
 from densehebb.montecarlo import capacity, dynamics, energy, patterns
 
 
 def test_greedy_runs_end_at_fixed_points_and_retrieval_degrades_with_load():
-    r = capacity.run_size(jax.random.key(0), 100, [0.05, 0.12, 0.4], n_samples=4, n_starts=5, max_sweeps=60)
+    r = capacity.run_size(jax.random.key(0), dh.Model(), 100, [0.05, 0.12, 0.4], n_samples=4, n_starts=5,
+                          max_sweeps=60)
     m = r["m_final"]
     assert m.shape == (3, 4, 5) and list(r["K"]) == [5, 12, 40]
     assert np.all(m[0] == 1.0)                                   # 5 patterns in 100 neurons: all exact minima
@@ -20,6 +21,7 @@ def test_greedy_runs_end_at_fixed_points_and_retrieval_degrades_with_load():
     assert r["converged"][m >= 0.9].all()                        # retrieved chains are at fixed points
 
 
+@pytest.mark.slow
 def test_greedy_fixed_point_is_a_local_minimum():
     """After a sweep without flips every single flip raises the energy or leaves it equal (dH >= 0)."""
     N, K = 60, 9
@@ -67,3 +69,23 @@ def test_logistic_centre_and_crossing():
     assert capacity._logistic_fit(a, np.round(f * n), n) == pytest.approx(0.153, abs=2e-4)
     assert capacity._crossing(a, f) == pytest.approx(0.153, abs=2e-3)
     assert math.isnan(capacity._crossing(a, np.ones(11)))
+
+
+def test_capacity_curve_dataset_and_extrapolation_stats():
+    """A tiny curve: the Dataset convention (provenance, units everywhere) and the Stats of the fit."""
+    # the configuration of the run_size test above (compiled once)
+    ds = capacity.capacity_curve(0, dh.Model(), Ns=(100,), alphas=[0.05, 0.12, 0.4], n_samples=4, n_starts=5,
+                                 max_sweeps=60)
+    assert ds["m_final"].dims == ("N", "alpha", "sample", "start") and ds["m_final"].shape == (1, 3, 4, 5)
+    a = ds.attrs
+    assert (a["P"], a["convention"], a["seed"], a["threshold"]) == (2, "distinct-indices", 0, 0.9)
+    assert a["version"] == dh.__version__ and a["module"] == "densehebb.montecarlo.capacity_curve"
+    for name in list(ds.data_vars) + list(ds.coords):
+        assert "units" in ds[name].attrs and "long_name" in ds[name].attrs, name
+    r = capacity.extrapolate(ds, n_boot=5)
+    st = r["stats"]
+    assert [s.mean for s in st["alpha_c_N"]] == r["alpha_c_N"] and st["alpha_c_N"][0].method == "bootstrap"
+    assert (st["alpha_c_mc"].mean, st["alpha_c_mc"].error) == (r["alpha_c_mc"], r["alpha_c_mc_err"]) or \
+        math.isnan(r["alpha_c_mc"])
+    with pytest.raises(NotImplementedError, match="Monte Carlo"):
+        capacity.capacity_curve(0, dh.Model(dilution=0.1), Ns=(40,), alphas=[0.1, 0.2, 0.3])

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-import densehebb.montecarlo as montecarlo  # noqa: F401  (enables float64)
+import densehebb as dh
 from densehebb.montecarlo import dynamics, energy, patterns
 
 N, K = 8, 3
@@ -178,14 +178,13 @@ def test_swap_move_preserves_the_product_of_boltzmann_distributions(xi, P):
 
     Negative control: the same move with the temperature labels reversed (wrong acceptance) is rejected.
     """
-    from densehebb.montecarlo.engine import EngineConfig, swap_round
+    from densehebb.montecarlo.engine import EngineConfig
+    from densehebb.montecarlo.observables import swap_round
 
     temps = PT_TEMPS if P == 2 else PT_TEMPS * 0.6
     beta = jnp.asarray(1 / temps)
     R = N_CHAINS
-    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=False, dynamics="glauber", n_T=len(temps), n_R=R,
-                       n_blocks=1, tempering=True, n_track=1, q_bins=1, max_lag=1, series_len=0,
-                       targets=(0,) * R)
+    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=False, dynamics="glauber", n_T=len(temps), n_R=R)
     idx = _exact_samples(xi, temps, R, seed=P, P=P)
     sigma = jnp.asarray(STATES[idx])                                         # (T, R, N)
     chains = dynamics.MCState(sigma=sigma, M=energy.overlaps(sigma, xi).astype(jnp.int8),
@@ -218,8 +217,8 @@ def test_tempered_run_samples_exact_energy_distribution():
 
     P, R = 3, 4000
     temps = [0.25, 0.4, 0.65, 1.0]
-    ds = montecarlo.simulate(11, N=N, K=K, P=P, T=temps, n_samples=1, n_replicas=R, sweeps=25, burn_in=24,
-                             init="pattern", tempering=True)
+    ds = montecarlo.simulate(11, dh.Model(P=P), N=N, K=K, T=temps, n_samples=1, n_replicas=R, sweeps=25,
+                             burn_in=24, init="pattern", tempering=True)
     xi_run = montecarlo.patterns.rademacher(jax.random.fold_in(jax.random.key(11), 0), N, K, 1)[0]
     E_states = np.asarray(energy.energy(STATES, xi_run, P)) / N
     levels, inverse = np.unique(np.round(E_states, 12), return_inverse=True)

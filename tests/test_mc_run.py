@@ -1,4 +1,4 @@
-"""montecarlo.run: simulate / summarize -- structure, provenance, determinism, validation, physics."""
+"""simulate / summarize -- structure, provenance, determinism, validation, physics."""
 import math
 
 import jax
@@ -7,27 +7,38 @@ import pytest
 import scipy.optimize
 import xarray as xr
 
+import densehebb as dh
 import densehebb.montecarlo as montecarlo
-from densehebb.montecarlo import run
+from densehebb.montecarlo import stats
 
+HOPFIELD = dh.Model(P=2)
 SMALL = dict(N=40, K=3, T=[0.5, 2.0], n_samples=2, n_replicas=2, sweeps=60, burn_in=20, measure_every=2)
+
+
+def same(a, b):
+    """Identical Datasets up to the creation time."""
+    a, b = a.copy(), b.copy()
+    for d in (a, b):
+        d.attrs.pop("created", None)
+    return a.identical(b)
 
 
 @pytest.fixture(scope="module")
 def small():
-    return montecarlo.simulate(7, **SMALL)
+    return montecarlo.simulate(7, HOPFIELD, **SMALL)
 
 
 def test_dataset_structure_and_provenance(small):
     ds = small
     assert dict(ds.sizes) == {"T": 2, "sample": 2, "replica": 2, "block": 10, "pattern": 3, "q_bin": 41,
                               "lag": 20, "T_pair": 1}
+    # the engine's axis order: (sample, T, replica)
     for name in ("m", "m_abs", "m_max", "energy", "acceptance"):
-        assert ds[name].dims == ("T", "sample", "replica") and ds[name].dtype == np.float64
+        assert ds[name].dims == ("sample", "T", "replica") and ds[name].dtype == np.float64
     for name in ("q", "q_abs"):
-        assert ds[name].dims == ("T", "sample")
-    assert ds["mattis"].dims == ("T", "sample", "replica", "pattern")
-    assert ds["P_q"].dims == ("T", "sample", "q_bin")
+        assert ds[name].dims == ("sample", "T")
+    assert ds["mattis"].dims == ("sample", "T", "replica", "pattern")
+    assert ds["P_q"].dims == ("sample", "T", "q_bin")
     assert ds["acf_energy"].dims == ("T", "lag") and ds["tau_m"].dims == ("T",)
     np.testing.assert_allclose(ds.P_q.sum("q_bin"), 1.0)
     np.testing.assert_allclose(ds.mattis.isel(pattern=0), ds.m, rtol=0, atol=1e-13)  # init="pattern"
@@ -37,6 +48,10 @@ def test_dataset_structure_and_provenance(small):
         assert "long_name" in ds[name].attrs and "units" in ds[name].attrs, name
     a = ds.attrs
     assert a["package"] == "densehebb" and a["convention"] == "distinct-indices"
+    # the standard provenance: version from the package metadata, the Model, the conventions reference
+    assert a["version"] == dh.__version__ and a["conventions_reference"] == "docs/conventions.md"
+    assert a["storage"] == "high" and "noise_covariance" in a and "ansatz" not in a
+    assert a["module"] == "densehebb.montecarlo.simulate" and a["command"] and a["created"]
     assert (a["P"], a["N"], a["K"], a["alpha"]) == (2, 40, 3, 3 / 40)
     assert a["delta_energy_exact"] == 1 and "int32" in a["delta_energy_arithmetic"]
     assert a["n_devices"] >= 1 and a["version"]
@@ -60,34 +75,32 @@ def test_netcdf_roundtrip(small, tmp_path):
         assert back.attrs["convention"] == small.attrs["convention"]
 
 
-def test_convention_name_matches_theory():
-    theory_spec = pytest.importorskip("densehebb.theory.model")
-    for si in (False, True):
-        assert run._convention_name(si) == theory_spec.convention_name(si)
-
-
 def test_same_seed_same_result_different_seed_differs(small):
-    again = montecarlo.simulate(7, **SMALL)
-    assert again.identical(small)
-    as_key = montecarlo.simulate(jax.random.key(7), **SMALL)
+    again = montecarlo.simulate(7, HOPFIELD, **SMALL)
+    assert same(again, small)
+    as_key = montecarlo.simulate(jax.random.key(7), HOPFIELD, **SMALL)
     np.testing.assert_array_equal(as_key.m.values, small.m.values)
-    raw = montecarlo.simulate(jax.random.PRNGKey(7), **SMALL)  # legacy uint32 key
+    raw = montecarlo.simulate(jax.random.PRNGKey(7), HOPFIELD, **SMALL)  # legacy uint32 key
     np.testing.assert_array_equal(raw.q.values, small.q.values)
     assert raw.attrs["prng_key_data"] == small.attrs["prng_key_data"]
-    other = montecarlo.simulate(8, **SMALL)
+    other = montecarlo.simulate(8, HOPFIELD, **SMALL)
     assert not np.array_equal(other.energy.values, small.energy.values)
+    # the public entry point is dh.simulate; the Model is hashable and only its P and convention matter
+    via_dh = dh.simulate(7, HOPFIELD.replace(ansatz="1rsb"), **SMALL)
+    for name in small.data_vars:
+        np.testing.assert_array_equal(via_dh[name].values, small[name].values)
 
 
 def test_adding_samples_keeps_existing_chains():
     kw = dict(SMALL, T=[0.5], sweeps=30, burn_in=10, measure_every=1)
-    a = montecarlo.simulate(3, **dict(kw, n_samples=1))
-    b = montecarlo.simulate(3, **dict(kw, n_samples=2))
+    a = montecarlo.simulate(3, HOPFIELD, **dict(kw, n_samples=1))
+    b = montecarlo.simulate(3, HOPFIELD, **dict(kw, n_samples=2))
     np.testing.assert_array_equal(a.energy.isel(sample=0).values, b.energy.isel(sample=0).values)
 
 
 def test_metropolis_all_tuples_random_init():
-    ds = montecarlo.simulate(1, N=30, alpha=0.1, T=[0.0, 1.0], n_samples=1, n_replicas=3, sweeps=20,
-                             burn_in=5, dynamics="metropolis", init="random", self_interaction=True)
+    ds = montecarlo.simulate(1, dh.Model(P=2, convention="all-tuples"), N=30, alpha=0.1, T=[0.0, 1.0],
+                             n_samples=1, n_replicas=3, sweeps=20, burn_in=5, dynamics="metropolis", init="random")
     assert ds.attrs["convention"] == "all-tuples" and ds.attrs["K"] == 3
     assert ds.attrs["alpha_requested"] == 0.1
     assert np.all(np.isfinite(ds.energy)) and np.all(np.isfinite(ds.q))
@@ -115,15 +128,15 @@ def test_summarize_per_temperature(small):
 
 
 def test_summarize_single_chain_uses_blocking():
-    ds = montecarlo.simulate(2, N=30, K=2, T=0.5, n_samples=1, n_replicas=1, sweeps=50, burn_in=10)
+    ds = montecarlo.simulate(2, HOPFIELD, N=30, K=2, T=0.5, n_samples=1, n_replicas=1, sweeps=50, burn_in=10)
     s = montecarlo.summarize(ds)  # single temperature -> flat dict
     assert s["T"] == 0.5 and s["n_chains"] == 1
     assert s["error_method_chains"] == "blocking" and math.isfinite(s["m_err"])
     assert np.isnan(ds.P_q).all()  # one replica: no pairs
     assert s["m_err"] == pytest.approx(ds.m_blocks.values.std(ddof=1) / np.sqrt(10))
     assert math.isnan(s["q"]) and math.isnan(s["q_err"]) and s["error_method_q"] == "unavailable"
-    one_block = montecarlo.summarize(montecarlo.simulate(2, N=30, K=2, T=0.5, n_samples=1, n_replicas=1,
-                                                         sweeps=50, burn_in=10, n_blocks=1))
+    one_block = montecarlo.summarize(montecarlo.simulate(2, HOPFIELD, N=30, K=2, T=0.5, n_samples=1,
+                                                         n_replicas=1, sweeps=50, burn_in=10, n_blocks=1))
     assert math.isnan(one_block["m_err"]) and one_block["error_method_chains"] == "none"
 
 
@@ -154,8 +167,7 @@ BASE = dict(N=20, K=2, T=[1.0], sweeps=10, burn_in=2)
     (dict(n_replicas=0), "n_replicas must be >= 1"),
     (dict(dynamics="wolff"), "unknown dynamics"),
     (dict(init="hot"), "unknown init"),
-    (dict(P=1), "P must be >= 2"),
-    (dict(P=9), "P must be <= 8"),
+    (dict(model=2), "model must be a densehebb.Model"),
     (dict(dynamics="greedy"), "use T = 0"),
     (dict(tempering=True), "at least 2 temperatures"),
     (dict(tempering=True, T=[0.0, 1.0]), "temperatures > 0"),
@@ -165,18 +177,26 @@ BASE = dict(N=20, K=2, T=[1.0], sweeps=10, burn_in=2)
     (dict(checkpoint=3), "checkpoint must be a file name"),
     (dict(checkpoint_every=-1), "checkpoint_every"),
     (dict(init="patterns", K=2, n_replicas=3, devices=0), "devices must be between"),
-    (dict(self_interaction="yes"), "self_interaction must be a bool"),
 ])
 def test_invalid_inputs(bad, match):
+    kw = dict(BASE, **bad)
     with pytest.raises(ValueError, match=match):
-        montecarlo.simulate(0, **dict(BASE, **bad))
+        montecarlo.simulate(0, kw.pop("model", HOPFIELD), **kw)
+
+
+def test_model_families_not_simulated_yet_are_refused():
+    with pytest.raises(NotImplementedError, match="Monte Carlo: learning from examples"):
+        montecarlo.simulate(0, dh.Model(examples=dh.Examples(M=3, r=0.5)), **BASE)
+    with pytest.raises(NotImplementedError, match="Monte Carlo: diluted"):
+        montecarlo.simulate(0, dh.Model(dilution=0.2), **BASE)
 
 
 def test_dense_models_run_in_both_conventions():
     """P = 3, 4 (and 8, low storage) run; at low T they retrieve, at high T they do not."""
     for P, K, si, T_lo in ((3, 2, False, 0.05), (4, 3, True, 0.02), (8, 2, False, 1e-5)):
-        ds = montecarlo.simulate(5, N=24, K=K, P=P, self_interaction=si, T=[T_lo, 5.0], n_samples=1,
-                                 n_replicas=2, sweeps=30, burn_in=10)
+        model = dh.Model(P=P, convention="all-tuples" if si else "distinct-indices")
+        ds = montecarlo.simulate(5, model, N=24, K=K, T=[T_lo, 5.0], n_samples=1, n_replicas=2, sweeps=30,
+                                 burn_in=10)
         assert ds.attrs["P"] == P and ds.attrs["convention"] == ("all-tuples" if si else "distinct-indices")
         assert float(ds.m.sel(T=T_lo).mean()) > 0.9
         assert float(ds.m_abs.sel(T=5.0).mean()) < 0.6
@@ -194,7 +214,8 @@ def test_low_load_retrieval_matches_curie_weiss():
     Tolerance: 3 standard errors + 1/sqrt(N) for finite-N and finite-K corrections.
     """
     N = 200
-    ds = montecarlo.simulate(11, N=N, K=2, T=[0.5, 1.5], n_samples=4, n_replicas=2, sweeps=400, burn_in=100)
+    ds = montecarlo.simulate(11, HOPFIELD, N=N, K=2, T=[0.5, 1.5], n_samples=4, n_replicas=2, sweeps=400,
+                             burn_in=100)
     s = montecarlo.summarize(ds)
     allowance = 1 / math.sqrt(N)
     m_cw = curie_weiss_m(0.5)  # 0.9575
@@ -217,7 +238,8 @@ def test_single_pattern_matches_exact_finite_n_curie_weiss():
     from scipy.special import gammaln
 
     N = 200
-    ds = montecarlo.simulate(12, N=N, K=1, T=[0.5, 0.7], n_samples=4, n_replicas=2, sweeps=600, burn_in=100)
+    ds = montecarlo.simulate(12, HOPFIELD, N=N, K=1, T=[0.5, 0.7], n_samples=4, n_replicas=2, sweeps=600,
+                             burn_in=100)
     M = np.arange(-N, N + 1, 2)
     for T, d in montecarlo.summarize(ds).items():
         logw = gammaln(N + 1) - gammaln((N + M) / 2 + 1) - gammaln((N - M) / 2 + 1) + (M**2 - N) / (2 * N * T)
@@ -231,8 +253,8 @@ def test_single_pattern_matches_exact_finite_n_curie_weiss():
 def test_online_autocorrelation_and_histogram_match_the_time_series():
     """The on-the-fly sums (acf up to max_lag, P(q) counts) equal direct computations from the series."""
     N = 30
-    ds = montecarlo.simulate(4, N=N, K=3, T=[0.5, 1.5], n_samples=2, n_replicas=2, sweeps=130, burn_in=10,
-                             measure_every=2, timeseries=True, max_lag=8, q_bins=N + 1)
+    ds = montecarlo.simulate(4, HOPFIELD, N=N, K=3, T=[0.5, 1.5], n_samples=2, n_replicas=2, sweeps=130,
+                             burn_in=10, measure_every=2, timeseries=True, max_lag=8, q_bins=N + 1)
     n = ds.sizes["sweep"]
     assert n == 60 and list(ds.lag.values) == list(range(0, 18, 2))
     for t in range(2):
@@ -245,7 +267,7 @@ def test_online_autocorrelation_and_histogram_match_the_time_series():
         rho = C.mean(0) / C.mean(0)[0]
         np.testing.assert_allclose(ds.acf_energy.isel(T=t).values, rho, rtol=0, atol=1e-9)
         # tau from the same rho with Sokal's window
-        tau, _, _ = run._tau_int(rho)
+        tau, _, _ = stats.tau_int(rho)
         assert float(ds.tau_energy.isel(T=t)) == pytest.approx(2 * tau)
         # P(q): exact bins (N + 1 values), counts from the q time series of the (0, 1) pair
         q = ds.q_t.isel(T=t).values                                    # (sample, sweep)
@@ -259,9 +281,10 @@ def test_online_autocorrelation_and_histogram_match_the_time_series():
 def test_equilibration_diagnostics_flag_a_short_run():
     """Started at random at low T (slow), a very short run is not declared equilibrated; a long run at
     high T is."""
-    short = montecarlo.simulate(1, N=60, K=2, T=[0.4], n_samples=4, n_replicas=2, sweeps=12, burn_in=2,
-                                init="random")
+    short = montecarlo.simulate(1, HOPFIELD, N=60, K=2, T=[0.4], n_samples=4, n_replicas=2, sweeps=12,
+                                burn_in=2, init="random")
     assert montecarlo.summarize(short)["equilibrated"] is False
-    long = montecarlo.simulate(1, N=60, K=2, T=[3.0], n_samples=4, n_replicas=2, sweeps=400, burn_in=100)
+    long = montecarlo.simulate(1, HOPFIELD, N=60, K=2, T=[3.0], n_samples=4, n_replicas=2, sweeps=400,
+                               burn_in=100)
     s = montecarlo.summarize(long)
     assert s["equilibrated"] is True and s["tau_energy_reliable"] and s["tau_energy"] < 5

@@ -1,0 +1,204 @@
+"""What the engine does after each sweep: the plans of :mod:`montecarlo.engine` for simulate and anneal.
+
+:class:`Measurements` (:func:`montecarlo.run.simulate`), per sample, after every sweep:
+
+1. with parallel tempering, every ``swap_every`` sweeps, a round of replica-exchange moves between
+   neighbouring temperatures of the same (sample, replica) -- even pairs (0,1), (2,3), ... on even rounds,
+   odd pairs on odd rounds -- accepted with probability min(1, exp((beta_k - beta_{k+1})(E_k - E_{k+1}))):
+   the configurations (spins and overlaps) move, keys and counters stay with the temperature slot;
+2. in the measurement phase, every ``measure_every`` sweeps, the observables are measured and accumulated
+   (block sums, P(q) histogram, autocorrelation sums, optional time series).
+
+Schedule ``sched`` = [burn_in, measure_every, n_measurements, swap_every].  The shapes (blocks, lags,
+histogram bins, time-series length) are static fields of the plan.
+
+:class:`StageAverages` (:func:`montecarlo.anneal.anneal`): sums of m (pattern 0), |m|, max_mu |m_mu| and
+H/N over the last ``n_measure`` sweeps of a stage of ``n_sweeps``; ``sched`` = [n_sweeps, n_measure].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+from .dynamics import MCState
+from .energy import energy_from_overlaps
+
+
+def _pairs(n_R):
+    """Disjoint replica pairs (0, 1), (2, 3), ...: independent overlaps, cost linear in the replicas."""
+    a = jnp.arange(0, 2 * (n_R // 2), 2, dtype=jnp.int32)
+    return a, a + 1
+
+
+def q_bin_index(q, N, q_bins):
+    """Histogram bin of an overlap q = j' / N: j = (N q + N) / 2 in 0..N, bin = j * q_bins // (N + 1)."""
+    j = jnp.round((q * N + N) / 2).astype(jnp.int32)
+    return (j * q_bins) // (N + 1)
+
+
+# ----------------------------------------------------------------------------------- parallel tempering
+def swap_round(cfg, chains: MCState, key, beta, parity):
+    """One replica-exchange round for one sample (chains with leading axes T, R).
+
+    Pairs (k, k+1) with k % 2 == parity; each is accepted with probability
+    min(1, exp((beta_k - beta_{k+1}) (E_k - E_{k+1}))), E the exact energies.  Returns (chains, key,
+    attempted (T-1, R) bool, accepted (T-1, R) bool).  ``cfg``: the run's
+    :class:`montecarlo.engine.EngineConfig`.
+    """
+    T = cfg.n_T
+    key, sub = jax.random.split(key)
+    u = jax.random.uniform(sub, (T - 1, cfg.n_R), jnp.float64)
+    E = energy_from_overlaps(chains.M, cfg.N, cfg.P, cfg.self_interaction)       # (T, R)
+    k = jnp.arange(T - 1)
+    active = (k % 2) == parity
+    delta = (beta[:-1] - beta[1:])[:, None] * (E[:-1] - E[1:])
+    accept = active[:, None] & (jnp.log(u) < delta)
+    t = jnp.arange(T)[:, None]
+    up = jnp.concatenate([accept, jnp.zeros((1, cfg.n_R), bool)], axis=0)     # slot k takes k + 1
+    down = jnp.concatenate([jnp.zeros((1, cfg.n_R), bool), accept], axis=0)   # slot k + 1 takes k
+    src = jnp.where(up, t + 1, jnp.where(down, t - 1, t))                      # (T, R)
+    sigma = jnp.take_along_axis(chains.sigma, src[..., None], axis=0)
+    M = jnp.take_along_axis(chains.M, src[..., None], axis=0)
+    chains = chains._replace(sigma=sigma, M=M)
+    return chains, key, jnp.broadcast_to(active[:, None], accept.shape), accept
+
+
+# ------------------------------------------------------------------------------------- simulate's plan
+@dataclass(frozen=True)
+class Measurements:
+    """Tempering and measurements of :func:`montecarlo.run.simulate` (static, hashable)."""
+
+    n_blocks: int
+    tempering: bool
+    n_track: int
+    q_bins: int
+    max_lag: int
+    series_len: int          # 0: no time series
+    targets: tuple           # condensed pattern of each replica (Mattis overlap m)
+
+    def init_aux(self, key, n_S):
+        """Tempering keys: sample s uses fold_in(key, s)."""
+        return jax.vmap(lambda s: jax.random.fold_in(key, s))(jnp.arange(n_S))
+
+    def observe(self, cfg, chains: MCState):
+        """Observables of one sample's chains (leading axes T, R): a dict of arrays.
+
+        m (T, R): Mattis overlap with each replica's target pattern; mattis (T, R, n_track): overlaps with
+        patterns 0..n_track-1; m_max: max_mu |m_mu|; energy: H/N; q_pairs (T, n_pairs): overlaps of the
+        disjoint replica pairs (exact integers / N).
+        """
+        N = cfg.N
+        Mi = chains.M.astype(jnp.int32)
+        tgt = jnp.asarray(self.targets, jnp.int32)
+        m = jnp.take_along_axis(Mi, tgt[None, :, None], axis=-1)[..., 0].astype(jnp.float64) / N
+        mattis = Mi[..., : self.n_track].astype(jnp.float64) / N
+        m_max = jnp.max(jnp.abs(Mi), axis=-1).astype(jnp.float64) / N
+        e = energy_from_overlaps(chains.M, N, cfg.P, cfg.self_interaction) / N
+        if cfg.n_R // 2:
+            a, b = _pairs(cfg.n_R)
+            s = chains.sigma.astype(jnp.int32)
+            q = jnp.sum(s[:, a, :] * s[:, b, :], axis=-1).astype(jnp.float64) / N
+        else:
+            q = jnp.zeros((cfg.n_T, 0), jnp.float64)
+        return dict(m=m, m_abs=jnp.abs(m), mattis=mattis, m_max=m_max, energy=e, q_pairs=q)
+
+    def init_acc(self, cfg, n_S):
+        """Zeroed accumulators for ``n_S`` samples (leading axis)."""
+        S, T, R, B, L = n_S, cfg.n_T, cfg.n_R, self.n_blocks, self.max_lag
+        f = lambda *shape: jnp.zeros(shape, jnp.float64)  # noqa: E731
+        acc = dict(
+            blocks=dict(m=f(S, T, R, B), m_abs=f(S, T, R, B), energy=f(S, T, R, B), m_max=f(S, T, R, B),
+                        q=f(S, T, B), q_abs=f(S, T, B)),
+            mattis=f(S, T, R, self.n_track),
+            qhist=jnp.zeros((S, T, self.q_bins), jnp.int64),
+            acc0=jnp.zeros((S, T, R), jnp.int64),
+            swap_attempts=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
+            swap_accepted=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
+        )
+        for name in ("energy", "m"):
+            acc["acf_" + name] = dict(first=f(S, T, R, L), ring=f(S, T, R, L), lag=f(S, T, R, L), sq=f(S, T, R))
+        if self.series_len:
+            n = self.series_len
+            acc["series"] = dict(m=f(S, T, R, n), energy=f(S, T, R, n), q=f(S, T, n))
+        return acc
+
+    def accumulate(self, cfg, acc, obs, j, n_meas):
+        """Add one measurement (index j of n_meas) of one sample (no sample axis) to its accumulators."""
+        n_pairs = cfg.n_R // 2
+        b = (j * self.n_blocks) // n_meas
+        blocks = dict(acc["blocks"])
+        for name in ("m", "m_abs", "energy", "m_max"):
+            blocks[name] = blocks[name].at[..., b].add(obs[name])
+        if n_pairs:
+            q01 = obs["q_pairs"][:, 0]
+            blocks["q"] = blocks["q"].at[..., b].add(q01)
+            blocks["q_abs"] = blocks["q_abs"].at[..., b].add(jnp.abs(q01))
+            idx = q_bin_index(obs["q_pairs"], cfg.N, self.q_bins)                       # (T, n_pairs)
+            onehot = (idx[..., None] == jnp.arange(self.q_bins)).astype(jnp.int64)     # (T, n_pairs, bins)
+            qhist = acc["qhist"] + onehot.sum(axis=1)
+        else:
+            qhist = acc["qhist"]
+        out = dict(acc, blocks=blocks, qhist=qhist, mattis=acc["mattis"] + obs["mattis"])
+        L = self.max_lag
+        lags = jnp.arange(1, L + 1)
+        for name in ("energy", "m"):
+            a = acc["acf_" + name]
+            x = obs[name]
+            prev = a["ring"][..., (j - lags) % L]                  # x_{j-k}, k = 1..L
+            valid = (j - lags) >= 0
+            lag = a["lag"] + jnp.where(valid, x[..., None] * prev, 0.0)
+            ring = a["ring"].at[..., j % L].set(x)
+            first = jnp.where(j < L, a["first"].at[..., jnp.minimum(j, L - 1)].set(x), a["first"])
+            out["acf_" + name] = dict(first=first, ring=ring, lag=lag, sq=a["sq"] + x * x)
+        if self.series_len:
+            s = acc["series"]
+            q01 = obs["q_pairs"][:, 0] if n_pairs else jnp.full((cfg.n_T,), jnp.nan)
+            out["series"] = dict(m=s["m"].at[..., j].set(obs["m"]), energy=s["energy"].at[..., j].set(obs["energy"]),
+                                 q=s["q"].at[..., j].set(q01))
+        return out
+
+    def after_sweep(self, cfg, chains, swap_key, acc, beta, done, sched):
+        burn_in, every, n_meas, swap_every = sched[0], sched[1], sched[2], sched[3]
+        acc = dict(acc, acc0=jnp.where(done == burn_in, chains.accepted, acc["acc0"]))
+        if self.tempering and cfg.n_T > 1:
+            def do_swap(args):
+                chains, key, acc = args
+                parity = (done // swap_every - 1) % 2
+                chains, key, att, ok = swap_round(cfg, chains, key, beta, parity)
+                acc = dict(acc, swap_attempts=acc["swap_attempts"] + att, swap_accepted=acc["swap_accepted"] + ok)
+                return chains, key, acc
+            chains, swap_key, acc = jax.lax.cond(done % swap_every == 0, do_swap, lambda a: a,
+                                                 (chains, swap_key, acc))
+        is_meas = (done > burn_in) & ((done - burn_in) % every == 0)
+        j = (done - burn_in) // every - 1
+
+        def measure(acc):
+            return self.accumulate(cfg, acc, self.observe(cfg, chains), j, n_meas)
+
+        acc = jax.lax.cond(is_meas, measure, lambda a: a, acc)
+        return chains, swap_key, acc
+
+
+# --------------------------------------------------------------------------------------- anneal's plan
+@dataclass(frozen=True)
+class StageAverages:
+    """Sums over the last ``n_measure`` sweeps of an anneal stage (sched = [n_sweeps, n_measure]) of m
+    (overlap with pattern 0), m_abs, m_max (max_mu |m_mu|) and energy (H/N), per chain (T = 1 slot)."""
+
+    def init_aux(self, key, n_S):
+        return None
+
+    def init_acc(self, cfg, n_S):
+        z = jnp.zeros((n_S, cfg.n_T, cfg.n_R), jnp.float64)
+        return dict(m0=z, m_abs=z, m_max=z, energy=z)
+
+    def after_sweep(self, cfg, chains, aux, acc, beta, done, sched):
+        N = cfg.N
+        Mi = chains.M.astype(jnp.int32)
+        obs = dict(m0=Mi[..., 0] / N, m_abs=jnp.abs(Mi[..., 0]) / N, m_max=jnp.max(jnp.abs(Mi), axis=-1) / N,
+                   energy=energy_from_overlaps(chains.M, N, cfg.P, cfg.self_interaction) / N)
+        on = done > sched[0] - sched[1]
+        acc = {name: acc[name] + jnp.where(on, obs[name], 0.0) for name in acc}
+        return chains, aux, acc

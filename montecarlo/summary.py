@@ -1,0 +1,144 @@
+"""Summaries of Monte Carlo Datasets, built from :class:`montecarlo.stats.Stats` records:
+:func:`summarize` and :func:`equilibration` (simulate), :func:`summarize_anneal` (anneal).  NumPy only."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .stats import Stats, estimate
+
+CHAIN_OBSERVABLES = ("m", "m_abs", "m_max", "energy")
+PAIR_OBSERVABLES = ("q", "q_abs")
+
+
+def statistics_at(ds_t) -> dict:
+    """:class:`Stats` of every observable at one temperature (a ``ds.isel(T=k)`` slice of a simulate
+    Dataset): ``{name: Stats}`` for m, m_abs, m_max, energy, q, q_abs (m and energy carry their tau_int)."""
+    n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
+    out = {}
+    for name in CHAIN_OBSERVABLES:
+        v = ds_t[name].values                                   # (S, R)
+        b = ds_t[name + "_blocks"].values                       # (S, R, B)
+        if n_s >= 2:   # disorder samples are the independent units (replicas averaged within a sample)
+            s = estimate(v.mean(axis=1), b.mean(axis=1))._replace(method="samples")
+        elif n_r >= 2:
+            s = estimate(v.ravel(), b.reshape(n_r, -1))._replace(method="replicas (one sample: thermal error only)")
+        else:
+            s = estimate(v.ravel(), b.reshape(1, -1))
+        tau = "tau_" + name
+        out[name] = s._replace(tau_int=float(ds_t[tau])) if tau in ds_t else s
+    for name in PAIR_OBSERVABLES:
+        s = estimate(ds_t[name].values, ds_t[name + "_blocks"].values)
+        out[name] = s._replace(method="samples") if s.method == "independent" else s
+    return out
+
+
+def _summary_at(ds_t) -> dict:
+    """Summary dict for one temperature slice of a simulate Dataset."""
+    st = statistics_at(ds_t)
+    n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
+    out = {"T": float(ds_t["T"]), "n_chains": int(n_s * n_r), "n_samples": int(n_s)}
+    for name in CHAIN_OBSERVABLES:
+        out.update(st[name].to_dict(name))
+    out["error_method_chains"] = st["energy"].method
+    for name in PAIR_OBSERVABLES:
+        out.update(st[name].to_dict(name))
+    out["error_method_q"] = st["q"].method
+    out["acceptance"] = float(ds_t["acceptance"].values.mean())
+    for name in ("energy", "m"):
+        out["tau_" + name] = float(ds_t["tau_" + name])
+        out["tau_" + name + "_reliable"] = bool(ds_t["tau_" + name + "_reliable"])
+    out["stats"] = st
+    return out
+
+
+def equilibration(ds, k=None):
+    """Equilibration diagnostics at temperature index ``k`` (all temperatures if None).
+
+    For each temperature: tau (the larger integrated autocorrelation time of energy and m, in sweeps),
+    burn_in_over_tau, measured_over_tau ((sweeps - burn_in) / tau, the number of independent
+    measurements is about half of it), drift_z (difference of the chain-averaged energy between the
+    second and first half of the measurement phase, in standard errors over chains; ``drift`` is that
+    difference as a :class:`Stats`) and ``equilibrated``: tau estimates reliable, burn-in >= 10 tau,
+    measurement >= 50 tau and |drift_z| < 3.
+    """
+    out = {}
+    sweeps, burn_in = int(ds.attrs["sweeps"]), int(ds.attrs["burn_in"])
+    ks = range(ds.sizes["T"]) if k is None else [k]
+    for i in ks:
+        d = ds.isel(T=i)
+        tau_vals = [float(d["tau_energy"]), float(d["tau_m"])]
+        finite = [t for t in tau_vals if math.isfinite(t)]
+        reliable = all(bool(d["tau_" + n + "_reliable"]) or not math.isfinite(float(d["tau_" + n]))
+                       for n in ("energy", "m"))
+        tau = max(finite) if finite else math.nan
+        eb = d["energy_blocks"].values.reshape(-1, d.sizes["block"])
+        B = eb.shape[1]
+        if B >= 2 and eb.shape[0] >= 2:
+            diff = eb[:, B // 2:].mean(axis=1) - eb[:, : B // 2].mean(axis=1)
+            se = diff.std(ddof=1) / math.sqrt(diff.size)
+            drift = Stats(float(diff.mean()), float(se), math.nan, "independent")
+            z = float(diff.mean() / se) if se > 0 else (0.0 if diff.mean() == 0 else math.inf)
+        else:
+            drift = Stats(math.nan, math.nan, math.nan, "unavailable")
+            z = math.nan
+        frozen = not finite  # no fluctuations at all (e.g. T = 0 fixed points)
+        eq = frozen or (reliable and burn_in >= 10 * tau and (sweeps - burn_in) >= 50 * tau
+                        and (not math.isfinite(z) or abs(z) < 3))
+        out[float(d["T"])] = {"tau": tau, "tau_reliable": reliable,
+                              "burn_in_over_tau": burn_in / tau if finite else math.inf,
+                              "measured_over_tau": (sweeps - burn_in) / tau if finite else math.inf,
+                              "drift": drift, "drift_z": z, "equilibrated": bool(eq)}
+    return out if k is None else out[next(iter(out))]
+
+
+def summarize(ds):
+    """Disorder- and chain-averaged estimates with standard errors, per temperature.
+
+    Returns, for a dataset with a single temperature, a flat dict; otherwise ``{T: dict}`` keyed by the
+    float temperature.  Each dict holds T, n_chains, n_samples, m, m_err, m_abs, m_abs_err, m_max,
+    m_max_err, q, q_err, q_abs, q_abs_err, energy, energy_err, acceptance (mean over chains), tau_energy,
+    tau_m (integrated autocorrelation times in sweeps) and their reliability, the equilibration
+    diagnostics of :func:`equilibration` (``equilibrated``, ``drift_z``, ...), with tempering
+    ``swap_acceptance_up`` (acceptance of swaps with the next higher temperature), and ``stats``: the
+    :class:`Stats` record of every observable (the ``x``, ``x_err`` entries are its mean and error).
+
+    Errors (standard errors of the mean) come from disorder samples:
+
+    * m, m_abs, m_max, energy: with n_samples >= 2 the replica-averaged value of each sample is one
+      independent unit ("samples"); with a single sample the replicas are the units (thermal error only);
+      with a single chain, blocking over time.
+    * q, q_abs: one value per disorder sample (replicas 0 and 1), SE over samples.
+    """
+    out = {}
+    eq = equilibration(ds)
+    for k, t in enumerate(ds["T"].values):
+        d = _summary_at(ds.isel(T=k))
+        e = eq[float(t)]
+        d.update(equilibrated=e["equilibrated"], drift_z=e["drift_z"], burn_in_over_tau=e["burn_in_over_tau"],
+                 measured_over_tau=e["measured_over_tau"])
+        if "swap_acceptance" in ds and k < ds.sizes["T"] - 1 and int(ds.attrs.get("tempering", 0)):
+            d["swap_acceptance_up"] = float(ds["swap_acceptance"].values[k])
+        out[float(t)] = d
+    if ds.sizes["T"] == 1:
+        return out[next(iter(out))]
+    return out
+
+
+def summarize_anneal(ds, threshold=0.5):
+    """Per stage of an :func:`montecarlo.anneal.anneal` Dataset: T, :class:`Stats` of m, m_abs, m_max,
+    energy (disorder samples as independent units, replicas averaged within a sample; one sample: the
+    replicas) and the fraction of chains with m_max >= ``threshold`` (``retrieved``).  A list of dicts."""
+    n_s = ds.sizes["sample"]
+    rows = []
+    for i in range(ds.sizes["step"]):
+        d = ds.isel(step=i)
+        row = {"T": float(d["T"])}
+        for name in CHAIN_OBSERVABLES:
+            v = d[name].transpose("sample", "replica").values
+            s = estimate(v.mean(axis=1)) if n_s >= 2 else estimate(v.ravel())
+            row[name] = s._replace(method="samples" if n_s >= 2 else "replicas (one sample)")
+        row["retrieved"] = float((d["m_max"].values >= threshold).mean())
+        rows.append(row)
+    return rows
