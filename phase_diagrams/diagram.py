@@ -6,7 +6,8 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
-from densehebb.theory import Model
+from densehebb.theory import Model, x64
+from densehebb.theory.provenance import describe_variables
 
 from . import lines
 from .io import provenance
@@ -44,6 +45,7 @@ def default_grids(spec: Model):
     return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
 
 
+@x64
 def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
     """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
     spec = spec or Model()
@@ -99,6 +101,7 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=Fals
                                root_xtol=lines.XTOL,
                                note="NaN marks points where a line does not exist (e.g. T_c for alpha > "
                                     "alpha_Tc_T0) or where its root could not be certified"))
+    describe_variables(ds, {})  # every variable carries units and a long name
     return ds
 
 

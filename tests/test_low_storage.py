@@ -40,7 +40,7 @@ def test_dense_mattis_transition_is_first_order(P):
 
 @pytest.mark.parametrize("P", [3, 4])
 def test_low_storage_equals_high_storage_theory_at_zero_load(P):
-    T = 0.5 * transitions(Model(P=P, storage="low"))["T_thermodynamic"]
+    T = 0.5 * transitions(Model(P=P, storage="low")).T_thermodynamic
     a = solve_mixture(Model(P=P, storage="low"), T)
     b = solve(Model(P=P), 0.0, T, "retrieval")
     assert bool(b.converged)

@@ -43,13 +43,13 @@ NAMES = ("m", "C", "v")
 
 
 @lru_cache(maxsize=None)
-def _coeffs(P, self_interaction):
+def noise_poly_coeffs(P, self_interaction):
     return np.array(noise_coefficients(P, self_interaction))
 
 
 def xi(q, alpha, P, self_interaction=False, deriv=0):
     """Noise covariance xi(q) (or its derivative of order ``deriv``)."""
-    a = _coeffs(P, self_interaction)
+    a = noise_poly_coeffs(P, self_interaction)
     poly = np.polynomial.Polynomial(a).deriv(deriv).coef if deriv else a
     out = 0.0
     for k, c in enumerate(poly):
@@ -74,7 +74,7 @@ def noise(C, alpha, T, P, self_interaction=False):
         log_term = jnp.where(use_log, T * jnp.log(jnp.where(use_log, 1.0 - C, 1.0)), 0.0)
         return -0.5 * alpha * (1.0 + log_term - (1.0 - C * T) / (1.0 - C))
     # [xi(1) - xi(1 - C T)] / (2T) = (alpha/2) sum_j a_j sum_{k=1..j} binom(j,k) (-1)^(k+1) C^k T^(k-1)
-    a = _coeffs(P, self_interaction)
+    a = noise_poly_coeffs(P, self_interaction)
     out = 0.0
     for j, aj in enumerate(a):
         if aj == 0 or j == 0:
@@ -173,7 +173,7 @@ def initial_guess(branch, alpha, T, P=2, self_interaction=False):
 
 def paramagnet_is_exact(P, self_interaction):
     """m = q = 0 solves the equations exactly iff xi'(0) = 0 (no random-field term)."""
-    return P == 2 or _coeffs(P, self_interaction)[1] == 0
+    return P == 2 or noise_poly_coeffs(P, self_interaction)[1] == 0
 
 
 def in_domain(x, alpha, T, P=2):

@@ -66,7 +66,7 @@ def _split_rule(center, delta, n):
 @lru_cache(maxsize=None)
 def _bracket_coeffs(P, self_interaction):
     """Coefficients c_k (k >= 2) with xi(1) - xi(1-e) - e xi'(1-e) = alpha sum_k c_k e^k (per unit alpha)."""
-    a = np.polynomial.Polynomial(RS._coeffs(P, self_interaction))
+    a = np.polynomial.Polynomial(RS.noise_poly_coeffs(P, self_interaction))
     e = np.polynomial.Polynomial([0.0, 1.0])
     one_m = np.polynomial.Polynomial([1.0, -1.0])
     poly = a(np.polynomial.Polynomial([1.0])) - a(one_m) - e * a.deriv()(one_m)
@@ -95,9 +95,9 @@ def _inner_log_mean_exp(a, s1, mu, T, n):
     Th = jnp.where(T > 0, T, 1.0)
     z, w = _split_rule(-a / s, 6.0 * Th / s, n)
     y = a[..., None] + s1[..., None] * z
-    F = Th[..., None] * Q._logcosh_u(y / Th[..., None])  # T ln 2cosh(y/T)
+    F = Th[..., None] * Q.logcosh_u(y / Th[..., None])  # T ln 2cosh(y/T)
     tT = logsumexp(mu[..., None] * F, b=w, axis=-1)
-    tT = jnp.where(s1 > 0, tT, mu * Th * Q._logcosh_u(a / Th))
+    tT = jnp.where(s1 > 0, tT, mu * Th * Q.logcosh_u(a / Th))
     return jnp.where(T > 0, tT, t0) / mu
 
 
@@ -201,7 +201,7 @@ def replicon(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
     s1_ = jnp.where(s1 > 0, s1, 1.0)
     z1, w1 = _split_rule(-a / s1_, 6.0 * Th / s1_, INNER_NODES)
     y = (a[..., None] + s1 * z1) / Th
-    lw = mu * Th * Q._logcosh_u(y) + jnp.log(w1)  # the state measure cosh^x(beta y), normalised below
+    lw = mu * Th * Q.logcosh_u(y) + jnp.log(w1)  # the state measure cosh^x(beta y), normalised below
     lw = lw - logsumexp(lw, axis=-1, keepdims=True)
     inner = jnp.where(s1 > 0, jnp.sum(jnp.exp(lw) * _sech4(y), axis=-1), _sech4(a / Th))
     lam = 1.0 - kappa / Th ** 2 * jnp.sum(w0 * inner)

@@ -32,7 +32,7 @@ def command_line() -> str:
     return "python " + " ".join(argv) if argv and argv[0] else "python (interactive)"
 
 
-def dataset_attrs(model=None, command: str | None = None, **extra) -> dict:
+def dataset_attrs(model=None, /, command: str | None = None, **extra) -> dict:
     """Provenance attrs (plain strings and numbers, netCDF3-safe).  ``model`` may be None for data that
     is not tied to one model (then P and convention must come in ``extra``)."""
     attrs = {"package": "densehebb", "version": version(), "Conventions": "CF-1.8",

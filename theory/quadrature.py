@@ -117,7 +117,7 @@ def _gh(fn, m, s, Th, n):
     return gauss_expect(lambda z: fn((m[..., None] + s[..., None] * z) / Th[..., None]), n)
 
 
-def _logcosh_u(u):
+def logcosh_u(u):
     """ln 2cosh(u), overflow-free."""
     a = jnp.abs(u)
     return a + jnp.log1p(jnp.exp(-2.0 * a))
@@ -131,7 +131,7 @@ def logcosh_avg(m, v, T, n: int = DEFAULT_NODES, nl: int = LAGUERRE_NODES):
     d/dT = (1/T) E[T ln 2cosh - h tanh]; they stay finite at v = 0 and at T = 0.
     """
     m, v, T, s, low, Th, sl, Tl = _prep(m, v, T)
-    hi = Th * _gh(_logcosh_u, m, s, Th, n)
+    hi = Th * _gh(logcosh_u, m, s, Th, n)
     corr = Tl * Tl * _local_integral(_k_log1p, 2.0, m, sl, Tl, nl)
     lo = abs_avg(m, jnp.where(low, s, 0.0)) + corr
     return jnp.where(low, lo, hi)
@@ -158,11 +158,6 @@ def tanh_avg(m, v, T, n: int = DEFAULT_NODES, nl: int = LAGUERRE_NODES):
     sign_avg = jnp.where(sz > 0, erf(m / (_SQRT2 * szs)), jnp.sign(m))
     lo = sign_avg + Tl * _local_integral(_k_tanh, 2.0, m, sl, Tl, nl, parity=-1)
     return jnp.where(low, lo, hi)
-
-
-def tanh2_avg(m, v, T, n: int = DEFAULT_NODES, nl: int = LAGUERRE_NODES):
-    """E_z[tanh^2((m + sqrt(v) z)/T)] (= 1 at T = 0 when v > 0)."""
-    return 1.0 - T * sech2_over_T(m, v, T, n, nl)
 
 
 def sech2_over_T(m, v, T, n: int = DEFAULT_NODES, nl: int = LAGUERRE_NODES):
