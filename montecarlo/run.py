@@ -210,13 +210,13 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         timeseries=bool(timeseries), prng_key_data=np.asarray(jax.random.key_data(key)).tolist(),
         prng_impl=str(jax.random.key_impl(key)))
 
+    resume = checkpoint is not None and os.path.exists(checkpoint)
+    if resume and _ckpt.read_meta(checkpoint).get("fingerprint") != json.loads(json.dumps(fingerprint)):
+        raise ValueError(f"checkpoint {os.fspath(checkpoint)} belongs to a different run "
+                         "(other parameters or seed); remove it or choose another file")
     xi, carry = start(cfg, plan, init, S_pad)(key)
     done = 0
-    if checkpoint is not None and os.path.exists(checkpoint):
-        meta = _ckpt.read_meta(checkpoint)
-        if meta.get("fingerprint") != json.loads(json.dumps(fingerprint)):
-            raise ValueError(f"checkpoint {os.fspath(checkpoint)} belongs to a different run "
-                             "(other parameters or seed); remove it or choose another file")
+    if resume:
         # the state is stored for the real samples only: re-pad for this device count
         real, meta = _ckpt.load(checkpoint, take_samples(carry, n_samples))
         carry = jax.tree.map(lambda f, r: f.at[:n_samples].set(r) if f.shape[0] > n_samples else r, carry, real)

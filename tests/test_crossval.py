@@ -4,6 +4,8 @@ import pytest
 
 from densehebb import Model, simulate, solve, summarize
 
+pytestmark = pytest.mark.slow  # N = 1000 (P = 2) and K = 10486 (P = 4) runs
+
 FINITE_SIZE = 0.005  # allowance for O(1/N) corrections at N = 1000
 
 

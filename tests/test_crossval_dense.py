@@ -5,6 +5,8 @@ import pytest
 from densehebb import Model, simulate, solve, summarize
 from densehebb.theory import convention_name
 
+pytestmark = pytest.mark.slow  # N = 1000 (P = 2) and K = 10486 (P = 4) runs
+
 ALPHA, T, N = 0.005, 0.04, 128  # K = alpha N^3 = 10486 patterns
 FINITE_SIZE = 0.004
 

@@ -9,8 +9,13 @@ import densehebb.montecarlo as montecarlo  # noqa: F401
 from densehebb.montecarlo import bench, dynamics, energy, patterns
 
 
-@pytest.mark.parametrize("rule, P, T, si", [("glauber", 2, 0.7, False), ("metropolis", 4, 0.1, False),
-                                           ("greedy", 3, 0.0, False), ("metropolis", 2, 0.0, False),
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("rule, P, T, si", [pytest.param("glauber", 2, 0.7, False, marks=SLOW),
+                                           pytest.param("metropolis", 4, 0.1, False, marks=SLOW),
+                                           pytest.param("greedy", 3, 0.0, False, marks=SLOW),
+                                           pytest.param("metropolis", 2, 0.0, False, marks=SLOW),
                                            ("glauber", 2, 0.0, True)])
 def test_batched_step_equals_vmapped_single_chain(rule, P, T, si):
     """The batched sweep (for P = 2 the float32 matrix-vector path) makes exactly the single-chain moves."""
@@ -32,6 +37,7 @@ def test_batched_step_equals_vmapped_single_chain(rule, P, T, si):
     assert int(a.accepted.sum()) > 0
 
 
+@pytest.mark.slow
 def test_batched_p2_with_zero_padded_patterns():
     """The capacity runs pad pattern sets with zero columns: the float32 P = 2 path must count only the
     non-zero entries (sum_mu x_mu^2), exactly like the integer kernel."""
@@ -70,7 +76,8 @@ def test_thresholds_equal_probability_rules():
             np.testing.assert_array_equal(acc_fn(dH, tau_fn(u, beta), u), u < prob(dH, beta), err_msg=name)
 
 
-@pytest.mark.parametrize("P, rule", [(2, "metropolis"), (4, "metropolis"), (3, "glauber")])
+@pytest.mark.parametrize("P, rule", [pytest.param(2, "metropolis", marks=SLOW), pytest.param(4, "metropolis", marks=SLOW),
+                                     (3, "glauber")])
 def test_numpy_reference_is_the_same_dynamics(P, rule):
     """Fed the JAX chain's uniforms, the NumPy reference makes exactly the same moves."""
     N, K, T = 30, 20, {2: 0.6, 3: 0.4, 4: 0.15}[P]

@@ -6,12 +6,35 @@ import sys
 import pytest
 
 CLI = [sys.executable, "-m", "densehebb.phase_diagrams.cli"]
+SLOW = pytest.mark.slow     # each subprocess starts Python and JAX and compiles
+
+
+def test_mc_in_process(capsys):
+    """`densehebb mc` called in-process (JAX already running: the device count is left alone), on the
+    configuration of test_mc_run's small run (compiled once per session): the JSON keys and the numbers of
+    summarize; and a usage error."""
+    import densehebb as dh
+    from densehebb.phase_diagrams.cli import main
+
+    args = ["mc", "--N", "40", "--alpha", "0.075", "--temperatures", "0.5,2", "--samples", "2", "--sweeps", "60",
+            "--burn-in", "20", "--measure-every", "2", "--seed", "7", "--json"]
+    assert main(args) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["K"], d["convention"], d["seed"], d["exact_arithmetic"]) == (3, "distinct-indices", 7, True)
+    s = dh.summarize(dh.simulate(7, dh.Model(), N=40, K=3, T=[0.5, 2.0], n_samples=2, sweeps=60, burn_in=20,
+                                 measure_every=2))
+    for r in d["results"]:
+        for k in ("m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance", "tau_energy", "tau_m"):
+            assert r[k] == s[r["T"]][k], k
+    assert main(["mc", "--N", "40", "--alpha", "0.075"]) == 2
+    assert "--T or --temperatures" in capsys.readouterr().err
 
 
 def run(*args, timeout=600):
     return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
 
 
+@SLOW
 def test_mc_dense_tempering_json():
     p = run("mc", "--P", "4", "--N", "24", "--alpha", "0.001", "--temperatures", "0.02,0.05,2", "--tempering",
             "--self-interaction", "--samples", "2", "--sweeps", "30", "--seed", "1", "--json")
@@ -37,6 +60,7 @@ def test_mc_dense_tempering_json():
     (("capacity", "--mc", "--P", "3"), "give the system sizes"),
     (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.1:0.01"), "start <= stop"),
 ])
+@SLOW
 def test_bad_input_one_line_error(args, match):
     p = run(*args)
     assert p.returncode == 2
@@ -45,6 +69,7 @@ def test_bad_input_one_line_error(args, match):
     assert p.stdout.strip() == ""
 
 
+@SLOW
 def test_capacity_mc_json_contract():
     p = run("capacity", "--mc", "--P", "2", "--N", "100,200", "--alphas", "0.06:0.30:0.06", "--samples", "6",
             "--starts", "4", "--bootstrap", "20", "--json")
@@ -59,6 +84,7 @@ def test_capacity_mc_json_contract():
     assert d["alpha_c_mc_err"] is None or d["alpha_c_mc_err"] >= 0
 
 
+@SLOW
 def test_bench_quick_json_lines():
     p = run("bench", "--quick", "--json")
     assert p.returncode == 0, p.stderr
@@ -75,6 +101,7 @@ def test_bench_quick_json_lines():
     assert all(r["acceptance"] < 0.05 for r in lines if r["regime"] == "retrieval")
 
 
+@SLOW
 def test_cli_import_does_not_start_jax_and_mc_uses_every_core():
     """Importing the CLI must not import JAX (so `densehebb mc` can pick the XLA host device count before JAX
     starts); mc then runs on one device per core, and a user's XLA_FLAGS device count is respected, with

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent("""
     assert not jax.config.jax_enable_x64           # a fresh process: the entry points scope float64 themselves
     run = json.loads(sys.argv[1]); out = sys.argv[2]
     ds = montecarlo.simulate(3, dh.Model(P=4), **run)
-    assert ds.attrs["n_devices"] == 4
+    assert ds.attrs["n_devices"] == 4 and ds.energy.dtype == np.float64 and ds.q_counts.dtype == np.int64
     ds.to_netcdf(out + "/four.nc")
     try:
         montecarlo.simulate(3, dh.Model(P=4), **run, checkpoint=out + "/ck", checkpoint_every=0, segment_sweeps=8,

@@ -174,7 +174,8 @@ def test_overlap_dtypes():
 
 
 @pytest.mark.parametrize("P, self_interaction, dyn", [
-    (2, False, "glauber"), (2, True, "metropolis"), (4, False, "metropolis"), (3, True, "glauber")])
+    pytest.param(2, False, "glauber", marks=pytest.mark.slow), pytest.param(2, True, "metropolis", marks=pytest.mark.slow),
+    (4, False, "metropolis"), pytest.param(3, True, "glauber", marks=pytest.mark.slow)])
 def test_tracked_overlaps_and_energy_stay_exact(P, self_interaction, dyn):
     """After many sweeps: M == xi^T sigma, H(M) == H(sigma), E0 + sum of accepted dH == E_final."""
     n, k, chains, sweeps = 37, 5, 4, 200  # n odd: not a multiple of the loop unroll
@@ -199,6 +200,7 @@ def test_tracked_overlaps_and_energy_stay_exact(P, self_interaction, dyn):
     assert np.all(np.abs(np.asarray(state.sigma)) == 1)
 
 
+@pytest.mark.slow
 def test_unroll_does_not_change_results():
     n, k = 21, 3
     xi = patterns.rademacher(jax.random.key(8), n, k, 1)[0]

@@ -71,9 +71,10 @@ def chi2_pvalue(counts, probs, min_bins=20):
     return scipy.stats.chisquare(obs, exp).pvalue
 
 
-@pytest.mark.parametrize("self_interaction", [False, True], ids=["distinct", "all-tuples"])
-@pytest.mark.parametrize("dyn", ["glauber", "metropolis"])
-@pytest.mark.parametrize("T", [1.0, 0.5])
+@pytest.mark.parametrize("T, dyn, self_interaction", [
+    pytest.param(T, dyn, si, id=f"{T}-{dyn}-{'all-tuples' if si else 'distinct'}",
+                 marks=() if (T, dyn, si) == (0.5, "metropolis", False) else pytest.mark.slow)
+    for T in (1.0, 0.5) for dyn in ("glauber", "metropolis") for si in (False, True)])
 def test_matches_boltzmann(xi, dyn, T, self_interaction):
     counts = final_states(xi, dyn, T, self_interaction, seed=1)
     assert chi2_pvalue(counts, boltzmann(xi, T, self_interaction)) > P_MIN
@@ -83,6 +84,7 @@ def test_matches_boltzmann(xi, dyn, T, self_interaction):
 T_DENSE = {3: 0.3, 4: 0.05}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("self_interaction", [False, True], ids=["distinct", "all-tuples"])
 @pytest.mark.parametrize("dyn", ["glauber", "metropolis"])
 @pytest.mark.parametrize("P", [3, 4])
@@ -95,6 +97,7 @@ def test_dense_matches_boltzmann(xi, P, dyn, self_interaction):
     assert chi2_pvalue(counts, boltzmann(xi, 1.3 * T, self_interaction, P)) < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dyn", ["glauber", "metropolis"])
 def test_chi2_rejects_wrong_temperature(xi, dyn):
     counts = final_states(xi, dyn, 0.5, False, seed=1)
@@ -103,6 +106,7 @@ def test_chi2_rejects_wrong_temperature(xi, dyn):
     assert chi2_pvalue(counts, boltzmann(xi, 0.45, False)) < 1e-6
 
 
+@pytest.mark.slow
 def test_chi2_rejects_non_equilibrated(xi):
     """One sweep from pattern 0 at T = 0.5 is far from equilibrium; the test must say so."""
     counts = final_states(xi, "glauber", 0.5, False, seed=2, sweeps=1, start=np.asarray(xi[:, 0]))
@@ -128,6 +132,7 @@ def test_zero_temperature_acceptance_rules():
     np.testing.assert_allclose(dynamics.metropolis_acceptance(dH, 2.0), np.minimum(1, np.exp(-2.0 * dH)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dyn", ["glauber", "metropolis"])
 def test_zero_temperature_never_raises_energy(dyn):
     n, k, chains = 60, 6, 8
@@ -144,6 +149,7 @@ def test_zero_temperature_never_raises_energy(dyn):
     assert np.all(np.asarray(state.accepted) > 0)
 
 
+@pytest.mark.slow
 def test_zero_temperature_glauber_takes_zero_moves_half_the_time():
     """N = 2, K = 2 with xi = [[1, 1], [1, -1]]: every flip from any state has dH = 0 (H constant)."""
     xi = jnp.array([[1, 1], [1, -1]], jnp.int8)
@@ -172,6 +178,7 @@ def _exact_samples(xi, temps, n, seed, P):
     return np.stack([rng.choice(2**N, size=n, p=boltzmann(xi, t, False, P)) for t in temps])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("P", [2, 3])
 def test_swap_move_preserves_the_product_of_boltzmann_distributions(xi, P):
     """Exact samples at each T, two exchange rounds (even then odd pairs): still exact at each T.
@@ -210,6 +217,7 @@ def test_swap_move_preserves_the_product_of_boltzmann_distributions(xi, P):
             assert min(p) < 1e-6, p
 
 
+@pytest.mark.slow
 def test_tempered_run_samples_exact_energy_distribution():
     """simulate(tempering=True), P = 3: one snapshot per replica after equilibration; at every T the
     distribution of the energy levels matches exact enumeration, and swaps are accepted."""

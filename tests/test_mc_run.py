@@ -91,6 +91,7 @@ def test_same_seed_same_result_different_seed_differs(small):
         np.testing.assert_array_equal(via_dh[name].values, small[name].values)
 
 
+@pytest.mark.slow
 def test_adding_samples_keeps_existing_chains():
     kw = dict(SMALL, T=[0.5], sweeps=30, burn_in=10, measure_every=1)
     a = montecarlo.simulate(3, HOPFIELD, **dict(kw, n_samples=1))
@@ -98,6 +99,7 @@ def test_adding_samples_keeps_existing_chains():
     np.testing.assert_array_equal(a.energy.isel(sample=0).values, b.energy.isel(sample=0).values)
 
 
+@pytest.mark.slow
 def test_metropolis_all_tuples_random_init():
     ds = montecarlo.simulate(1, dh.Model(P=2, convention="all-tuples"), N=30, alpha=0.1, T=[0.0, 1.0],
                              n_samples=1, n_replicas=3, sweeps=20, burn_in=5, dynamics="metropolis", init="random")
@@ -127,6 +129,7 @@ def test_summarize_per_temperature(small):
     assert s[0.5]["q_err"] == pytest.approx(qs.std(ddof=1) / np.sqrt(2))
 
 
+@pytest.mark.slow
 def test_summarize_single_chain_uses_blocking():
     ds = montecarlo.simulate(2, HOPFIELD, N=30, K=2, T=0.5, n_samples=1, n_replicas=1, sweeps=50, burn_in=10)
     s = montecarlo.summarize(ds)  # single temperature -> flat dict
@@ -191,6 +194,7 @@ def test_model_families_not_simulated_yet_are_refused():
         montecarlo.simulate(0, dh.Model(dilution=0.2), **BASE)
 
 
+@pytest.mark.slow
 def test_dense_models_run_in_both_conventions():
     """P = 3, 4 (and 8, low storage) run; at low T they retrieve, at high T they do not."""
     for P, K, si, T_lo in ((3, 2, False, 0.05), (4, 3, True, 0.02), (8, 2, False, 1e-5)):
@@ -208,6 +212,7 @@ def curie_weiss_m(T):
     return 0.0 if T >= 1 else scipy.optimize.brentq(lambda m: m - np.tanh(m / T), 1e-6, 1.0)
 
 
+@pytest.mark.slow
 def test_low_load_retrieval_matches_curie_weiss():
     """K = 2, N = 200 (alpha = 0.01): m = tanh(m/T) at T = 0.5, paramagnet at T = 1.5.
 
@@ -229,6 +234,7 @@ def test_low_load_retrieval_matches_curie_weiss():
     assert hi["acceptance"] > lo["acceptance"]
 
 
+@pytest.mark.slow
 def test_single_pattern_matches_exact_finite_n_curie_weiss():
     """K = 1 is a Curie-Weiss ferromagnet (gauge xi_i sigma_i -> sigma_i), solvable exactly at finite N.
 
@@ -250,6 +256,7 @@ def test_single_pattern_matches_exact_finite_n_curie_weiss():
         assert abs(d["energy"] - e) < 4 * d["energy_err"], (T, d["energy"], e)
 
 
+@pytest.mark.slow
 def test_online_autocorrelation_and_histogram_match_the_time_series():
     """The on-the-fly sums (acf up to max_lag, P(q) counts) equal direct computations from the series."""
     N = 30
@@ -278,6 +285,7 @@ def test_online_autocorrelation_and_histogram_match_the_time_series():
     np.testing.assert_allclose(ds.m_t.mean("sweep"), ds.m, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_equilibration_diagnostics_flag_a_short_run():
     """Started at random at low T (slow), a very short run is not declared equilibrated; a long run at
     high T is."""
