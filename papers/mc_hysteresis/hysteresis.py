@@ -42,28 +42,17 @@ def _all_cores():
         os.environ["XLA_FLAGS"] = (flags + f" --xla_force_host_platform_device_count={n}").strip()
 
 
-def _crossings(m_max, T, threshold, rng, n_boot):
-    """Crossing temperature of the retrieving fraction and its bootstrap error over disorder samples.
-
-    m_max: (step, sample, replica).  Returns (T_cross, T_err, fraction per step)."""
+def _crossings(ds, threshold, rng, n_boot, crossing_temperature):
+    """Crossing temperature of the retrieving fraction (densehebb.montecarlo.crossing_temperature) and its
+    bootstrap error over disorder samples.  Returns (T_cross, T_err)."""
     import numpy as np
 
-    def cross(mm):
-        frac = (mm >= threshold).mean(axis=(1, 2))
-        for i in range(1, T.size):
-            a, b = frac[i - 1] - 0.5, frac[i] - 0.5
-            if a == 0:
-                return T[i - 1], frac
-            if a * b < 0:
-                return T[i - 1] + (T[i] - T[i - 1]) * a / (a - b), frac
-        return np.nan, frac
-
-    Tc, frac = cross(m_max)
-    S = m_max.shape[1]
-    boots = [cross(m_max[:, rng.integers(0, S, S)])[0] for _ in range(n_boot)]
-    boots = np.asarray(boots)
+    Tc, _ = crossing_temperature(ds, threshold)
+    S = ds.sizes["sample"]
+    boots = np.asarray([crossing_temperature(ds.isel(sample=rng.integers(0, S, S)), threshold)[0]
+                        for _ in range(n_boot)])
     err = float(np.nanstd(boots, ddof=1)) if np.isfinite(Tc) and np.isfinite(boots).sum() > 2 else np.nan
-    return float(Tc), err, frac
+    return float(Tc), err
 
 
 def main(argv=None):
@@ -95,13 +84,17 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from densehebb.montecarlo.anneal import anneal
+    import densehebb as dh
+    from densehebb.montecarlo import crossing_temperature
     from densehebb.theory.low_storage import solve_mixture, temperature_of_amplitude, transitions
+    from densehebb.theory.provenance import dataset_attrs, describe_variables
 
     P = 4
+    model = dh.Model(P=P, convention="all-tuples" if args.self_interaction else "distinct-indices")
+    low = model.replace(storage="low")       # the theory of K finite (both conventions agree there)
     t_start = time.time()
-    tr = transitions(P)
-    T_sp, T_th = tr["T_spinodal"], tr["T_thermodynamic"]
+    tr = transitions(low)
+    T_sp, T_th = tr.T_spinodal, tr.T_thermodynamic
 
     T_heat = np.round(np.arange(0.040, 0.110 + 1e-9, args.dT), 6)
     T_cool = np.round(np.arange(0.110, args.dT / 2, -args.dT), 6)
@@ -111,13 +104,13 @@ def main(argv=None):
     rows = []
     for N in Ns:
         t0 = time.time()
-        common = dict(N=N, K=args.K, P=P, self_interaction=args.self_interaction, n_samples=args.samples,
-                      n_replicas=args.replicas, sweeps_per_T=args.sweeps, measure=args.measure)
-        heat = anneal(jax.random.fold_in(jax.random.fold_in(key, N), 0), T=T_heat, init="pattern", **common)
-        cool = anneal(jax.random.fold_in(jax.random.fold_in(key, N), 1), T=T_cool, init="random", **common)
+        common = dict(N=N, K=args.K, n_samples=args.samples, n_replicas=args.replicas, sweeps_per_T=args.sweeps,
+                      measure=args.measure)
+        heat = dh.anneal(jax.random.fold_in(jax.random.fold_in(key, N), 0), model, T=T_heat, init="pattern", **common)
+        cool = dh.anneal(jax.random.fold_in(jax.random.fold_in(key, N), 1), model, T=T_cool, init="random", **common)
         runs[N] = (heat, cool)
-        Tl, Tl_err, _ = _crossings(heat["m_max"].values, T_heat, args.threshold, rng, 200)
-        Tg, Tg_err, _ = _crossings(cool["m_max"].values, T_cool, args.threshold, rng, 200)
+        Tl, Tl_err = _crossings(heat, args.threshold, rng, 200, crossing_temperature)
+        Tg, Tg_err = _crossings(cool, args.threshold, rng, 200, crossing_temperature)
         rows.append(dict(N=N, T_loss=Tl, T_loss_err=Tl_err, T_gain=Tg, T_gain_err=Tg_err, N_times_T_gain=N * Tg,
                          seconds=time.time() - t0))
         print(f"N = {N:5d}: heating loses retrieval at T = {Tl:.4f} +- {Tl_err:.4f}, cooling acquires it at "
@@ -153,8 +146,8 @@ def main(argv=None):
 
     # ---- theory curves: stable (upper) Mattis branch up to the spinodal, unstable branch below it
     T_up = np.linspace(0.03, T_sp * (1 - 1e-9), 120)
-    m_up = np.array([solve_mixture(P, t)["m"] for t in T_up])
-    m_low = np.linspace(0.05, tr["m_spinodal"], 80)
+    m_up = np.array([solve_mixture(low, t).m for t in T_up])
+    m_low = np.linspace(0.05, tr.m_spinodal, 80)
     T_low = np.array([temperature_of_amplitude(m, P) for m in m_low])
 
     # ---- dataset
@@ -164,7 +157,7 @@ def main(argv=None):
     conv = runs[Ns[0]][0].attrs["convention"]
     data = {}
     for which, tag in ((0, "heat"), (1, "cool")):
-        dims = ("N", f"step_{tag}", "sample", "replica")
+        dims = ("N", "sample", f"step_{tag}", "replica")
         for name in ("m", "m_abs", "m_max", "m_max_final", "energy"):
             data[f"{name}_{tag}"] = (dims, stack(name, which), dict(runs[Ns[0]][which][name].attrs,
                                                                     protocol="heating" if tag == "heat" else "cooling"))
@@ -178,14 +171,16 @@ def main(argv=None):
                           {"long_name": "bootstrap error (disorder samples)", "units": "coupling units"})
     coords = {"N": ("N", np.array(Ns)), "T_heat": (("step_heat",), T_heat, {"units": "coupling units"}),
               "T_cool": (("step_cool",), T_cool, {"units": "coupling units"})}
-    attrs = dict(package="densehebb", script="papers/mc_hysteresis/hysteresis.py", convention=conv, P=P, K=args.K,
-                 storage="low (K finite)", dynamics="glauber", sweeps_per_T=args.sweeps, measured_sweeps_per_T=args.measure,
-                 n_samples=args.samples, n_replicas=args.replicas, retrieval_threshold=args.threshold,
-                 seed=args.seed, T_spinodal_theory=T_sp, T_thermodynamic_theory=T_th,
-                 fit_form=fit["form"], fit_T_inf=fit["T_inf"], fit_T_inf_err=fit["T_inf_err"],
-                 fit_chi2_dof=fit["chi2_dof"],
-                 fit_exponent_with_T_spinodal=fit.get("exponent_with_T_spinodal", np.nan), command="python " + " ".join([sys.argv[0]] + sys.argv[1:]))
+    attrs = dataset_attrs(low, script="papers/mc_hysteresis/hysteresis.py", K=args.K, dynamics="glauber",
+                          sweeps_per_T=args.sweeps, measured_sweeps_per_T=args.measure, n_samples=args.samples,
+                          n_replicas=args.replicas, retrieval_threshold=args.threshold, seed=args.seed,
+                          T_spinodal_theory=T_sp, T_thermodynamic_theory=T_th, fit_form=fit["form"],
+                          fit_T_inf=fit["T_inf"], fit_T_inf_err=fit["T_inf_err"], fit_chi2_dof=fit["chi2_dof"],
+                          fit_exponent_with_T_spinodal=fit.get("exponent_with_T_spinodal", np.nan))
+    attrs.pop("ansatz", None)
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    describe_variables(ds, {"N": ("1", "number of neurons"), "T_heat": ("coupling units", "temperature of the heating stage"),
+                            "T_cool": ("coupling units", "temperature of the cooling stage")})
     nc = os.path.join(args.out_dir, "hysteresis.nc")
     ds.to_netcdf(nc)
 

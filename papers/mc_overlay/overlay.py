@@ -35,36 +35,35 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    import densehebb.montecarlo as montecarlo
-    from densehebb.montecarlo.capacity import capacity_curve, extrapolate
-    from densehebb.phase_diagrams import T_M, capacity
-    from densehebb.theory import Model, solve
+    import densehebb as dh
+    from densehebb.montecarlo import capacity_curve, extrapolate
+    from densehebb.phase_diagrams import T_M
 
-    spec = Model(P=2)
+    spec = dh.Model(P=2)
     alpha = 0.05
     t0 = time.time()
 
     # ---- theory: m(T) along alpha = 0.05 up to the spinodal, and the T = 0 capacity
     t_m = T_M(spec, alpha)
     T_th = np.linspace(0.0, t_m, 200)
-    m_th = np.array([float(solve(spec, alpha, t, "retrieval").m) for t in T_th])
-    cap = capacity(spec, 0.0)
+    m_th = np.array([float(dh.solve(spec, alpha, t, "retrieval").m) for t in T_th])
+    cap = dh.capacity(spec, 0.0)
 
     # ---- Monte Carlo m(T)
     Ts = np.round(np.arange(0.1, 0.651, 0.05), 3)
     sizes = (500,) if args.quick else (1000, 2000)
     mT = {}
     for N in sizes:
-        ds = montecarlo.simulate(jax.random.fold_in(jax.random.key(args.seed), N), N=N, alpha=alpha, T=Ts,
-                                 n_samples=4 if args.quick else 8, n_replicas=2, sweeps=300, burn_in=100,
-                                 progress=sys.stderr.isatty())
+        ds = dh.simulate(jax.random.fold_in(jax.random.key(args.seed), N), spec, N=N, alpha=alpha, T=Ts,
+                         n_samples=4 if args.quick else 8, n_replicas=2, sweeps=300, burn_in=100,
+                         progress=sys.stderr.isatty())
         ds.to_netcdf(os.path.join(args.out_dir, f"mc_overlay_mT_N{N}.nc"))
-        s = montecarlo.summarize(ds)
+        s = dh.summarize(ds)
         mT[N] = (np.array([s[float(t)]["m"] for t in Ts]), np.array([s[float(t)]["m_err"] for t in Ts]))
 
     # ---- Monte Carlo capacity
     Ns = (200, 400, 800) if args.quick else (500, 1000, 2000)
-    cds = capacity_curve(jax.random.key(args.seed), Ns=Ns, n_samples=8 if args.quick else 32, n_starts=16,
+    cds = capacity_curve(jax.random.key(args.seed), spec, Ns=Ns, n_samples=8 if args.quick else 32, n_starts=16,
                          progress=sys.stderr.isatty())
     cds.to_netcdf(os.path.join(args.out_dir, "mc_overlay_capacity.nc"))
     ex = extrapolate(cds)
