@@ -8,6 +8,8 @@ it returns is shown once, inline, as the value of a notebook cell.  Pass ``pyplo
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 STYLE = {"T_g": ("k", "-", r"$T_g$ (spin glass)"), "T_M": ("C0", "-", r"$T_M$ (retrieval appears)"),
@@ -230,6 +232,24 @@ def label_regions(ax, ds, curves=None, fontsize=8, n=(160, 120)):
     return texts
 
 
+@functools.lru_cache(maxsize=None)
+def _figure_class():
+    from matplotlib.figure import Figure
+
+    class PhaseDiagramFigure(Figure):
+        """A Figure that shows itself as PNG in IPython/Jupyter even where pyplot (and so the inline
+        backend) was never imported; where it was, IPython's Figure formatter is used instead."""
+
+        def _repr_png_(self):
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", bbox_inches="tight")
+            return buf.getvalue()
+
+    return PhaseDiagramFigure
+
+
 def _title(ds):
     P = ds.attrs.get("P", "?")
     ansatz = str(ds.attrs.get("ansatz", "")).upper()
@@ -254,11 +274,9 @@ def plot_phase_diagram(ds, path=None, ax=None, T_max=None, alpha_max=None, regio
         if pyplot:
             import matplotlib.pyplot as plt
 
-            fig = plt.figure(figsize=(8.6, 4.6), layout="constrained")
+            fig = plt.figure(figsize=(8.6, 4.6), layout="constrained", FigureClass=_figure_class())
         else:
-            from matplotlib.figure import Figure
-
-            fig = Figure(figsize=(8.6, 4.6), layout="constrained")
+            fig = _figure_class()(figsize=(8.6, 4.6), layout="constrained")
         ax = fig.add_subplot()
         own = True
     else:

@@ -139,3 +139,11 @@ def test_pyplot_figure(tmp_path):
     r = _run(code, env)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "c.png").exists()
+
+
+def test_figure_displays_without_pyplot():
+    """The returned Figure renders as PNG in IPython even where pyplot (the inline backend) was never
+    imported; it is not registered with pyplot, so a notebook shows it once."""
+    fig = plotting.plot_phase_diagram(ags_dataset(), regions=False)
+    assert fig._repr_png_()[:4] == b"\x89PNG"
+    assert type(fig) is type(plotting.plot_phase_diagram(ags_dataset(), regions=False, legend=False))
