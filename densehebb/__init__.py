@@ -33,8 +33,8 @@ _LAZY = {
     "capacity": "densehebb.phase_diagrams.api", "phase_diagram": "densehebb.phase_diagrams.diagram",
     "plot_phase_diagram": "densehebb.phase_diagrams.plotting",
     "to_netcdf": "densehebb.phase_diagrams.io", "open_dataset": "densehebb.phase_diagrams.io",
-    "simulate": "densehebb.montecarlo.run", "summarize": "densehebb.montecarlo.run",
-    "anneal": "densehebb.montecarlo.anneal",
+    "simulate": "densehebb.montecarlo", "summarize": "densehebb.montecarlo",
+    "anneal": "densehebb.montecarlo", "Stats": "densehebb.montecarlo",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
