@@ -13,8 +13,7 @@ import sys
 
 import numpy as np
 
-from densehebb.phase_diagrams import phase_diagram, plot_phase_diagram, to_netcdf
-from densehebb.theory import Model
+import densehebb as dh
 
 
 def main(argv=None):
@@ -26,11 +25,11 @@ def main(argv=None):
         [1e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 7.5e-3], np.arange(0.01, 0.1376, 0.0025),
         np.linspace(0.05, 0.0518, 7), [0.136, 0.137, 0.1375, 0.1378, 0.13789]]), 6))
     Ts = np.round(np.arange(0.0, 0.9751, 0.0125), 6)
-    ds = phase_diagram(Model(P=2), alphas=alphas, Ts=Ts, progress=sys.stderr.isatty())
+    ds = dh.phase_diagram(dh.Model(P=2), alphas=alphas, Ts=Ts, progress=sys.stderr.isatty())
     ds.attrs["reproduces"] = "Amit, Gutfreund, Sompolinsky, Ann. Phys. 173, 30 (1987), Fig. 1"
-    nc = to_netcdf(ds, os.path.join(args.out_dir, "ags1987_phase_diagram.nc"))
+    nc = dh.to_netcdf(ds, os.path.join(args.out_dir, "ags1987_phase_diagram.nc"))
     png = os.path.join(args.out_dir, "ags1987_phase_diagram.png")
-    plot_phase_diagram(ds, png)
+    dh.plot_phase_diagram(ds, png)
     print(f"wrote {nc} and {png}")
     print(f"alpha_c(T=0) = {float(ds['alpha_c_T0']):.6f}, m_c = {float(ds['m_c_T0']):.6f}, "
           f"T_c meets T=0 at alpha = {float(ds['alpha_Tc_T0']):.6f}  [convention: {ds.attrs['convention']}]")
