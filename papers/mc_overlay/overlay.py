@@ -87,7 +87,7 @@ def main(argv=None):
         a2.errorbar(cds["alpha"].values, f, yerr=se, fmt="o-", ms=3, capsize=2, lw=0.8,
                     label=f"N = {N}: alpha_c(N) = {ex['alpha_c_N'][i]:.3f}")
     a2.axhline(0.5, color="gray", lw=0.6, ls="--")
-    a2.axvline(cap["alpha_c"], color="k", lw=1.2, label=f"RS theory alpha_c = {cap['alpha_c']:.4f}")
+    a2.axvline(float(cap.alpha_c), color="k", lw=1.2, label=f"RS theory alpha_c = {float(cap.alpha_c):.4f}")
     a2.axvspan(ex["alpha_c_mc"] - ex["alpha_c_mc_err"], ex["alpha_c_mc"] + ex["alpha_c_mc_err"], color="C2",
                alpha=0.3, label=f"MC extrapolation {ex['alpha_c_mc']:.4f} +- {ex['alpha_c_mc_err']:.4f}")
     a2.set_xlabel("alpha = K / N")
@@ -98,7 +98,7 @@ def main(argv=None):
     png = os.path.join(args.out_dir, "mc_overlay.png")
     fig.savefig(png, dpi=130)
 
-    summary = {"alpha": alpha, "T_M_theory": t_m, "alpha_c_theory_rs": cap["alpha_c"],
+    summary = {"alpha": alpha, "T_M_theory": t_m, "alpha_c_theory_rs": float(cap.alpha_c),
                "alpha_c_mc": ex["alpha_c_mc"], "alpha_c_mc_err": ex["alpha_c_mc_err"], "N_capacity": list(map(int, Ns)),
                "alpha_c_N": ex["alpha_c_N"], "alpha_c_N_err": ex["alpha_c_N_err"], "chi2_dof": ex["chi2_dof"],
                "m_T": {str(N): {"T": Ts.tolist(), "m": m.tolist(), "m_err": e.tolist()} for N, (m, e) in mT.items()},
@@ -107,7 +107,7 @@ def main(argv=None):
         json.dump(summary, f, indent=1)
     print(f"wrote {png}")
     print(f"alpha_c: Monte Carlo {ex['alpha_c_mc']:.4f} +- {ex['alpha_c_mc_err']:.4f} "
-          f"(N = {', '.join(map(str, Ns))}), RS theory {cap['alpha_c']:.4f}  [{spec.convention}]")
+          f"(N = {', '.join(map(str, Ns))}), RS theory {float(cap.alpha_c):.4f}  [{spec.convention}]")
 
 
 if __name__ == "__main__":
