@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .cli_common import UsageError, _Parser, _emit, _finite
+from .cli_common import UsageError, Parser, emit, finite
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
 
@@ -23,7 +23,7 @@ def _spec(args, storage="high"):
 
 def _print_result(result, as_json):
     """Every theory subcommand prints the Result's own record; exit code 3 if it is not an answer."""
-    _emit(result.to_dict(), as_json)
+    emit(result.to_dict(), as_json)
     return 0 if result.converged else 3
 
 
@@ -37,7 +37,15 @@ def cmd_solve(args):
 
 
 def cmd_capacity(args):
-    if getattr(args, "mc", False):
+    if args.mc and args.ansatz != "rs":
+        raise UsageError("--ansatz applies to the replica theory, not to --mc (Monte Carlo has no ansatz)")
+    if args.mc and args.low_storage:
+        raise UsageError("--mc and --low-storage cannot be combined")
+    if args.low_storage and args.T != 0.0:
+        raise UsageError("--T does not apply with --low-storage (it reports the transition temperatures)")
+    if args.low_storage and args.ansatz != "rs":
+        raise UsageError("--ansatz does not apply with --low-storage (K finite: no replica ansatz)")
+    if args.mc:
         return cmd_capacity_mc(args)
     from densehebb.phase_diagrams.api import capacity
 
@@ -77,21 +85,21 @@ def cmd_phase_diagram(args):
     for k in ("alpha_c_T0_1rsb", "alpha_Tc_T0_1rsb", "e_sg_1rsb"):
         if k in ds:
             summary[k] = float(ds[k])
-    _emit(summary, args.json)
+    emit(summary, args.json)
     return 0
 
 
 def build_parser():
-    p = _Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
+    p = Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
                                                "Monte Carlo (conventions: docs/conventions.md)")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def model_args(sp, need_alpha=True, need_T=True, T_default=None, with_ansatz=True):
-        sp.add_argument("--P", type=_finite("P", lo=2, integer=True), default=2, help="interaction order (>= 2)")
+        sp.add_argument("--P", type=finite("P", lo=2, integer=True), default=2, help="interaction order (>= 2)")
         if need_alpha:
-            sp.add_argument("--alpha", type=_finite("alpha", lo=0), required=True, help="load K / N^(P-1)")
+            sp.add_argument("--alpha", type=finite("alpha", lo=0), required=True, help="load K / N^(P-1)")
         if need_T:
-            sp.add_argument("--T", type=_finite("T", lo=0), required=T_default is None, default=T_default,
+            sp.add_argument("--T", type=finite("T", lo=0), required=T_default is None, default=T_default,
                             help="temperature (>= 0)")
         if with_ansatz:
             sp.add_argument("--ansatz", choices=("rs", "1rsb"), default="rs",
@@ -110,7 +118,7 @@ def build_parser():
     c.add_argument("--mc", action="store_true", help="capacity from Monte Carlo (finite-size extrapolation)")
     c.add_argument("--low-storage", action="store_true",
                    help="K finite: spinodal and thermodynamic temperatures of Mattis states (or mixtures)")
-    c.add_argument("--mixture", type=_finite("mixture", lo=1, integer=True), default=1,
+    c.add_argument("--mixture", type=finite("mixture", lo=1, integer=True), default=1,
                    help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
     register_capacity_mc_args(c)
     c.set_defaults(func=cmd_capacity)

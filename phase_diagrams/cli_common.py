@@ -7,7 +7,7 @@ import math
 import sys
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("allow_abbrev", False)  # --r is not --replicas: no option prefixes
         super().__init__(*args, **kwargs)
@@ -21,7 +21,7 @@ class UsageError(ValueError):
     pass
 
 
-def _finite(name, lo=None, strict=False, integer=False):
+def finite(name, lo=None, strict=False, integer=False):
     def conv(text):
         try:
             v = int(text) if integer else float(text)
@@ -36,18 +36,18 @@ def _finite(name, lo=None, strict=False, integer=False):
     return conv
 
 
-def _jsonable(v):
+def jsonable(v):
     if isinstance(v, float) and not math.isfinite(v):
         return None  # JSON has no NaN: a missing number is null (see "converged"/"status")
     if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
+        return {k: jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     return v
 
 
-def _emit(obj, as_json):
-    obj = _jsonable(obj)
+def emit(obj, as_json):
+    obj = jsonable(obj)
     if as_json:
         print(json.dumps(obj))
     else:

@@ -8,7 +8,7 @@ import math
 import os
 import sys
 
-from .cli_common import UsageError, _emit, _finite
+from .cli_common import UsageError, emit, finite
 
 # ------------------------------------------------------------------------------------------------ mc
 _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "energy", "energy_err", "acceptance",
@@ -19,7 +19,7 @@ def _float_list(name, lo=None, hi=None, integer=False):
     """argparse type: comma-separated numbers (or start:stop:step for a range)."""
     import argparse
 
-    conv = _finite(name, lo=lo, integer=integer)
+    conv = finite(name, lo=lo, integer=integer)
 
     def parse(text):
         text = text.strip()
@@ -137,7 +137,7 @@ def cmd_mc(args):
         out["checkpoint"] = args.checkpoint
     if args.out:
         out["out"] = args.out
-    _emit(out, args.json)
+    emit(out, args.json)
     return 0
 
 
@@ -173,29 +173,29 @@ def register(sub, model_args):
             action.default = None
     m.add_argument("--temperatures", type=_float_list("temperatures", lo=0),
                    help="comma-separated temperatures (instead of --T), e.g. for --tempering")
-    m.add_argument("--N", type=_finite("N", lo=2, integer=True), required=True, help="number of neurons")
-    m.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=8,
+    m.add_argument("--N", type=finite("N", lo=2, integer=True), required=True, help="number of neurons")
+    m.add_argument("--samples", type=finite("samples", lo=1, integer=True), default=8,
                    help="disorder samples (pattern sets)")
-    m.add_argument("--replicas", type=_finite("replicas", lo=2, integer=True), default=2,
+    m.add_argument("--replicas", type=finite("replicas", lo=2, integer=True), default=2,
                    help="replicas per sample and temperature (>= 2 for the overlap q)")
-    m.add_argument("--sweeps", type=_finite("sweeps", lo=2, integer=True), default=400)
-    m.add_argument("--burn-in", type=_finite("burn-in", lo=1, integer=True), default=None,
+    m.add_argument("--sweeps", type=finite("sweeps", lo=2, integer=True), default=400)
+    m.add_argument("--burn-in", type=finite("burn-in", lo=1, integer=True), default=None,
                    help="sweeps discarded before measuring (default: sweeps / 2)")
-    m.add_argument("--measure-every", type=_finite("measure-every", lo=1, integer=True), default=1,
+    m.add_argument("--measure-every", type=finite("measure-every", lo=1, integer=True), default=1,
                    help="sweeps between measurements")
-    m.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
+    m.add_argument("--seed", type=finite("seed", lo=0, integer=True), default=0)
     m.add_argument("--dynamics", choices=("glauber", "metropolis", "greedy"), default="glauber",
                    help="greedy: zero-temperature strict descent (T = 0 only)")
     m.add_argument("--init", choices=("pattern", "patterns", "random"), default="pattern",
                    help="start at pattern 0, at pattern r for replica r, or at random spins")
     m.add_argument("--tempering", action="store_true", help="parallel tempering between the --temperatures")
-    m.add_argument("--swap-every", type=_finite("swap-every", lo=1, integer=True), default=1,
+    m.add_argument("--swap-every", type=finite("swap-every", lo=1, integer=True), default=1,
                    help="sweeps between replica-exchange rounds")
     m.add_argument("--checkpoint", metavar="FILE", help="write checkpoints to FILE; rerun the same command "
                                                        "to resume an interrupted run (identical result)")
-    m.add_argument("--checkpoint-every", type=_finite("checkpoint-every", lo=0), default=60.0,
+    m.add_argument("--checkpoint-every", type=finite("checkpoint-every", lo=0), default=60.0,
                    help="seconds between checkpoints (default 60; one is always written at the end)")
-    m.add_argument("--segment-sweeps", type=_finite("segment-sweeps", lo=1, integer=True), default=None,
+    m.add_argument("--segment-sweeps", type=finite("segment-sweeps", lo=1, integer=True), default=None,
                    help="sweeps per compiled call (checkpoint and progress granularity; default: automatic)")
     m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -223,17 +223,17 @@ def register_capacity_mc_args(parser):
                    help="system sizes, comma-separated (default 500,1000,2000 for P = 2)")
     g.add_argument("--alphas", type=_float_list("alphas", lo=0),
                    help="loads: comma list or start:stop:step (default 0.12:0.20:0.01 for P = 2)")
-    g.add_argument("--samples", type=_finite("samples", lo=1, integer=True), default=32,
+    g.add_argument("--samples", type=finite("samples", lo=1, integer=True), default=32,
                    help="disorder samples per (N, alpha)")
-    g.add_argument("--starts", type=_finite("starts", lo=1, integer=True), default=16,
+    g.add_argument("--starts", type=finite("starts", lo=1, integer=True), default=16,
                    help="patterns tested per sample (chains started at patterns 0..starts-1)")
-    g.add_argument("--threshold", type=_finite("threshold", lo=0), default=0.9,
+    g.add_argument("--threshold", type=finite("threshold", lo=0), default=0.9,
                    help="a pattern is retrieved if the final overlap is >= threshold (default 0.9)")
-    g.add_argument("--max-sweeps", type=_finite("max-sweeps", lo=1, integer=True), default=100)
-    g.add_argument("--seed", type=_finite("seed", lo=0, integer=True), default=0)
-    g.add_argument("--exponent", type=_finite("exponent", lo=0, strict=True), default=0.5,
+    g.add_argument("--max-sweeps", type=finite("max-sweeps", lo=1, integer=True), default=100)
+    g.add_argument("--seed", type=finite("seed", lo=0, integer=True), default=0)
+    g.add_argument("--exponent", type=finite("exponent", lo=0, strict=True), default=0.5,
                    help="finite-size fit alpha_c(N) = alpha_c + a N^-exponent (default 0.5)")
-    g.add_argument("--bootstrap", type=_finite("bootstrap", lo=2, integer=True), default=200,
+    g.add_argument("--bootstrap", type=finite("bootstrap", lo=2, integer=True), default=200,
                    help="bootstrap resamplings for the alpha_c(N) errors")
     g.add_argument("--out", metavar="FILE.nc", help="write the final overlaps (Dataset) to netCDF")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -270,7 +270,7 @@ def cmd_capacity_mc(args):
     if args.out:
         out["out"] = args.out
     if args.json:
-        _emit(out, True)
+        emit(out, True)
     else:
         print(f"capacity from Monte Carlo: P = {P}, T = {args.T}, {out['convention']}, {out['dynamics']}, "
               f"retrieved if m_final >= {args.threshold}")
