@@ -60,8 +60,8 @@ def _interp(x, xp, fp):
 
 def _sqrt_extrapolation(a, alphas, T):
     """A spin-glass line beyond its last computed load, T = c0 + c1 sqrt(alpha) through its last two points
-    (exact for P = 2, T_g = 1 + sqrt(alpha), and for P >= 3, where the spin glass scales with sqrt(alpha)).
-    Used only to decide where a region label may go, never drawn."""
+    (the form of the AGS T_g = 1 + sqrt(alpha) for P = 2, and of T_g, T_s for P >= 3, where the spin glass
+    scales with sqrt(alpha)).  Used only to decide where a region label may go, never drawn."""
     ok = np.isfinite(T) & (alphas > 0)
     if ok.sum() < 2:
         return np.full(np.shape(a), np.nan)
@@ -159,7 +159,7 @@ def axis_limits(ds):
     return 1.2 * a_max, 1.15 * (t_max if t_max > 0 else 1.0)
 
 
-def _obstacles(ax, curves, nx, ny, xlim, ylim):
+def _obstacles(curves, nx, ny, xlim, ylim):
     """Grid cells (ny, nx) that a drawn curve or marker passes through (one cell of margin)."""
     blocked = np.zeros((ny, nx), bool)
     for x, y, kw in curves:
@@ -208,7 +208,7 @@ def label_regions(ax, ds, curves=None, fontsize=8, n=(160, 120)):
     u = xlim[0] + (np.arange(nx) + 0.5) / nx * (xlim[1] - xlim[0])
     v = ylim[0] + (np.arange(ny) + 0.5) / ny * (ylim[1] - ylim[0])
     names = region_names(ds, u[None, :], v[:, None])
-    blocked = _obstacles(ax, _curves(ds) if curves is None else curves, nx, ny, xlim, ylim)
+    blocked = _obstacles(_curves(ds) if curves is None else curves, nx, ny, xlim, ylim)
     bbox = ax.get_window_extent()
     fig = ax.get_figure()
     w_in, h_in = bbox.width / fig.dpi, bbox.height / fig.dpi
