@@ -26,8 +26,14 @@ XTOL = XTOL_LINE  # absolute tolerance on the roots in T or alpha (the lines are
 
 class _Branch:
     """Solutions of one branch along a 1-d path (fixed alpha, varying T, or the reverse), each new solve
-    started from the branch's default guess and, failing that, from the nearest solution found so far
-    (continuation that does not jump across distant points)."""
+    started from the branch's default guess, failing that from the nearest solution found so far
+    (continuation that does not jump across distant points), and failing both from the branch's
+    zero-temperature guess at this load.
+
+    The last start matters for the P = 2 spin glass along alpha at fixed T < 1: its default guess caps
+    C at beta/2 (q = 1/2), while at small alpha the solution has C -> 1, q -> 1 - T (1 - C ~ sqrt(alpha));
+    the T = 0 guess C = a/(1 + a), a = sqrt(2/(pi alpha)), has exactly that form.  Without it the spin glass
+    (the only competitor for T < 1) was missing at small alpha and alpha_Tc(T) was NaN for T >= 0.8."""
 
     def __init__(self, spec, branch, alpha=None, T=None):
         self.spec, self.branch, self.alpha, self.T = spec, branch, alpha, T
@@ -38,6 +44,9 @@ class _Branch:
         r = solve(self.spec, a, t, self.branch)
         if not bool(r.converged) and self.seen:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
+            r = solve(self.spec, a, t, self.branch, x0=x0)
+        if not bool(r.converged) and t > 0:
+            x0 = np.asarray(model_for(self.spec).initial_guess(self.branch, a, 0.0))
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if bool(r.converged):
             self.seen.append((p, r.raw))
@@ -96,7 +105,7 @@ def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
     if not bool(r.converged):
         return float("nan")
     model = model_for(spec)
-    return -float(jax.grad(lambda t: model.free_energy(r.x, alpha, t))(float(T)))
+    return -float(jax.grad(lambda t: model.free_energy(r.raw, alpha, t))(float(T)))
 
 
 def _delta_f(spec, alpha=None, T=None):
