@@ -3,7 +3,7 @@
 Crisanti, Amit, Gutfreund, Europhys. Lett. 2, 337 (1986) estimated alpha_c ~ 0.144 at 1RSB; Steffan and
 Kuehn, Z. Phys. B 95, 249 (1994) report 0.138186 (1RSB) and 0.138187 (2RSB), RS 0.137905.  This script
 settles what densehebb's 1RSB equations give (AGS log-det noise, exact T = 0 limit x -> 0 with mu = beta x
-fixed; theory.dense_rsb1) and writes the 1RSB parameters at alpha_c.
+fixed; densehebb.theory.dense_rsb1, docs/theory.md) and writes the 1RSB parameters at alpha_c.
 
     python papers/rsb_p2/capacity_1rsb.py [--out-dir papers/rsb_p2/out]
 
