@@ -6,25 +6,31 @@ fingerprint (every parameter that affects the numbers), the number of completed 
 version.  Writing is atomic: the file is written to ``FILE.tmp-<pid>`` in the same directory, flushed
 to disk, and renamed over ``FILE`` (``os.replace``), so a run killed at any moment leaves either the
 previous or the new checkpoint, never a partial one.
+
+Importing this module does not import JAX (:func:`read_meta` needs only NumPy: the command line checks an
+existing checkpoint file before JAX starts); :func:`save` and :func:`load` import it.
 """
 from __future__ import annotations
 
 import json
 import os
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 FORMAT = "densehebb-mc-checkpoint-1"
 
 
 def _is_key(x):
+    import jax
+    import jax.numpy as jnp
+
     return isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key)
 
 
 def save(path, tree, meta: dict):
     """Write ``tree`` and ``meta`` to ``path`` atomically."""
+    import jax
+
     leaves, _ = jax.tree.flatten(tree)
     arrays, key_leaves, impls = {}, [], {}
     for k, x in enumerate(leaves):
@@ -72,6 +78,9 @@ def read_meta(path) -> dict:
 
 def load(path, template):
     """(tree, meta): the checkpoint's arrays in the structure of ``template`` (shapes and dtypes checked)."""
+    import jax
+    import jax.numpy as jnp
+
     meta = read_meta(path)
     leaves_t, treedef = jax.tree.flatten(template)
     if meta["n_leaves"] != len(leaves_t):

@@ -1,15 +1,18 @@
 """Validation of the arguments of the Monte Carlo entry points (one-line ValueErrors), shared by
-:func:`~montecarlo.run.simulate`, :func:`~montecarlo.anneal.anneal` and :mod:`montecarlo.capacity`."""
+:func:`~montecarlo.run.simulate`, :func:`~montecarlo.anneal.anneal` and :mod:`montecarlo.capacity`, and
+the memory guard (:func:`memory_estimate`, :func:`available_memory`, :func:`check_memory`).
+
+Importing this module does not import JAX (only NumPy): the ``densehebb`` command line loads it to
+validate a run, and refuse one that cannot fit in memory, before JAX starts.  Keep it that way: import
+JAX (and the other modules of this package) inside the functions that need them.
+"""
 from __future__ import annotations
 
 import math
+import os
 from numbers import Integral, Real
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-
-from .polynomials import MAX_P
 
 
 def as_int(name, value, minimum):
@@ -26,6 +29,8 @@ def as_int(name, value, minimum):
 def check_model(model):
     """The :class:`densehebb.theory.model.Model` of a Monte Carlo run (plain Rademacher patterns only)."""
     from densehebb.theory.model import Model
+
+    from .polynomials import MAX_P
 
     if not isinstance(model, Model):
         raise ValueError(f"model must be a densehebb.Model (e.g. dh.Model(P=2)), got {model!r}")
@@ -78,12 +83,19 @@ def load(N, alpha, K, P):
                              "at least one pattern is needed")
     if K > 2**31 - 1:
         raise ValueError(f"K = {K} patterns is too many")
+    # one sample's patterns and one chain must fit (the caller checks the whole run: check_memory)
+    check_memory(N, K, P=P, what=f"N = {N} with K = {K} patterns")
     return K, K / N ** (P - 1)
 
 
 def as_key(key):
     """(typed JAX key, seed attribute): an int seed -> ``jax.random.key(seed)``; keys pass through."""
+    import jax
+    import jax.numpy as jnp
+
     if isinstance(key, Integral) and not isinstance(key, bool):
+        if not -2**63 <= int(key) < 2**63:
+            raise ValueError(f"an int seed must fit in 64 signed bits, got {key!r}")
         return jax.random.key(int(key)), int(key)
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape != ():
@@ -97,5 +109,99 @@ def as_key(key):
 
 def key_attrs(key) -> dict:
     """Provenance of a typed key: its raw data and implementation."""
+    import jax
+
     return dict(prng_key_data=str(np.asarray(jax.random.key_data(key)).tolist()),
                 prng_impl=str(jax.random.key_impl(key)))
+
+
+# ------------------------------------------------------------------------------------------ memory guard
+def memory_estimate(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, P=None) -> dict:
+    """Bytes of the arrays a run keeps through a sweep: a lower bound of what it needs, to refuse runs
+    that cannot fit before anything is allocated.
+
+    Per chain (chains = samples x temperatures x replicas): the spins (``int8``, N), the overlaps (K;
+    counted as ``int32``, the width they are computed in) and the sweep's random numbers (a ``float64``
+    uniform and its acceptance threshold per site, 16 N).  Per disorder sample: the patterns (``int8``,
+    N K), plus their ``float32`` copy (4 N K) in the P = 2 kernel (``P=2``; P=None counts it too).
+    The samples are sharded over ``n_devices`` (padded to a multiple of it): ``per_device`` is one
+    device's share, ``total`` that of all devices (the relevant number when they share the host's memory,
+    as CPU devices do).  Exact Python integers (no overflow for absurd sizes).
+    """
+    N, K, n_samples, n_T, n_replicas, n_devices = (int(v) for v in (N, K, n_samples, n_T, n_replicas, n_devices))
+    if min(N, K, n_samples, n_T, n_replicas, n_devices) < 1:
+        raise ValueError("memory_estimate: every size must be >= 1")
+    s_dev = -(-n_samples // n_devices)                      # samples per device (padded)
+    chains = s_dev * n_T * n_replicas
+    per_pattern_entry = 1 + (4 if P is None or int(P) == 2 else 0)
+    parts = {"patterns": s_dev * N * K * per_pattern_entry, "spins": chains * N, "overlaps": chains * K * 4,
+             "randoms": chains * N * 16}
+    per_device = sum(parts.values())
+    return dict(parts, per_device=per_device, total=per_device * n_devices, chains_per_device=chains,
+                samples_per_device=s_dev, devices=n_devices)
+
+
+def available_memory():
+    """Bytes of memory this process can still use: the smallest of /proc/meminfo's MemAvailable and the
+    cgroup (v2 or v1) limit minus its usage; where neither exists, the physical memory (``os.sysconf``
+    SC_PHYS_PAGES x SC_PAGE_SIZE).  None if nothing can be read."""
+    found = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit) as f:
+                lim = f.read().strip()
+            with open(usage) as f:
+                used = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if lim.isdigit() and int(lim) < 2**60:           # "max" / a huge number: no limit
+            found.append(max(int(lim) - used, 0))
+        break
+    if found:
+        return min(found)
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def format_bytes(n) -> str:
+    """1536 -> '1.5 KiB' (binary units up to YiB; larger numbers in YiB)."""
+    n = float(n)
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    k = 0
+    while n >= 1024 and k < len(units) - 1:
+        n /= 1024
+        k += 1
+    return f"{int(n)} bytes" if k == 0 else f"{n:.3g} {units[k]}"
+
+
+def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, P=None, *, available=None,
+                 per_device=False, what="this run") -> dict:
+    """:func:`memory_estimate`, or a one-line ValueError saying how much the run would need and how much
+    memory is available, when it does not fit.  ``available``: bytes (default :func:`available_memory`;
+    if that is unknown nothing is refused); ``per_device``: compare one device's share with ``available``
+    (devices with their own memory, e.g. GPUs) instead of the total (host devices sharing the memory)."""
+    est = memory_estimate(N, K, n_samples, n_T, n_replicas, n_devices, P)
+    avail = available_memory() if available is None else int(available)
+    need = est["per_device"] if per_device else est["total"]
+    if avail is not None and need > avail:
+        f = 1 if per_device else est["devices"]
+        n_chains = est["chains_per_device"] * f
+        where = " per device" if per_device else ""
+        raise ValueError(
+            f"{what} needs at least {format_bytes(need)} of memory{where} (patterns "
+            f"{format_bytes(est['patterns'] * f)}, {n_chains} chain{'s' if n_chains != 1 else ''} "
+            f"{format_bytes((est['spins'] + est['overlaps'] + est['randoms']) * f)}) but {format_bytes(avail)} "
+            "is available; reduce N, the load, the samples, temperatures or replicas")
+    return est

@@ -1,17 +1,23 @@
 """The ``densehebb`` command line: a thin layer over the Python API.
 
-Subcommands: solve, capacity, phase-diagram, mc.  Bad input gives a one-line error and exit code 2; a
-well-posed problem whose solution does not exist or did not converge prints the result with
-"converged": false and null numbers, and exits with code 3.  Set DENSEHEBB_DEBUG=1 for tracebacks.
+Subcommands: solve, capacity, derive, phase-diagram, mc, bench.  Every command is validated completely
+before anything is computed or written (numbers and their ranges, option combinations -- an option that
+does not apply to the chosen mode is refused --, output paths, the memory of a Monte Carlo run), without
+importing JAX: bad input gives one line ``densehebb: error: ...`` on stderr and exit code 2 within a
+second or two.  A well-posed problem whose solution does not exist or did not converge prints the result
+with "converged": false and null numbers on stdout, one line ``densehebb: no answer: <status>: <why>``
+on stderr, and exits with code 3.  Output files are written atomically (temporary file, then rename).
+Set DENSEHEBB_DEBUG=1 for tracebacks.
 """
 from __future__ import annotations
 
 import os
 import sys
 
-from .cli_common import UsageError, Parser, emit, finite
+from .cli_common import (P_MAX, Parser, UsageError, VersionAction, check_output, emit, finite, given_options,
+                         no_answer_line, refuse)
 from .cli_mc import register as register_mc
-from .cli_mc import register_capacity_mc_args, cmd_capacity_mc
+from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
 
 
 def _spec(args, storage="high"):
@@ -22,37 +28,64 @@ def _spec(args, storage="high"):
 
 
 def _print_result(result, as_json):
-    """Every theory subcommand prints the Result's own record; exit code 3 if it is not an answer."""
+    """Every theory subcommand prints the Result's own record; exit code 3 if it is not an answer, with
+    the reason on stderr (stdout keeps the pure record)."""
     emit(result.to_dict(), as_json)
-    return 0 if result.converged else 3
+    if result.converged:
+        return 0
+    sys.stdout.flush()
+    sys.stderr.write(no_answer_line(result) + "\n")
+    return 3
 
 
+# ------------------------------------------------------------------------------------------ validation
+def validate_solve(args):
+    if args.ansatz == "1rsb" and args.branch == "paramagnetic":
+        raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
+
+
+def validate_capacity(args):
+    g = args.given
+    if args.mc and args.low_storage:
+        raise UsageError("--mc and --low-storage cannot be combined")
+    if args.mc:
+        refuse(g, ["ansatz"], "applies to the replica theory, not to --mc (Monte Carlo has no ansatz)")
+        refuse(g, ["mixture"], "applies with --low-storage only")
+        validate_capacity_mc(args)
+        return
+    refuse(g, CAPACITY_MC_OPTIONS, "applies with --mc only")
+    if args.low_storage:
+        refuse(g, ["T"], "does not apply with --low-storage (it reports the transition temperatures)")
+        refuse(g, ["ansatz"], "does not apply with --low-storage (K finite: no replica ansatz)")
+        if args.mixture % 2 == 0 or args.mixture > 9:
+            raise UsageError("mixture size n must be odd and between 1 and 9 (even mixtures have ties)")
+    else:
+        refuse(g, ["mixture"], "applies with --low-storage only")
+
+
+def validate_derive(args):
+    pass
+
+
+def validate_phase_diagram(args):
+    check_output(args.out, "--out", ".nc", "netCDF")
+    check_output(args.png, "--png", ".png", "PNG")
+
+
+# ------------------------------------------------------------------------------------------- commands
 def cmd_solve(args):
     from densehebb.theory import solve
 
-    spec = _spec(args)
-    if spec.ansatz == "1rsb" and args.branch == "paramagnetic":
-        raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
-    return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json)
+    return _print_result(solve(_spec(args), args.alpha, args.T, args.branch), args.json)
 
 
 def cmd_capacity(args):
-    if args.mc and args.ansatz != "rs":
-        raise UsageError("--ansatz applies to the replica theory, not to --mc (Monte Carlo has no ansatz)")
-    if args.mc and args.low_storage:
-        raise UsageError("--mc and --low-storage cannot be combined")
-    if args.low_storage and args.T != 0.0:
-        raise UsageError("--T does not apply with --low-storage (it reports the transition temperatures)")
-    if args.low_storage and args.ansatz != "rs":
-        raise UsageError("--ansatz does not apply with --low-storage (K finite: no replica ansatz)")
     if args.mc:
         return cmd_capacity_mc(args)
     from densehebb.phase_diagrams.api import capacity
 
     if args.low_storage:
         return _print_result(capacity(_spec(args, storage="low"), mixture=args.mixture), args.json)
-    if args.mixture != 1:
-        raise UsageError("--mixture applies with --low-storage only")
     return _print_result(capacity(_spec(args), args.T), args.json)
 
 
@@ -60,7 +93,16 @@ def cmd_derive(args):
     from densehebb.theory.symbolic import derive
 
     d = derive(_spec(args))
-    print(d.latex() if args.latex else d.text())
+    if not args.json:
+        print(d.latex() if args.latex else d.text())
+        return 0
+    import sympy as sp
+
+    fmt = sp.latex if args.latex else sp.sstr
+    emit({"P": d.P, "convention": d.convention, "ansatz": d.ansatz, "format": "latex" if args.latex else "sympy",
+          "free_energy": fmt(d.free_energy),
+          "stationarity": {sp.sstr(x): fmt(c) for x, c in d.conditions.items()},
+          "fixed_point": [{"lhs": fmt(e.lhs), "rhs": fmt(e.rhs)} for e in d.fixed_point]}, True)
     return 0
 
 
@@ -68,15 +110,17 @@ def cmd_phase_diagram(args):
     import numpy as np
 
     from densehebb.phase_diagrams.diagram import phase_diagram
-    from densehebb.phase_diagrams.io import to_netcdf
-    from densehebb.phase_diagrams.plotting import plot_phase_diagram
+    from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
     spec = _spec(args)
     ds = phase_diagram(spec, progress=not args.quiet and sys.stderr.isatty())
-    ds.attrs["command"] = "densehebb " + " ".join(sys.argv[1:])
-    to_netcdf(ds, args.out)
-    if args.png:
-        plot_phase_diagram(ds, args.png)
+    ds.attrs["command"] = "densehebb " + " ".join(args.argv)
+    with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):   # both files or neither
+        to_netcdf(ds, nc_tmp)
+        if args.png:
+            from densehebb.phase_diagrams.plotting import plot_phase_diagram
+
+            plot_phase_diagram(ds, png_tmp)
     summary = {"out": args.out, "png": args.png, "convention": spec.convention, "ansatz": spec.ansatz,
                "alpha_c_T0": float(ds["alpha_c_T0"]), "m_c_T0": float(ds["m_c_T0"]),
                "alpha_Tc_T0": float(ds["alpha_Tc_T0"]),
@@ -92,10 +136,12 @@ def cmd_phase_diagram(args):
 def build_parser():
     p = Parser(prog="densehebb", description="Dense Hebbian networks: replica theory, phase diagrams, "
                                                "Monte Carlo (conventions: docs/conventions.md)")
+    p.add_argument("--version", action=VersionAction, help="print densehebb <version> and exit")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def model_args(sp, need_alpha=True, need_T=True, T_default=None, with_ansatz=True):
-        sp.add_argument("--P", type=finite("P", lo=2, integer=True), default=2, help="interaction order (>= 2)")
+        sp.add_argument("--P", type=finite("P", lo=2, integer=True, hi=P_MAX), default=2,
+                        help=f"interaction order (2..{P_MAX})")
         if need_alpha:
             sp.add_argument("--alpha", type=finite("alpha", lo=0), required=True, help="load K / N^(P-1)")
         if need_T:
@@ -111,7 +157,7 @@ def build_parser():
     s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T)")
     model_args(s)
     s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic"), default="retrieval")
-    s.set_defaults(func=cmd_solve)
+    s.set_defaults(func=cmd_solve, validate=validate_solve)
 
     c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")
     model_args(c, need_alpha=False, T_default=0.0)
@@ -121,19 +167,23 @@ def build_parser():
     c.add_argument("--mixture", type=finite("mixture", lo=1, integer=True), default=1,
                    help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
     register_capacity_mc_args(c)
-    c.set_defaults(func=cmd_capacity)
+    c.set_defaults(func=cmd_capacity, validate=validate_capacity)
 
     d = sub.add_parser("phase-diagram", help="transition lines in the (alpha, T) plane -> netCDF (+ PNG)")
     model_args(d, need_alpha=False, need_T=False)
     d.add_argument("--out", required=True, help="netCDF file to write")
     d.add_argument("--png", help="figure to write")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
-    d.set_defaults(func=cmd_phase_diagram)
+    d.set_defaults(func=cmd_phase_diagram, validate=validate_phase_diagram)
 
     dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")
     model_args(dv, need_alpha=False, need_T=False)
     dv.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
-    dv.set_defaults(func=cmd_derive)
+    for action in dv._actions:
+        if action.dest == "json":
+            action.help = ("one JSON object: free_energy, stationarity {variable: df/dx}, fixed_point "
+                           "[{lhs, rhs}] as sympy strings (LaTeX with --latex)")
+    dv.set_defaults(func=cmd_derive, validate=validate_derive)
 
     register_mc(sub, model_args)
     return p
@@ -161,17 +211,39 @@ def _compilation_cache():
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
+def _subparser(parser, command):
+    import argparse
+
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            return a.choices[command]
+    raise AssertionError("no subcommands")
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    _compilation_cache()
+    """Run one command (``argv`` without the program name; default sys.argv[1:]); returns the exit code
+    (argparse errors exit with code 2 through SystemExit)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    args.given = given_options(_subparser(parser, args.command), argv)
     try:
+        args.validate(args)       # complete validation, before JAX is imported and before any file is written
+        _compilation_cache()
         return args.func(args)
-    except (UsageError, ValueError, NotImplementedError) as e:
+    except (UsageError, ValueError, NotImplementedError, OverflowError, MemoryError) as e:
         if os.environ.get("DENSEHEBB_DEBUG"):
             raise
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         sys.stderr.write(f"densehebb: error: {msg}\n")
         return 2
+    except BrokenPipeError:       # `densehebb ... | head`: the reader left; no traceback
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
 
 
 if __name__ == "__main__":

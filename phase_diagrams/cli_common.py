@@ -1,10 +1,22 @@
-"""Shared pieces of the densehebb CLI: one-line-error parser, number validation, JSON output."""
+"""Shared pieces of the densehebb CLI: one-line-error parser, number validation, output-path validation,
+options given on the command line, JAX-free module loading, JSON output.
+
+Everything here runs before JAX is imported: the CLI validates a command completely (numbers, option
+combinations, output paths, memory) before it starts computing, and refuses it with one line
+``densehebb: error: ...`` and exit code 2.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import math
+import os
 import sys
+
+P_MAX = 8          # = densehebb.theory.model.P_MAX (tests/test_cli_errors.py checks it)
+INT_MAX = 2**62    # integer options above this would overflow the int64 counters (2^63 - 1 for seeds)
 
 
 class Parser(argparse.ArgumentParser):
@@ -21,7 +33,12 @@ class UsageError(ValueError):
     pass
 
 
-def finite(name, lo=None, strict=False, integer=False):
+def finite(name, lo=None, strict=False, integer=False, hi=None):
+    """argparse type: a finite number (or integer) >= lo (> lo if strict) and <= hi; integers are at most
+    INT_MAX unless ``hi`` says otherwise."""
+    if integer and hi is None:
+        hi = INT_MAX
+
     def conv(text):
         try:
             v = int(text) if integer else float(text)
@@ -32,8 +49,123 @@ def finite(name, lo=None, strict=False, integer=False):
             raise argparse.ArgumentTypeError(f"{name} must be finite, got {text!r}")
         if lo is not None and (v <= lo if strict else v < lo):
             raise argparse.ArgumentTypeError(f"{name} must be {'>' if strict else '>='} {lo}, got {text!r}")
+        if hi is not None and v > hi:
+            raise argparse.ArgumentTypeError(f"{name} must be <= {hi}, got {text!r}")
         return v
     return conv
+
+
+def given_options(parser, argv) -> set:
+    """The dests of the options of ``parser`` (a subcommand's parser) that appear in ``argv``, whatever
+    their value: an option that does not apply to the chosen mode is refused even if it repeats the
+    default.  Options must be spelled in full (allow_abbrev=False), so a token either names one or not."""
+    opts = parser._option_string_actions
+    out = set()
+    for tok in argv:
+        if tok == "--":
+            break
+        a = opts.get(tok.split("=", 1)[0]) if tok.startswith("-") else None
+        if a is not None:
+            out.add(a.dest)
+    return out
+
+
+def option(dest) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def refuse(given, dests, why):
+    """UsageError naming the first of ``dests`` that was given: ``--X <why>``."""
+    for d in dests:
+        if d in given:
+            raise UsageError(f"{option(d)} {why}")
+
+
+def check_output(path, opt, ext=None, kind=None, forbid_ext=()):
+    """Validate an output file before anything is computed: a file name (not a directory) in an existing,
+    writable directory, with the extension of its format (``ext``, e.g. ".nc"), not an existing
+    read-only or special file.  Returns ``path``; UsageError otherwise."""
+    if path is None:
+        return None
+    full = os.path.abspath(path) if path.strip() else ""
+    if full and os.path.isdir(full):
+        raise UsageError(f"{opt} {path} is a directory, not a file")
+    if not full or path.endswith(("/", os.sep)):
+        raise UsageError(f"{opt} needs a file name, got {path!r}")
+    if ext is not None and not path.lower().endswith(ext):
+        raise UsageError(f"{opt} {path}: a {kind} file must end in {ext}")
+    for e, k in forbid_ext:
+        if path.lower().endswith(e):
+            raise UsageError(f"{opt} {path}: {e} is the extension of {k} files; choose another name")
+    parent = os.path.dirname(full)
+    if not os.path.isdir(parent):
+        raise UsageError(f"{opt} {path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{opt} {path}: the directory {parent} is not writable")
+    if os.path.lexists(full):
+        if not os.path.isfile(full):
+            raise UsageError(f"{opt} {path} exists and is not a regular file")
+        if not os.access(full, os.W_OK):
+            raise UsageError(f"{opt} {path} exists and is read-only")
+    return path
+
+
+def distinct_outputs(**paths):
+    """UsageError if two output options name the same file."""
+    seen = {}
+    for opt, p in paths.items():
+        if p is None:
+            continue
+        key = os.path.realpath(p)
+        if key in seen:
+            raise UsageError(f"{option(seen[key])} and {option(opt)} name the same file {p}")
+        seen[key] = opt
+
+
+def leaf(name):
+    """Import the densehebb module ``name`` (e.g. "densehebb.montecarlo.inputs") WITHOUT running its
+    package's ``__init__`` when that is not imported yet (densehebb.montecarlo's and densehebb.theory's
+    import JAX, which takes seconds and must wait until the device count is set): the module file is
+    executed under its own name and registered in sys.modules, so a later normal import finds the same
+    module.  Only for modules that import nothing heavy at module level (montecarlo.inputs,
+    montecarlo.checkpoint, theory.provenance)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    package, _, mod = name.rpartition(".")
+    if package in sys.modules:
+        return importlib.import_module(name)
+    pspec = importlib.util.find_spec(package)          # imports densehebb (lazy), not ``package``
+    path = os.path.join(pspec.submodule_search_locations[0], mod + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+class VersionAction(argparse.Action):
+    """``--version``: ``densehebb <version>`` from the package metadata (theory.provenance.version())."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"densehebb {leaf('densehebb.theory.provenance').version()}")
+        parser.exit(0)
+
+
+def no_answer_line(result) -> str:
+    """The stderr line of a result that is not an answer (exit code 3)."""
+    status = result.status
+    line = f"densehebb: no answer: {status}: {status.message}"
+    note = (getattr(result, "note", "") or "").strip()
+    if note:
+        line += "; " + " ".join(note.split())
+    return line
 
 
 def jsonable(v):

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 
-from .cli_common import UsageError, emit, finite
+from .cli_common import UsageError, check_output, distinct_outputs, emit, finite, leaf, refuse
+
+_NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 
 # ------------------------------------------------------------------------------------------------ mc
 _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "energy", "energy_err", "acceptance",
@@ -73,6 +76,23 @@ def _use_all_cores(single_thread_blas=False):
     return True
 
 
+def _host_devices() -> int:
+    """The number of JAX devices the run will shard its samples over, as far as it is known before JAX
+    starts: JAX's count if it is running, else the XLA host device count set in XLA_FLAGS (1 if none).
+    (GPUs: simulate checks a GPU's own memory once JAX runs.)"""
+    if "jax" in sys.modules:
+        import jax
+
+        return jax.local_device_count()
+    m = re.search(r"xla_force_host_platform_device_count=(\d+)", os.environ.get("XLA_FLAGS", ""))
+    return int(m.group(1)) if m else 1
+
+
+def _mc_inputs():
+    """montecarlo.inputs, loaded without JAX (cli_common.leaf)."""
+    return leaf("densehebb.montecarlo.inputs")
+
+
 def _model(args):
     """The Model of a Monte Carlo subcommand (P and the energy convention)."""
     from densehebb.theory import Model, convention_name
@@ -80,15 +100,67 @@ def _model(args):
     return Model(P=args.P, convention=convention_name(args.self_interaction))
 
 
-def cmd_mc(args):
-    _use_all_cores()
-    from densehebb.montecarlo import simulate, summarize
-
+def validate_mc(args):
+    """Everything about `densehebb mc` that can be checked without NumPy or JAX (cmd_mc then checks the
+    load and the memory before JAX starts)."""
+    g = args.given
+    if args.temperatures is not None and args.T is not None:
+        raise UsageError("give either --T or --temperatures, not both")
     temps = args.temperatures if args.temperatures is not None else ([args.T] if args.T is not None else None)
     if temps is None:
         raise UsageError("give the temperature: --T or --temperatures")
-    if args.temperatures is not None and args.T is not None:
-        raise UsageError("give either --T or --temperatures, not both")
+    if len(set(temps)) != len(temps):
+        raise UsageError(f"temperatures must be distinct, got {temps}")
+    if args.tempering:
+        if len(temps) < 2:
+            raise UsageError("parallel tempering needs at least 2 temperatures (--temperatures)")
+        if min(temps) <= 0:
+            raise UsageError("parallel tempering needs temperatures > 0")
+        if any(b <= a for a, b in zip(temps, temps[1:])):
+            raise UsageError(f"parallel tempering needs increasing temperatures, got {temps}")
+    else:
+        refuse(g, ["swap_every"], "applies with --tempering only")
+    if args.dynamics == "greedy" and any(t != 0 for t in temps):
+        raise UsageError("dynamics 'greedy' is zero-temperature descent: use T = 0")
+    burn_in = args.sweeps // 2 if args.burn_in is None else args.burn_in
+    if args.sweeps <= burn_in:
+        raise UsageError(f"sweeps ({args.sweeps}) must exceed burn_in ({burn_in}): nothing would be measured")
+    if (args.sweeps - burn_in) % args.measure_every:
+        raise UsageError(f"sweeps - burn_in = {args.sweeps - burn_in} must be a multiple of "
+                         f"measure_every = {args.measure_every}")
+    if args.checkpoint is None:
+        refuse(g, ["checkpoint_every"], "applies with --checkpoint only")
+    check_output(args.checkpoint, "--checkpoint", forbid_ext=_NOT_CHECKPOINT)
+    check_output(args.out, "--out", ".nc", "netCDF")
+    distinct_outputs(out=args.out, checkpoint=args.checkpoint)
+
+
+def _preflight_mc(args, temps):
+    """After the device count is set, before JAX: the number of patterns, an existing checkpoint file,
+    and the memory of the whole run (montecarlo.inputs.check_memory)."""
+    inputs = _mc_inputs()
+    K, _ = inputs.load(args.N, args.alpha, None, args.P)
+    if args.checkpoint is not None and os.path.exists(args.checkpoint):
+        leaf("densehebb.montecarlo.checkpoint").read_meta(args.checkpoint)   # ValueError unless a checkpoint
+    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, _host_devices(), P=args.P,
+                        what=f"mc with N = {args.N}, K = {K}, {args.samples} samples x {len(temps)} "
+                             f"temperatures x {args.replicas} replicas")
+
+
+def _write_netcdf(ds, path):
+    """ds.to_netcdf(path), atomically (temporary file in the same directory, then rename)."""
+    from densehebb.phase_diagrams.io import atomic_outputs
+
+    with atomic_outputs(path) as (tmp,):
+        ds.to_netcdf(tmp)
+
+
+def cmd_mc(args):
+    temps = args.temperatures if args.temperatures is not None else [args.T]
+    _use_all_cores()
+    _preflight_mc(args, temps)
+    from densehebb.montecarlo import simulate, summarize
+
     if args.burn_in is None:
         args.burn_in = args.sweeps // 2
     model = _model(args)
@@ -99,8 +171,8 @@ def cmd_mc(args):
                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
                   segment_sweeps=args.segment_sweeps, progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
-        ds.attrs["command"] = "densehebb " + " ".join(sys.argv[1:])
-        ds.to_netcdf(args.out)
+        ds.attrs["command"] = "densehebb " + " ".join(args.argv)
+        _write_netcdf(ds, args.out)
     s = summarize(ds)
     per_T = [s] if len(temps) == 1 else [s[float(t)] for t in ds["T"].values]
     out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha,
@@ -183,7 +255,7 @@ def register(sub, model_args):
                    help="sweeps discarded before measuring (default: sweeps / 2)")
     m.add_argument("--measure-every", type=finite("measure-every", lo=1, integer=True), default=1,
                    help="sweeps between measurements")
-    m.add_argument("--seed", type=finite("seed", lo=0, integer=True), default=0)
+    m.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**63 - 1), default=0)
     m.add_argument("--dynamics", choices=("glauber", "metropolis", "greedy"), default="glauber",
                    help="greedy: zero-temperature strict descent (T = 0 only)")
     m.add_argument("--init", choices=("pattern", "patterns", "random"), default="pattern",
@@ -200,7 +272,7 @@ def register(sub, model_args):
     m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
-    m.set_defaults(func=cmd_mc)
+    m.set_defaults(func=cmd_mc, validate=validate_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark (one JSON line per case with --json)")
     model_args(b, need_alpha=False, need_T=False, with_ansatz=False)   # --P, --self-interaction, --json
@@ -211,7 +283,7 @@ def register(sub, model_args):
         elif action.dest == "json":
             action.help = "one JSON object per line"
     b.add_argument("--quick", action="store_true", help="tiny cases (a few seconds; for tests)")
-    b.set_defaults(func=cmd_bench)
+    b.set_defaults(func=cmd_bench, validate=lambda args: None)
 
 
 # -------------------------------------------------------------------------------------- capacity --mc
@@ -227,10 +299,10 @@ def register_capacity_mc_args(parser):
                    help="disorder samples per (N, alpha)")
     g.add_argument("--starts", type=finite("starts", lo=1, integer=True), default=16,
                    help="patterns tested per sample (chains started at patterns 0..starts-1)")
-    g.add_argument("--threshold", type=finite("threshold", lo=0), default=0.9,
+    g.add_argument("--threshold", type=finite("threshold", lo=0, hi=1), default=0.9,
                    help="a pattern is retrieved if the final overlap is >= threshold (default 0.9)")
     g.add_argument("--max-sweeps", type=finite("max-sweeps", lo=1, integer=True), default=100)
-    g.add_argument("--seed", type=finite("seed", lo=0, integer=True), default=0)
+    g.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**63 - 1), default=0)
     g.add_argument("--exponent", type=finite("exponent", lo=0, strict=True), default=0.5,
                    help="finite-size fit alpha_c(N) = alpha_c + a N^-exponent (default 0.5)")
     g.add_argument("--bootstrap", type=finite("bootstrap", lo=2, integer=True), default=200,
@@ -239,25 +311,58 @@ def register_capacity_mc_args(parser):
     g.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+# the options of the --mc group (refused without --mc)
+CAPACITY_MC_OPTIONS = ("N", "alphas", "samples", "starts", "threshold", "max_sweeps", "seed", "exponent", "bootstrap",
+                       "out", "quiet")
+_DEFAULT_NS_P2 = [500, 1000, 2000]
+_DEFAULT_ALPHA_MIN_P2 = 0.12      # min(montecarlo.capacity.default_alphas(2))
+
+
+def validate_capacity_mc(args):
+    """`capacity --mc` without NumPy or JAX (the BLAS threads are set before NumPy starts): sizes, loads,
+    patterns per start, the output file."""
+    P = args.P
+    if args.N is None and P != 2:
+        raise UsageError(f"give the system sizes with --N for P = {P}")
+    if args.alphas is None and P != 2:
+        raise UsageError(f"give the loads with --alphas for P = {P}")
+    if args.alphas is not None and len(args.alphas) < 3:
+        raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
+    if args.alphas is not None and len(set(args.alphas)) != len(args.alphas):
+        raise UsageError(f"alphas must be distinct, got {args.alphas}")
+    if args.N is not None and len(set(args.N)) != len(args.N):
+        raise UsageError(f"N values must be distinct, got {args.N}")
+    a_min = min(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MIN_P2
+    a_max = max(args.alphas) if args.alphas is not None else 0.2
+    for N in (args.N if args.N is not None else _DEFAULT_NS_P2):
+        k_min, k_max = (int(round(a * N ** (P - 1))) for a in (a_min, a_max))
+        if k_min < args.starts:
+            raise UsageError(f"the smallest load gives K = {k_min} patterns at N = {N}, fewer than "
+                             f"--starts {args.starts}")
+        if k_max > 2**31 - 1:
+            raise UsageError(f"the largest load gives K = {k_max} patterns at N = {N}: too many")
+    check_output(args.out, "--out", ".nc", "netCDF")
+
+
 def cmd_capacity_mc(args):
     _use_all_cores(single_thread_blas=True)
+    P = args.P
+    Ns = args.N if args.N is not None else list(_DEFAULT_NS_P2)
+    inputs = _mc_inputs()
+    n_alpha = len(args.alphas) if args.alphas is not None else 9
+    a_max = max(args.alphas) if args.alphas is not None else 0.2
+    for N in Ns:
+        inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts,
+                            _host_devices(), P=P, what=f"capacity --mc at N = {N}")
     from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
 
     model = _model(args)
-    P = model.P
-    if args.threshold > 1:
-        raise UsageError(f"threshold must be <= 1, got {args.threshold}")
-    Ns = args.N if args.N is not None else ([500, 1000, 2000] if P == 2 else None)
-    if Ns is None:
-        raise UsageError(f"give the system sizes with --N for P = {P}")
     alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
-    if len(alphas) < 3:
-        raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
     ds = capacity_curve(args.seed, model, Ns=Ns, alphas=alphas, n_samples=args.samples, n_starts=args.starts,
                         T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,
                         progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
-        ds.to_netcdf(args.out)
+        _write_netcdf(ds, args.out)
     r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, n_boot=args.bootstrap, seed=args.seed)
     out = {"P": P, "T": args.T, "convention": model.convention, "method": "monte-carlo",
            "dynamics": ds.attrs["dynamics"], "N": r["N"], "alphas": r["alphas"], "samples": args.samples,

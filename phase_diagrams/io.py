@@ -2,6 +2,7 @@
 toolkit writes: :mod:`densehebb.theory.provenance`)."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 import xarray as xr
@@ -21,11 +22,52 @@ def provenance(spec: Model, **extra) -> dict:
                          laguerre_nodes=quadrature.LAGUERRE_NODES, solver_tolerance=TOL_RS, **extra)
 
 
+def temporary_path(path: str) -> str:
+    """A temporary file name next to ``path`` (same directory, so a rename is atomic), hidden, with the
+    same extension (writers that choose the format from it, e.g. matplotlib, still do the right thing)."""
+    d, base = os.path.split(os.path.abspath(path))
+    stem, ext = os.path.splitext(base)
+    return os.path.join(d, f".{stem}.tmp-{os.getpid()}{ext}")
+
+
+@contextlib.contextmanager
+def atomic_outputs(*paths):
+    """Write several files all-or-nothing: yields one temporary path per path (None stays None); when the
+    block succeeds each is flushed to disk and renamed over its target (``os.replace``); when it fails, or
+    a rename fails, the temporaries (and the targets already renamed in this call) are removed, so a
+    failed run leaves no new or half-written file.  The targets' directories must exist."""
+    temps = [None if p is None else temporary_path(p) for p in paths]
+    done = []
+    try:
+        yield temps
+        for t in temps:
+            if t is not None and os.path.exists(t):
+                with open(t, "rb+") as f:
+                    os.fsync(f.fileno())
+        for p, t in zip(paths, temps):
+            if t is not None and os.path.exists(t):
+                os.replace(t, p)
+                done.append(p)
+    except BaseException:
+        for p in done:
+            with contextlib.suppress(OSError):
+                os.remove(p)
+        raise
+    finally:
+        for t in temps:
+            if t is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+
+
 def to_netcdf(ds: xr.Dataset, path: str) -> str:
-    """Write a Dataset to netCDF (scipy backend, netCDF3 64-bit; no extra dependency)."""
+    """Write a Dataset to netCDF (scipy backend, netCDF3 64-bit; no extra dependency), atomically: to a
+    temporary file in the same directory, renamed over ``path`` when complete (a failed or interrupted
+    write leaves no partial file).  The directory is created if needed."""
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    ds.to_netcdf(path, engine="scipy", format="NETCDF3_64BIT")
+    with atomic_outputs(path) as (tmp,):
+        ds.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
     return path
 
 

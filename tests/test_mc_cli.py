@@ -51,7 +51,7 @@ def test_mc_dense_tempering_json():
 
 
 @pytest.mark.parametrize("args, match", [
-    (("mc", "--P", "9", "--N", "20", "--alpha", "0.1", "--T", "1"), "P must be an integer in 2..8"),
+    (("mc", "--P", "9", "--N", "20", "--alpha", "0.1", "--T", "1"), "P must be <= 8"),
     (("mc", "--N", "20", "--alpha", "0.1", "--T", "1", "--ansatz", "1rsb"), "unrecognized arguments: --ansatz"),
     (("bench", "--P", "3", "--quick"), "no benchmark case for P = 3"),
     (("mc", "--N", "20", "--alpha", "0.1"), "--T or --temperatures"),
