@@ -18,6 +18,9 @@ _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "ene
                  "tau_energy", "tau_m", "equilibrated", "drift_z")
 
 
+_MAX_VALUES = 10_000       # values in one list option (a range like 0:1:1e-12 would not fit in memory)
+
+
 def _float_list(name, lo=None, hi=None, integer=False):
     """argparse type: comma-separated numbers (or start:stop:step for a range)."""
     import argparse
@@ -34,6 +37,8 @@ def _float_list(name, lo=None, hi=None, integer=False):
             if c <= 0 or b < a:
                 raise argparse.ArgumentTypeError(f"{name} range needs start <= stop and step > 0, got {text!r}")
             n = int(math.floor((b - a) / c + 1e-9)) + 1
+            if n > _MAX_VALUES:
+                raise argparse.ArgumentTypeError(f"{name} range gives {n} values, more than {_MAX_VALUES}")
             return [round(a + k * c, 12) for k in range(n)]
         vals = [conv(p) for p in text.split(",") if p.strip()]
         if not vals:
@@ -305,7 +310,7 @@ def register_capacity_mc_args(parser):
     g.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**63 - 1), default=0)
     g.add_argument("--exponent", type=finite("exponent", lo=0, strict=True), default=0.5,
                    help="finite-size fit alpha_c(N) = alpha_c + a N^-exponent (default 0.5)")
-    g.add_argument("--bootstrap", type=finite("bootstrap", lo=2, integer=True), default=200,
+    g.add_argument("--bootstrap", type=finite("bootstrap", lo=2, integer=True, hi=100_000), default=200,
                    help="bootstrap resamplings for the alpha_c(N) errors")
     g.add_argument("--out", metavar="FILE.nc", help="write the final overlaps (Dataset) to netCDF")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -315,7 +320,7 @@ def register_capacity_mc_args(parser):
 CAPACITY_MC_OPTIONS = ("N", "alphas", "samples", "starts", "threshold", "max_sweeps", "seed", "exponent", "bootstrap",
                        "out", "quiet")
 _DEFAULT_NS_P2 = [500, 1000, 2000]
-_DEFAULT_ALPHA_MIN_P2 = 0.12      # min(montecarlo.capacity.default_alphas(2))
+_DEFAULT_ALPHA_MIN_P2, _DEFAULT_ALPHA_MAX_P2, _DEFAULT_N_ALPHA_P2 = 0.12, 0.2, 9   # montecarlo.capacity.default_alphas(2)
 
 
 def validate_capacity_mc(args):
@@ -333,7 +338,7 @@ def validate_capacity_mc(args):
     if args.N is not None and len(set(args.N)) != len(args.N):
         raise UsageError(f"N values must be distinct, got {args.N}")
     a_min = min(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MIN_P2
-    a_max = max(args.alphas) if args.alphas is not None else 0.2
+    a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
     for N in (args.N if args.N is not None else _DEFAULT_NS_P2):
         k_min, k_max = (int(round(a * N ** (P - 1))) for a in (a_min, a_max))
         if k_min < args.starts:
@@ -349,8 +354,8 @@ def cmd_capacity_mc(args):
     P = args.P
     Ns = args.N if args.N is not None else list(_DEFAULT_NS_P2)
     inputs = _mc_inputs()
-    n_alpha = len(args.alphas) if args.alphas is not None else 9
-    a_max = max(args.alphas) if args.alphas is not None else 0.2
+    n_alpha = len(args.alphas) if args.alphas is not None else _DEFAULT_N_ALPHA_P2
+    a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
     for N in Ns:
         inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts,
                             _host_devices(), P=P, what=f"capacity --mc at N = {N}")

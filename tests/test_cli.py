@@ -24,11 +24,59 @@ def test_solve_json_contract():
     assert d["m"] == pytest.approx(0.99116, abs=1e-4) and d["residual"] < 1e-10
 
 
+def no_answer(stderr, status=None):
+    """Exit code 3 says why on stderr, in one line: densehebb: no answer: <status>: <message>[; note]."""
+    from densehebb.theory import Status
+
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("densehebb: no answer: "), stderr
+    name = lines[0].split(": ")[2]
+    assert Status(name).message in lines[0]
+    if status is not None:
+        assert name == status, lines[0]
+    return lines[0]
+
+
 def test_solve_nonexistent_branch_says_so():
     p = run("solve", "--alpha", "0.2", "--T", "0", "--json")
     assert p.returncode == 3
     d = json.loads(p.stdout)  # valid JSON: no NaN tokens
     assert d["converged"] is False and d["m"] is None and d["status"] != "converged"
+    no_answer(p.stderr, d["status"])
+
+
+def test_no_answer_in_process(capsys):
+    """capacity above the retrieval region and solve at an absurd temperature: exit code 3, the pure JSON
+    record on stdout, the reason on stderr (never a traceback)."""
+    from densehebb.phase_diagrams.cli import main
+
+    assert main(["capacity", "--P", "2", "--T", "2.0", "--json"]) == 3
+    out, err = capsys.readouterr()
+    d = json.loads(out)
+    assert d["alpha_c"] is None and no_answer(err, d["status"])
+    assert main(["solve", "--P", "2", "--alpha", "0.05", "--T", "1e300", "--json"]) == 3
+    out, err = capsys.readouterr()
+    d = json.loads(out)
+    assert d["m"] is None and no_answer(err, d["status"])
+    assert main(["solve", "--P", "2", "--alpha", "0.05", "--T", "1e300", "--branch", "paramagnetic", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["converged"] is True and err == ""
+
+
+def test_derive_json(capsys):
+    """derive --json: the derivation as JSON strings (the text output is the Derivation's own)."""
+    import densehebb as dh
+    from densehebb.phase_diagrams.cli import main
+
+    assert main(["derive", "--P", "2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["P"], d["ansatz"], d["convention"], d["format"]) == (2, "rs", "distinct-indices", "sympy")
+    assert list(d["stationarity"]) == ["m", "q", "v"] and [e["lhs"] for e in d["fixed_point"]] == ["m", "q", "v"]
+    assert "E_z[log(2*cosh(" in d["free_energy"]
+    assert main(["derive", "--P", "2"]) == 0
+    assert capsys.readouterr().out == dh.derive(dh.Model(P=2)).text() + "\n"
+    assert main(["derive", "--P", "2", "--json", "--latex"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "latex"
 
 
 def test_capacity_json():
@@ -82,6 +130,7 @@ def test_solve_1rsb_json_contract_and_rs_fallback_status():
     assert hot.returncode == 3
     h = json.loads(hot.stdout)
     assert h["converged"] is False and h["q0"] is None and "RS" in h["note"]
+    assert no_answer(hot.stderr, h["status"]).endswith("; " + h["note"])
     bad = run("solve", "--P", "4", "--alpha", "0.01", "--T", "0.05", "--ansatz", "1rsb", "--branch",
               "paramagnetic")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -21,13 +21,31 @@ def test_mc_in_process(capsys):
     assert main(args) == 0
     d = json.loads(capsys.readouterr().out)
     assert (d["K"], d["convention"], d["seed"], d["exact_arithmetic"]) == (3, "distinct-indices", 7, True)
-    s = dh.summarize(dh.simulate(7, dh.Model(), N=40, K=3, T=[0.5, 2.0], n_samples=2, sweeps=60, burn_in=20,
-                                 measure_every=2))
+    ds = dh.simulate(7, dh.Model(), N=40, K=3, T=[0.5, 2.0], n_samples=2, sweeps=60, burn_in=20, measure_every=2)
+    s = dh.summarize(ds)
     for r in d["results"]:
         for k in ("m", "m_err", "q", "q_err", "energy", "energy_err", "acceptance", "tau_energy", "tau_m"):
             assert r[k] == s[r["T"]][k], k
     assert main(["mc", "--N", "40", "--alpha", "0.075"]) == 2
     assert "--T or --temperatures" in capsys.readouterr().err
+    # one version everywhere: `densehebb --version`, the Monte Carlo and the theory netCDF attributes
+    from densehebb.phase_diagrams.io import provenance
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    v = capsys.readouterr().out.split()[1]
+    assert ds.attrs["version"] == provenance(dh.Model())["version"] == v == dh.__version__
+
+
+def test_capacity_mc_validation_defaults_match_the_library():
+    """validate_capacity_mc checks the default loads of P = 2 without importing the montecarlo package."""
+    from densehebb.montecarlo.capacity import default_alphas
+    from densehebb.phase_diagrams import cli_mc
+
+    a = default_alphas(2)
+    assert (min(a), max(a), len(a)) == (cli_mc._DEFAULT_ALPHA_MIN_P2, cli_mc._DEFAULT_ALPHA_MAX_P2,
+                                        cli_mc._DEFAULT_N_ALPHA_P2)
 
 
 def run(*args, timeout=600):
