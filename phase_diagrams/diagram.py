@@ -25,6 +25,30 @@ LINE_DOC = {
 }
 
 
+# Why a line is NaN.  Each line is finite wherever its transition exists on the grid and NaN only where it
+# does not (tests/test_diagram_lines.py checks this against independent criteria for P = 2 and P = 4).
+_NO_COMPETITOR = ("; for P >= 3 also where the crossing lies in the window T_g(alpha) < T < T_K(alpha) "
+                  "(T_K: paramagnet entropy = 0) in which RS has no physical competitor (no RS spin glass, "
+                  "paramagnet of negative entropy), so the RS line is undefined there (1RSB: T_c_1rsb)")
+NAN_REASON = {
+    "T_g": "never NaN for alpha > 0 (P = 2: 1 + sqrt(alpha); P >= 3: the spin-glass fold is found for every "
+           "alpha > 0)",
+    "T_M": "no retrieval state at any T: alpha above the largest RS capacity max_T alpha_c(T)",
+    "T_c": "retrieval is nowhere the global minimum at this load: alpha above the largest alpha_Tc(T) (above "
+           "alpha_Tc_T0 only inside the RS reentrance window)" + _NO_COMPETITOR,
+    "T_AT": "T_AT below exp(-600) (T_AT ~ exp(-h^2/(2 xi'(1))), P = 2: exp(-1/(2 alpha)); out of float64 "
+            "range at the smallest loads), or no retrieval state (T_M NaN)",
+    "alpha_c": "no retrieval state at this T for any load: T above T_M(alpha -> 0) (P = 2: 1; P >= 3: the "
+               "low-storage Mattis spinodal)",
+    "m_c": "as alpha_c",
+    "alpha_Tc": "retrieval is the global minimum for no load: T above the largest T_c(alpha) (alpha >= 1e-6), "
+                "or no retrieval state (alpha_c NaN)" + _NO_COMPETITOR,
+    "alpha_c_T0": "not NaN (the T = 0 retrieval branch ends at a fold for every P)",
+    "m_c_T0": "as alpha_c_T0",
+    "alpha_Tc_T0": "not NaN (retrieval and spin-glass ground states cross below alpha_c_T0)",
+}
+
+
 def _progress(it, enabled, desc):
     if not enabled:
         return it
@@ -88,6 +112,8 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=Fals
     ds["alpha_c_T0"] = ((), c0.alpha_c, {"long_name": "zero-temperature capacity", "units": "1"})
     ds["m_c_T0"] = ((), c0.m_c, {"long_name": "retrieval overlap at the T = 0 capacity", "units": "1"})
     ds["alpha_Tc_T0"] = ((), a_tc0, {"long_name": "load where T_c meets T = 0", "units": "1"})
+    for k, why in NAN_REASON.items():
+        ds[k].attrs["nan_reason"] = why
     if full.ansatz == "1rsb":
         ds = _add_rsb1(ds, full, progress)
     if spec.P >= 3:

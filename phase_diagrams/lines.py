@@ -5,13 +5,16 @@
   spin-glass solution appears discontinuously: the end (fold) of the spin-glass branch in T.
 * alpha_c(T) and T_M(alpha): the end (fold) of the retrieval branch, one curve seen along either axis:
   bisection on existence, then Newton on the augmented fold system (theory.bifurcation.fold).
-* T_c(alpha): retrieval becomes the global minimum, f_retrieval = f_spin-glass (brentq in T).
+* T_c(alpha): retrieval becomes the global minimum, f_retrieval = f_competitor (the lower of the spin glass
+  and the paramagnet of non-negative entropy); every sign change on a scan, and beside the edges of the
+  region where a competitor exists (P >= 3), refined with brentq; alpha_Tc(T) is the same line along T.
 * T_AT(alpha): the de Almeida-Thouless eigenvalue of the retrieval solution vanishes (brentq in log T).
 Every line value comes with its own convergence: NaN where the line does not exist or a root was not found.
 """
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import brentq
@@ -22,6 +25,7 @@ from densehebb.theory.numerics import XTOL_LINE, scan_roots
 from densehebb.theory.solver import model_for
 
 XTOL = XTOL_LINE  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
+EDGE_BISECTIONS = 16  # edge of the region where f_R - f_competitor is defined, to 2^-16 of a scan step
 
 
 class _Branch:
@@ -82,16 +86,40 @@ def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0) -> Result:
                   r.iterations, extra={"raw": r.raw, "bracket": r.bracket})
 
 
+@lru_cache(maxsize=None)
+def _capacity_peak(spec: Model, n_grid: int = 13) -> tuple[float, float]:
+    """(T*, alpha_c(T*)): the largest RS capacity over T (the RS alpha_c(T) is reentrant: P = 2 peaks near
+    T = 0.025, P >= 3 far above alpha_c(0)).  A coarse grid on [0, T_M(alpha -> 0)], then a bounded Brent
+    maximisation between the grid neighbours of the best point."""
+    from scipy.optimize import minimize_scalar
+
+    top = T_M(spec, 1e-3 * capacity(spec, 0.0).alpha_c)
+    ts = np.linspace(0.0, top, n_grid)
+    acs = np.array([capacity(spec, float(t)).alpha_c for t in ts])
+    if not np.any(np.isfinite(acs)):
+        return float("nan"), float("nan")
+    i = int(np.nanargmax(acs))
+    lo, hi = ts[max(i - 1, 0)], ts[min(i + 1, n_grid - 1)]
+    neg = lambda t: -np.nan_to_num(capacity(spec, float(t)).alpha_c, nan=0.0)  # noqa: E731
+    r = minimize_scalar(neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6 * max(top, 1e-300)})
+    return (float(r.x), -float(r.fun)) if -r.fun > acs[i] else (float(ts[i]), float(acs[i]))
+
+
 @x64
 def T_M(spec: Model, alpha: float) -> float:
-    """Retrieval spinodal: highest T where retrieval states exist at load alpha.
+    """Retrieval spinodal: highest T where retrieval states exist at load alpha; NaN iff alpha exceeds the
+    largest capacity max_T alpha_c(T).
 
     (The RS alpha_c(T) is slightly reentrant at low T; for alpha just above alpha_c(0) the branch exists
-    only in a window of T, so the search starts from the lowest T on a coarse grid where it exists.)"""
+    only in a window of T, so the search starts from the lowest T on a coarse grid where it exists and,
+    failing that (narrow windows, or P >= 3 where T < 0.01 matters), from the T of the largest capacity.)"""
     for t0 in np.arange(0.0, 1.0, 0.01):
         if bool(solve(spec, alpha, t0, "retrieval").converged):
             return fold(spec, "retrieval", float(alpha), None, "T", float(t0), 2.0).p
-    return float("nan")
+    t_peak, a_peak = _capacity_peak(spec)
+    if not alpha < a_peak or not bool(solve(spec, alpha, t_peak, "retrieval").converged):
+        return float("nan")
+    return fold(spec, "retrieval", float(alpha), None, "T", t_peak, 2.0).p
 
 
 @x64
@@ -126,6 +154,43 @@ def _delta_f(spec, alpha=None, T=None):
     return g
 
 
+def _edge(g, p_in, p_out, n_bisect=EDGE_BISECTIONS):
+    """The point nearest p_out (to (p_out - p_in) 2^-n_bisect) where g is still finite, bisecting from p_in
+    (g finite) towards p_out (g NaN: the competitor or the retrieval state is absent there)."""
+    for _ in range(n_bisect):
+        mid = 0.5 * (p_in + p_out)
+        if np.isfinite(g(mid)):
+            p_in = mid
+        else:
+            p_out = mid
+    return p_in
+
+
+def _roots(g, lo, hi, n_scan):
+    """All roots of g on [lo, hi]: ``scan_roots`` (sign changes between finite grid values), plus the roots
+    between a finite grid value and the edge of the region where g is defined, when that region ends
+    between two grid points (P >= 3: the window without a physical RS competitor; a crossing just beside
+    it was missed whenever no grid point fell between the edge and the root)."""
+    memo = {}
+
+    def gm(p):
+        if p not in memo:
+            memo[p] = g(p)
+        return memo[p]
+
+    out = scan_roots(gm, lo, hi, n_scan)
+    ps = np.linspace(lo, hi, n_scan)
+    for a, b in zip(ps[:-1], ps[1:]):
+        fa, fb = np.isfinite(gm(a)), np.isfinite(gm(b))
+        if fa == fb:
+            continue
+        p_in, p_out = (a, b) if fa else (b, a)
+        e = _edge(gm, p_in, p_out)
+        if e != p_in and gm(e) * gm(p_in) < 0:
+            out.append(brentq(gm, min(e, p_in), max(e, p_in), xtol=XTOL))
+    return sorted(out)
+
+
 @x64
 def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
     """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
@@ -137,17 +202,19 @@ def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m):
         return float("nan")
-    r = scan_roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
+    r = _roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
 @x64
 def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
-    """The T_c line seen along alpha at fixed T: load where f_retrieval = f_spin-glass."""
+    """The T_c line seen along alpha at fixed T: the largest load where f_retrieval = f_competitor (see
+    ``_delta_f``), searched on [1e-6, alpha_c(T)].  NaN iff there is no such crossing: T above every
+    T_c(alpha), or (P >= 3) the crossing lies where RS has no physical competitor."""
     a_c = capacity(spec, T).alpha_c if a_c is None else a_c
     if not np.isfinite(a_c):
         return float("nan")
-    r = scan_roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
+    r = _roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
