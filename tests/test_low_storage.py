@@ -14,6 +14,7 @@ def test_pairwise_mattis_transition_is_continuous_at_T1():
     assert tr.T_thermodynamic == pytest.approx(1.0, abs=1e-8)
 
 
+@pytest.mark.slow
 def test_pairwise_three_mixture_stable_below_046():
     """AGS (1985): symmetric 3-mixtures of the Hopfield model are local minima below T ~ 0.46."""
     assert stability_temperature(Model(P=2, storage="low"), 3) == pytest.approx(0.46, abs=0.005)
@@ -38,7 +39,7 @@ def test_dense_mattis_transition_is_first_order(P):
     assert not missing.converged and missing.status == "branch_missing" and math.isnan(missing.m)
 
 
-@pytest.mark.parametrize("P", [3, 4])
+@pytest.mark.parametrize("P", [pytest.param(3, marks=pytest.mark.slow), 4])
 def test_low_storage_equals_high_storage_theory_at_zero_load(P):
     T = 0.5 * transitions(Model(P=P, storage="low")).T_thermodynamic
     a = solve_mixture(Model(P=P, storage="low"), T)

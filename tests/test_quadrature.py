@@ -56,6 +56,7 @@ def test_analytic_derivatives_match_finite_differences(m, v, T):
     np.testing.assert_allclose(np.array(g, float), fd, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_solution_converged_in_node_count():
     """The documented default (160 Gauss-Hermite nodes) is converged: doubling it changes nothing at 1e-12,
     while a deliberately coarse rule (12 nodes) visibly differs (so this test can fail)."""

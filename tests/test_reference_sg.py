@@ -230,6 +230,7 @@ def test_p2_rs_decomposition_off_saddle():
 
 
 # --- (b) P = 2, 1RSB ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_p2_1rsb_decomposition_random_points(accurate_rsb1):
     rng = np.random.default_rng(2)
     done = 0

@@ -79,6 +79,7 @@ def test_paramagnet_free_energy_and_high_temperature_expansion():
     assert float(r.replicon) == pytest.approx(1 - alpha * beta ** 2 / (1 - beta) ** 2, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_all_tuples_convention_shifts_f_by_minus_alpha_over_2():
     si = Model(convention="all-tuples")
     for branch, T in [("retrieval", 0.3), ("spin-glass", 0.3), ("paramagnetic", 2.0)]:
@@ -122,6 +123,7 @@ def test_no_solution_is_nan_with_flag_not_last_iterate():
     assert not bool(r.converged) and np.isnan(float(r.f))
 
 
+@pytest.mark.slow
 def test_grid_solve_is_vmapped_and_equals_pointwise():
     alphas = np.array([0.02, 0.06, 0.12])
     Ts = np.array([0.0, 0.2, 0.4])

@@ -24,6 +24,7 @@ def test_q0_equal_q1_reduces_to_rs(P, si, T):
         assert f1 == pytest.approx(f_rs, abs=1e-11)
 
 
+@pytest.mark.slow
 def test_inner_average_closed_form_at_zero_temperature():
     """(1/mu) ln E exp(mu |a + s z|): the T = 0 closed form equals direct quadrature, and the T > 0
     Gauss-Hermite version approaches it as T -> 0."""
@@ -53,6 +54,7 @@ from densehebb.theory import Model, solve  # noqa: E402
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1  # noqa: E402
 
 
+@pytest.mark.slow
 def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
     P, alpha = 4, 0.03
     r = solve_rsb1(Model(P=P), alpha, 0.0)
@@ -70,6 +72,7 @@ def test_zero_temperature_1rsb_retrieval_solution_and_variational_ordering():
     assert r.f_rs == pytest.approx(float(rs.f), abs=1e-14)
 
 
+@pytest.mark.slow
 def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
     c = capacity_rsb1(Model(P=4), 0.0)
     assert c.converged
@@ -99,6 +102,7 @@ def test_p2_1rsb_reduces_to_ags_rs(T):
             assert e[1] < 2e-2 * e[0]  # linear in q1 - q0
 
 
+@pytest.mark.slow
 def test_p2_1rsb_capacity_steffan_kuehn():
     """T = 0 capacity of the Hopfield model at 1RSB.  Steffan & Kuehn (1994) report 0.138186 (RS 0.137905);
     the early estimate 0.144 (Crisanti-Amit-Gutfreund 1986) is not reproduced by these equations."""
@@ -126,6 +130,7 @@ def test_finite_temperature_1rsb_retrieval_below_the_at_line():
     assert not hot.converged and hot.status in ("rsb_trivial", "x_at_boundary")
 
 
+@pytest.mark.slow
 def test_1rsb_spin_glass_static_transition_of_the_3_spin_model():
     """With m = 0 and alpha = 3, P = 3 the noise covariance is q^3/2: the Ising 3-spin glass, whose 1RSB
     static transition is T_s = 0.651 (theory.reference_sg finds 0.651385 with independent code).  The
@@ -165,6 +170,7 @@ def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
     assert r0.replicon == -np.inf and not r0.stable
 
 
+@pytest.mark.slow
 def test_1rsb_retrieval_between_the_rs_and_1rsb_capacities():
     """P = 4, T = 0: alpha = 0.035 lies between alpha_c^RS = 0.03298 and alpha_c^1RSB = 0.03820; the RS
     retrieval state is gone but the 1RSB one exists (continued in alpha), and at 0.04 neither does."""
