@@ -80,8 +80,9 @@ def test_missing_branch_is_nan_with_a_status():
 
 def test_grid_result_to_xarray_matches_pointwise_solves():
     alphas, Ts = np.array([0.02, 0.05, 0.2]), np.array([0.0, 0.3])
-    g = dh.solve_grid(dh.Model(P=2), alphas, Ts)
+    g = dh.solve(dh.Model(P=2), alphas[:, None], Ts[None, :])
     ds = g.to_xarray()
+    assert ds.equals(dh.solve_grid(dh.Model(P=2), alphas, Ts))
     assert ds["m"].dims == ("alpha", "T") and np.allclose(ds["alpha"], alphas) and np.allclose(ds["T"], Ts)
     assert ds["m"].attrs["units"] == "1" and "Mattis" in ds["m"].attrs["long_name"]
     assert ds.attrs["convention"] == "distinct-indices" and ds.attrs["version"]

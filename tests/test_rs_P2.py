@@ -128,14 +128,14 @@ def test_grid_solve_is_vmapped_and_equals_pointwise():
     alphas = np.array([0.02, 0.06, 0.12])
     Ts = np.array([0.0, 0.2, 0.4])
     g = solve_grid(SPEC, alphas, Ts)
-    assert g.m.shape == (3, 3)
+    assert g["m"].shape == (3, 3) and g["m"].dims == ("alpha", "T")
     for i, a in enumerate(alphas):
         for j, t in enumerate(Ts):
             p = solve(SPEC, a, t)
-            assert bool(p.converged) == bool(g.converged[i, j])
+            assert p.status.code == int(g["status"][i, j])
             if bool(p.converged):
-                assert float(p.m) == pytest.approx(float(g.m[i, j]), abs=1e-12)
-                assert float(g.residual[i, j]) <= 1e-10
+                assert float(p.m) == pytest.approx(float(g["m"][i, j]), abs=1e-12)
+                assert float(g["residual"][i, j]) <= 1e-10
 
 
 def test_replicon_of_retrieval_state():

@@ -241,8 +241,11 @@ def stack(points, shape, dims) -> Result:
 
 
 @x64
-def solve_grid(model: Model, alphas, Ts, branch="retrieval", tol=None) -> Result:
-    """Solve on the outer-product grid alphas x Ts: a Result with dims ("alpha", "T")."""
+def solve_grid(model: Model, alphas, Ts, branch="retrieval", tol=None):
+    """Solve on the outer-product grid alphas x Ts (one compile, vmapped for RS): an xarray Dataset with
+    dims (alpha, T), every order parameter, f, status codes (CF flags), residual, iterations, replicon,
+    units, long names and provenance.  (``solve(model, alphas[:, None], Ts[None, :])`` gives the same grid
+    as a Result.)"""
     a = np.asarray(alphas, dtype=float)[:, None]
     t = np.asarray(Ts, dtype=float)[None, :]
-    return solve(model, a, t, branch, tol=tol)
+    return solve(model, a, t, branch, tol=tol).to_xarray()
