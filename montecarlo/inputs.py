@@ -62,8 +62,10 @@ def inverse_temperatures(temps):
         return np.where(temps > 0, 1.0 / np.where(temps > 0, temps, 1.0), np.inf)
 
 
-def load(N, alpha, K, P):
-    """Resolve (K, alpha_effective) from alpha or K, with K = round(alpha N^(P-1)) (high storage)."""
+def load(N, alpha, K, P, *, memory=True):
+    """Resolve (K, alpha_effective) from alpha or K, with K = round(alpha N^(P-1)) (high storage).
+    ``memory``: also refuse a pattern set that cannot fit in memory (one sample and one chain; callers that
+    know the whole run check it with :func:`check_memory`)."""
     if alpha is None and K is None:
         raise ValueError("give the load: alpha (K = round(alpha N^(P-1))) or the number of patterns K")
     K_from_alpha = None
@@ -84,7 +86,8 @@ def load(N, alpha, K, P):
     if K > 2**31 - 1:
         raise ValueError(f"K = {K} patterns is too many")
     # one sample's patterns and one chain must fit (the caller checks the whole run: check_memory)
-    check_memory(N, K, P=P, what=f"N = {N} with K = {K} patterns")
+    if memory:
+        check_memory(N, K, what=f"N = {N} with K = {K} patterns")
     return K, K / N ** (P - 1)
 
 
@@ -116,29 +119,33 @@ def key_attrs(key) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ memory guard
-def memory_estimate(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, P=None) -> dict:
-    """Bytes of the arrays a run keeps through a sweep: a lower bound of what it needs, to refuse runs
-    that cannot fit before anything is allocated.
+def memory_estimate(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1) -> dict:
+    """Bytes of memory a Monte Carlo run needs at its peak, to refuse runs that cannot fit before anything
+    is allocated (the JAX runtime itself, a few hundred MiB, is not counted).
 
-    Per chain (chains = samples x temperatures x replicas): the spins (``int8``, N), the overlaps (K;
-    counted as ``int32``, the width they are computed in) and the sweep's random numbers (a ``float64``
-    uniform and its acceptance threshold per site, 16 N).  Per disorder sample: the patterns (``int8``,
-    N K), plus their ``float32`` copy (4 N K) in the P = 2 kernel (``P=2``; P=None counts it too).
-    The samples are sharded over ``n_devices`` (padded to a multiple of it): ``per_device`` is one
-    device's share, ``total`` that of all devices (the relevant number when they share the host's memory,
-    as CPU devices do).  Exact Python integers (no overflow for absurd sizes).
+    Per disorder sample: the patterns, N K entries, stored as ``int8`` but drawn as 64-bit random bits and
+    ``float64`` uniforms (``jax.random.bernoulli`` in 64-bit mode): 17 bytes per entry while they are
+    drawn (measured: 16-17 bytes per entry of peak memory for 1e8 entries per sample, P = 2 and 3; this
+    also covers the ``float32`` copy, 4 N K, of the P = 2 kernel).  Per chain (chains = samples x
+    temperatures x replicas): the spins (``int8``, N), the overlaps (K; counted as ``int32``, the width
+    they are computed in) and the sweep's random numbers (a ``float64`` uniform and its acceptance
+    threshold per site, 16 N).  The samples are sharded over ``n_devices`` (padded to a multiple of it):
+    ``per_device`` is one device's share, ``total`` that of all devices (what counts when they share the
+    host's memory, as CPU devices do).  Exact Python integers (no overflow for absurd sizes).
     """
     N, K, n_samples, n_T, n_replicas, n_devices = (int(v) for v in (N, K, n_samples, n_T, n_replicas, n_devices))
     if min(N, K, n_samples, n_T, n_replicas, n_devices) < 1:
         raise ValueError("memory_estimate: every size must be >= 1")
     s_dev = -(-n_samples // n_devices)                      # samples per device (padded)
     chains = s_dev * n_T * n_replicas
-    per_pattern_entry = 1 + (4 if P is None or int(P) == 2 else 0)
-    parts = {"patterns": s_dev * N * K * per_pattern_entry, "spins": chains * N, "overlaps": chains * K * 4,
+    parts = {"patterns": s_dev * N * K * PATTERN_BYTES, "spins": chains * N, "overlaps": chains * K * 4,
              "randoms": chains * N * 16}
     per_device = sum(parts.values())
     return dict(parts, per_device=per_device, total=per_device * n_devices, chains_per_device=chains,
                 samples_per_device=s_dev, devices=n_devices)
+
+
+PATTERN_BYTES = 17   # peak bytes per pattern entry (see memory_estimate)
 
 
 def available_memory():
@@ -186,13 +193,13 @@ def format_bytes(n) -> str:
     return f"{int(n)} bytes" if k == 0 else f"{n:.3g} {units[k]}"
 
 
-def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, P=None, *, available=None,
-                 per_device=False, what="this run") -> dict:
+def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, *, available=None, per_device=False,
+                 what="this run") -> dict:
     """:func:`memory_estimate`, or a one-line ValueError saying how much the run would need and how much
     memory is available, when it does not fit.  ``available``: bytes (default :func:`available_memory`;
     if that is unknown nothing is refused); ``per_device``: compare one device's share with ``available``
     (devices with their own memory, e.g. GPUs) instead of the total (host devices sharing the memory)."""
-    est = memory_estimate(N, K, n_samples, n_T, n_replicas, n_devices, P)
+    est = memory_estimate(N, K, n_samples, n_T, n_replicas, n_devices)
     avail = available_memory() if available is None else int(available)
     need = est["per_device"] if per_device else est["total"]
     if avail is not None and need > avail:
@@ -200,7 +207,7 @@ def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, P=None, *,
         n_chains = est["chains_per_device"] * f
         where = " per device" if per_device else ""
         raise ValueError(
-            f"{what} needs at least {format_bytes(need)} of memory{where} (patterns "
+            f"{what} needs about {format_bytes(need)} of memory{where} (patterns "
             f"{format_bytes(est['patterns'] * f)}, {n_chains} chain{'s' if n_chains != 1 else ''} "
             f"{format_bytes((est['spins'] + est['overlaps'] + est['randoms']) * f)}) but {format_bytes(avail)} "
             "is available; reduce N, the load, the samples, temperatures or replicas")

@@ -144,10 +144,10 @@ def _preflight_mc(args, temps):
     """After the device count is set, before JAX: the number of patterns, an existing checkpoint file,
     and the memory of the whole run (montecarlo.inputs.check_memory)."""
     inputs = _mc_inputs()
-    K, _ = inputs.load(args.N, args.alpha, None, args.P)
+    K, _ = inputs.load(args.N, args.alpha, None, args.P, memory=False)   # the whole run is checked below
     if args.checkpoint is not None and os.path.exists(args.checkpoint):
         leaf("densehebb.montecarlo.checkpoint").read_meta(args.checkpoint)   # ValueError unless a checkpoint
-    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, _host_devices(), P=args.P,
+    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, _host_devices(),
                         what=f"mc with N = {args.N}, K = {K}, {args.samples} samples x {len(temps)} "
                              f"temperatures x {args.replicas} replicas")
 
@@ -358,7 +358,7 @@ def cmd_capacity_mc(args):
     a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
     for N in Ns:
         inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts,
-                            _host_devices(), P=P, what=f"capacity --mc at N = {N}")
+                            _host_devices(), what=f"capacity --mc at N = {N}")
     from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
 
     model = _model(args)

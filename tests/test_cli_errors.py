@@ -274,21 +274,20 @@ def test_memory_estimate_and_check():
     from densehebb.phase_diagrams.cli_common import leaf
 
     inputs = leaf("densehebb.montecarlo.inputs")
-    e = inputs.memory_estimate(N=100, K=10, n_samples=3, n_T=2, n_replicas=2, n_devices=1, P=3)
+    e = inputs.memory_estimate(N=100, K=10, n_samples=3, n_T=2, n_replicas=2, n_devices=1)
     chains = 3 * 2 * 2
-    assert e["patterns"] == 3 * 100 * 10 and e["spins"] == chains * 100 and e["overlaps"] == chains * 10 * 4
-    assert e["randoms"] == chains * 100 * 16
+    assert e["patterns"] == 3 * 100 * 10 * 17            # drawn as 64-bit bits and float64 uniforms
+    assert e["spins"] == chains * 100 and e["overlaps"] == chains * 10 * 4 and e["randoms"] == chains * 100 * 16
     assert e["per_device"] == e["total"] == e["patterns"] + e["spins"] + e["overlaps"] + e["randoms"]
-    # P = 2 keeps a float32 copy of the patterns; samples are padded to a multiple of the devices
-    assert inputs.memory_estimate(100, 10, 3, P=2)["patterns"] == 3 * 100 * 10 * 5
-    d = inputs.memory_estimate(100, 10, n_samples=3, n_devices=2, P=3)
+    # samples are padded to a multiple of the devices
+    d = inputs.memory_estimate(100, 10, n_samples=3, n_devices=2)
     assert d["samples_per_device"] == 2 and d["total"] == 2 * d["per_device"]
     # absurd sizes: exact integers, no overflow
-    assert inputs.memory_estimate(10**9, 5 * 10**7, P=2)["patterns"] == 5 * 10**16 * 5
+    assert inputs.memory_estimate(10**9, 5 * 10**7)["patterns"] == 5 * 10**16 * 17
     avail = inputs.available_memory()
     assert isinstance(avail, int) and avail > 0
     assert inputs.check_memory(100, 10, 3, available=10**9)["total"] == inputs.memory_estimate(100, 10, 3)["total"]
-    with pytest.raises(ValueError, match=r"needs at least .* but 1 KiB is available"):
+    with pytest.raises(ValueError, match=r"needs about .* but 1 KiB is available"):
         inputs.check_memory(100, 10, 3, available=1024, what="this run")
     with pytest.raises(ValueError, match="per device"):
         inputs.check_memory(100, 10, 8, n_devices=4, available=1024, per_device=True)
