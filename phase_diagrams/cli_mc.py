@@ -147,9 +147,11 @@ def _preflight_mc(args, temps):
     K, _ = inputs.load(args.N, args.alpha, None, args.P, memory=False)   # the whole run is checked below
     if args.checkpoint is not None and os.path.exists(args.checkpoint):
         leaf("densehebb.montecarlo.checkpoint").read_meta(args.checkpoint)   # ValueError unless a checkpoint
-    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, _host_devices(),
+    n_dev = _host_devices()
+    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, n_dev,
                         what=f"mc with N = {args.N}, K = {K}, {args.samples} samples x {len(temps)} "
-                             f"temperatures x {args.replicas} replicas")
+                             f"temperatures x {args.replicas} replicas"
+                             + (f" on {n_dev} devices" if n_dev > 1 else ""))
 
 
 def _write_netcdf(ds, path):
@@ -356,9 +358,10 @@ def cmd_capacity_mc(args):
     inputs = _mc_inputs()
     n_alpha = len(args.alphas) if args.alphas is not None else _DEFAULT_N_ALPHA_P2
     a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
+    n_dev = _host_devices()
     for N in Ns:
-        inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts,
-                            _host_devices(), what=f"capacity --mc at N = {N}")
+        inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts, n_dev,
+                            what=f"capacity --mc at N = {N}" + (f" on {n_dev} devices" if n_dev > 1 else ""))
     from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
 
     model = _model(args)
