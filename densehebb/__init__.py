@@ -37,6 +37,8 @@ _LAZY = {
     "anneal": "densehebb.montecarlo", "Stats": "densehebb.montecarlo",
 }
 
+_SUBPACKAGES = ("theory", "montecarlo", "phase_diagrams")
+
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
@@ -45,6 +47,8 @@ def __getattr__(name):
         from densehebb.theory.provenance import version
 
         return version()
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"densehebb.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
@@ -53,4 +57,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))
