@@ -156,9 +156,14 @@ def test_wheel_installs_only_the_densehebb_namespace(tmp_path):
     """Build the wheel, install it without dependencies into a fresh environment that sees the installed
     dependencies (a .pth to this environment's site-packages, whose own .pth files -- the editable install
     -- are not processed), and import from outside the source tree."""
+    import shutil
+
+    src = tmp_path / "src"  # build from a copy: setuptools writes build/ and egg-info into the source tree
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
+                                                              "__pycache__", ".pytest_cache", "out", "*.nc"))
     wheels = tmp_path / "wheels"
     b = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                        str(wheels), ROOT], capture_output=True, text=True, timeout=600)
+                        str(wheels), str(src)], capture_output=True, text=True, timeout=600)
     assert b.returncode == 0, b.stderr
     (whl,) = glob.glob(str(wheels / "densehebb-*.whl"))
     env_dir = tmp_path / "env"
