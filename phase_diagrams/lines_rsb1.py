@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import Model, Status, convention_name, solve, x64
+from densehebb.theory import Model, Status, solve, x64
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1
 
 XTOL = 1e-10
@@ -36,17 +36,22 @@ def capacity(spec: Model, T: float = 0.0):
     return capacity_rsb1(spec, float(T))
 
 
-@lru_cache(maxsize=None)
-@x64
-def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-7) -> dict:
-    """t_s = T_s / sqrt(alpha) and e_sg = E_SG^1RSB(T = 0) / sqrt(alpha) for P >= 3 (alpha = 1 solves).
+def spin_glass_scaling(model: Model, xtol: float = 1e-7) -> dict:
+    """t_s = T_s / sqrt(alpha) and e_sg = E_SG^1RSB(T = 0) / sqrt(alpha) for P >= 3 (alpha = 1 solves);
+    computed once per (P, convention).
 
     T_s by bisection on T between a temperature where the 1RSB spin glass exists with x < 1 and one where
     it does not (status x_at_boundary / no non-trivial solution)."""
+    return _spin_glass_scaling(model.P, model.convention, xtol)
+
+
+@lru_cache(maxsize=None)
+@x64
+def _spin_glass_scaling(P: int, convention: str, xtol: float) -> dict:
     if P < 3:
         raise ValueError("the scaling form holds for P >= 3 (P = 2: the spin-glass transition is the "
                          "continuous T_g = 1 + sqrt(alpha) at RS and 1RSB alike)")
-    spec = Model(P=P, convention=convention_name(self_interaction))
+    spec = Model(P=P, convention=convention, ansatz="1rsb")
     g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
     e_sg = g0.f if g0.converged else float("nan")
 
@@ -79,7 +84,7 @@ def spin_glass_scaling(P: int, self_interaction: bool = False, xtol: float = 1e-
 @x64
 def T_s(spec: Model, alpha: float) -> float:
     """1RSB static spin-glass transition T_s(alpha) (P >= 3)."""
-    return spin_glass_scaling(spec.P, spec.self_interaction)["t_s"] * math.sqrt(alpha)
+    return spin_glass_scaling(spec)["t_s"] * math.sqrt(alpha)
 
 
 @x64
@@ -99,7 +104,7 @@ def retrieval_f(spec: Model, alpha: float, T: float) -> float:
 def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
     """Load where the 1RSB retrieval ground state and the 1RSB spin-glass ground state are degenerate (P >= 3;
     NaN if it lies beyond the RS capacity, where the 1RSB retrieval state is not reached from RS)."""
-    e_sg = spin_glass_scaling(spec.P, spec.self_interaction)["e_sg"]
+    e_sg = spin_glass_scaling(spec)["e_sg"]
     a_c = capacity(spec, 0.0).alpha_c if a_c is None else a_c
     if not (np.isfinite(e_sg) and np.isfinite(a_c)):
         return float("nan")
@@ -118,15 +123,15 @@ def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
 
 
 @lru_cache(maxsize=None)
-def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
+def _sg_free_energy_curve(P: int, convention: str, n: int = 33):
     """F(t) = f_SG^1RSB(alpha = 1, T = t) on [0, t_s] (cubic spline; the spin glass at any alpha is
     sqrt(alpha) F(T / sqrt(alpha))).  Returns (spline, t_s)."""
     from scipy.interpolate import CubicSpline
 
-    t_s = spin_glass_scaling(P, self_interaction)["t_s"]
+    spec = Model(P=P, convention=convention, ansatz="1rsb")
+    t_s = spin_glass_scaling(spec)["t_s"]
     if not np.isfinite(t_s):
         return None, t_s
-    spec = Model(P=P, convention=convention_name(self_interaction))
     ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
     ts[-1] = t_s * (1 - 1e-6)
     fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass").f for t in ts]
@@ -141,7 +146,7 @@ def _sg_free_energy_curve(P: int, self_interaction: bool = False, n: int = 33):
 def competitor_f(spec: Model, alpha: float, T: float) -> float:
     """The lower of the 1RSB spin glass (T < T_s; spline of the exact scaling form, accurate to ~1e-8) and
     the paramagnet (P >= 3)."""
-    spline, t_s = _sg_free_energy_curve(spec.P, spec.self_interaction)
+    spline, t_s = _sg_free_energy_curve(spec.P, spec.convention)
     out = []
     pm = solve(_rs(spec), alpha, T, "paramagnetic")
     if bool(pm.converged):
