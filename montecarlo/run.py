@@ -51,7 +51,7 @@ from .dataset import attrs as _attrs
 from .dataset import simulate_dataset
 from .dynamics import DYNAMICS
 from .engine import INITS, EngineConfig, compiled_segment, start, take_samples
-from .inputs import as_int, as_key, check_model, inverse_temperatures, key_attrs, load, temperatures
+from .inputs import as_int, as_key, check_memory, check_model, inverse_temperatures, key_attrs, load, temperatures
 from .observables import Measurements
 from .polynomials import flip_plan
 from .summary import equilibration, summarize  # noqa: F401  (re-exported: densehebb.simulate's companions)
@@ -195,6 +195,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     mkey = _devices.mesh_key(devices)
     S_pad = _devices.padded_samples(n_samples, mkey)
     n_T = temps.size
+    check_memory(N, K, n_samples, n_T, n_replicas, len(mkey), what="simulate")  # the whole run, before allocating
     targets = tuple(int(r % K) if init == "patterns" else 0 for r in range(n_replicas))
     cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas)
     plan = Measurements(n_blocks=n_blocks, tempering=bool(tempering), n_track=n_track, q_bins=q_bins,

@@ -296,3 +296,14 @@ def test_equilibration_diagnostics_flag_a_short_run():
                                burn_in=100)
     s = montecarlo.summarize(long)
     assert s["equilibrated"] is True and s["tau_energy_reliable"] and s["tau_energy"] < 5
+
+
+def test_simulate_refuses_a_whole_run_that_cannot_fit_before_allocating():
+    """One sample fits (340 MB of patterns), 10^5 of them do not: a one-line error, no allocation."""
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="simulate needs about .* of memory"):
+        montecarlo.simulate(0, HOPFIELD, N=20000, alpha=0.05, T=(0.3,), n_samples=100000, n_replicas=2,
+                            sweeps=2, burn_in=0)
+    assert time.perf_counter() - t0 < 30
