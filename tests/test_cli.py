@@ -118,6 +118,7 @@ def test_bad_input_one_line_error(args):
     assert p.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_solve_1rsb_json_contract_and_rs_fallback_status():
     p = run("solve", "--P", "2", "--alpha", "0.13", "--T", "0.005", "--ansatz", "1rsb", "--json")
     assert p.returncode == 0, p.stderr

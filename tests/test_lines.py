@@ -42,6 +42,7 @@ def test_spin_glass_branch_appears_below_T_g():
     assert not bool(solve(SPEC, a, Tg + 1e-4, "spin-glass").converged)
 
 
+@pytest.mark.slow
 def test_T_M_tends_to_one_at_small_load_and_decreases():
     tms = [L.T_M(SPEC, a) for a in (1e-6, 1e-4, 0.01, 0.05, 0.1)]
     assert tms[0] > 0.998 and tms[0] < 1.0

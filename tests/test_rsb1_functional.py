@@ -83,7 +83,8 @@ def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
 
 
 # --- P = 2 (AGS with one step of RSB) and T > 0 ---------------------------------------------------------
-@pytest.mark.parametrize("T", [0.0, 0.05, 0.3])
+@pytest.mark.parametrize("T", [pytest.param(0.0, marks=pytest.mark.slow), pytest.param(0.05, marks=pytest.mark.slow),
+                               0.3])
 def test_p2_1rsb_reduces_to_ags_rs(T):
     """q0 = q1: the 1RSB AGS functional (log-det of 1 - beta Q) equals the RS AGS free energy, and the
     equations vanish as q0 -> q1 at the RS saddle point."""
@@ -113,6 +114,7 @@ def test_p2_1rsb_capacity_steffan_kuehn():
     assert 0.96 < c.m_c < 0.97 and 0.99 < c.q0 < 1.0 and c.mu > 0
 
 
+@pytest.mark.slow
 def test_finite_temperature_1rsb_retrieval_below_the_at_line():
     """P = 4, alpha = 0.03: RS is AT-unstable at T = 0.005 (replicon < 0); the 1RSB saddle there has
     0 < x < 1, q0 < q1 < 1, is stationary in every variable, and f_1RSB > f_RS.  Above the AT line
@@ -157,6 +159,7 @@ def test_1rsb_replicon_reduces_to_the_rs_replicon(P, alpha, T):
     assert float(R1.replicon(x, alpha, T, P)) == pytest.approx(float(rs.replicon), abs=1e-9)
 
 
+@pytest.mark.slow
 def test_1rsb_replicon_of_the_3_spin_glass_changes_sign():
     """The 1RSB spin glass of the Ising 3-spin model (P = 3, alpha = 3: xi = q^3/2) is stable near its
     static transition and unstable at low T (Gardner transition; densehebb finds it at T = 0.2403); at
