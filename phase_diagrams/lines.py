@@ -233,8 +233,9 @@ def alpha_Tc0(spec: Model) -> float:
 def T_AT(spec: Model, alpha: float, T_m: float | None = None, logT_min: float = -600.0) -> float:
     """de Almeida-Thouless line of the retrieval state: lambda_AT(alpha, T) = 0 (RS unstable below it).
 
-    The root is found in log T, since T_AT ~ exp(-1/(2 alpha)) at small alpha.  NaN if the retrieval branch
-    is AT-unstable all the way up to T_M or if T_AT < exp(logT_min).
+    The root is found in log T, since T_AT ~ exp(-1/(2 alpha)) at small alpha; above alpha_c(0), where
+    retrieval exists only for T in a window, from the window's lower end.  NaN if the retrieval branch is
+    AT-unstable all the way up to T_M, AT-stable throughout, or if T_AT < exp(logT_min).
     """
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m) or alpha <= 0:
@@ -246,7 +247,22 @@ def T_AT(spec: Model, alpha: float, T_m: float | None = None, logT_min: float = 
 
     hi = math.log(T_m * (1 - 1e-9))
     l_hi = lam(hi)
-    l_lo = lam(logT_min)
+    lo = logT_min
+    l_lo = lam(lo)
+    if not np.isfinite(l_lo) and np.isfinite(l_hi):  # alpha > alpha_c(0): retrieval only in a window of T
+        lo = _lowest_log_T(lam, lo, hi)
+        l_lo = lam(lo)
     if not (np.isfinite(l_lo) and np.isfinite(l_hi) and l_lo < 0 < l_hi):
         return float("nan")
-    return math.exp(brentq(lam, logT_min, hi, xtol=1e-13))
+    return math.exp(brentq(lam, lo, hi, xtol=1e-13))
+
+
+def _lowest_log_T(lam, lt_absent, lt_present, n_bisect=EDGE_BISECTIONS * 4):
+    """Lower end (in log T) of the retrieval window, by bisection on where lambda_AT is defined."""
+    for _ in range(n_bisect):
+        mid = 0.5 * (lt_absent + lt_present)
+        if np.isfinite(lam(mid)):
+            lt_present = mid
+        else:
+            lt_absent = mid
+    return lt_present
