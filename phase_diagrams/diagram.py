@@ -37,7 +37,8 @@ NAN_REASON = {
     "T_c": "retrieval is nowhere the global minimum at this load: alpha above the largest alpha_Tc(T) (above "
            "alpha_Tc_T0 only inside the RS reentrance window)" + _NO_COMPETITOR,
     "T_AT": "T_AT below exp(-600) (T_AT ~ exp(-h^2/(2 xi'(1))), P = 2: exp(-1/(2 alpha)); out of float64 "
-            "range at the smallest loads), or no retrieval state (T_M NaN)",
+            "range at the smallest loads), or the retrieval state is AT-stable (or AT-unstable) throughout its "
+            "existence range, or no retrieval state (T_M NaN)",
     "alpha_c": "no retrieval state at this T for any load: T above T_M(alpha -> 0) (P = 2: 1; P >= 3: the "
                "low-storage Mattis spinodal)",
     "m_c": "as alpha_c",
