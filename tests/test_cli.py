@@ -79,6 +79,7 @@ def test_derive_json(capsys):
     assert json.loads(capsys.readouterr().out)["format"] == "latex"
 
 
+@pytest.mark.slow
 def test_capacity_json():
     p = run("capacity", "--P", "2", "--T", "0", "--json")
     assert p.returncode == 0, p.stderr
@@ -87,6 +88,7 @@ def test_capacity_json():
     assert d["m_c"] == pytest.approx(0.967, abs=2e-3)
 
 
+@pytest.mark.slow
 def test_mc_json_and_agreement_with_solve():
     p = run("mc", "--P", "2", "--N", "300", "--alpha", "0.05", "--T", "0.3", "--samples", "2", "--sweeps", "60",
             "--seed", "3", "--json", "--theory")

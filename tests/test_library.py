@@ -93,14 +93,17 @@ def test_grid_result_to_xarray_matches_pointwise_solves():
     assert np.isnan(ds["m"].sel(alpha=0.2, T=0.0)) and not g.converged[2, 0]
 
 
-@pytest.mark.slow
 def test_solve_dispatches_on_the_ansatz():
-    from densehebb.theory.rsb1_solver import solve_rsb1
+    """dh.solve with a 1RSB Model is the 1RSB saddle (theory.rsb1_solver), and the 1RSB lines use it:
+    where RS is AT-unstable the 1RSB free energy lies above the RS one (the variational ordering)."""
+    from densehebb.phase_diagrams import lines_rsb1
 
     m = dh.Model(P=4, ansatz="1rsb")
     r = dh.solve(m, 0.03, 0.005)
-    assert r.to_dict() == solve_rsb1(m, 0.03, 0.005).to_dict()
-    assert r.kind == "saddle" and 0 <= r.q0 < r.q1 <= 1 and 0 < r.x < 1 and r.f > r.f_rs
+    assert r.kind == "saddle" and r.status is dh.Status.CONVERGED and r.residual < 1e-8
+    assert 0 <= r.q0 < r.q1 <= 1 and 0 < r.x < 1 and r.f > r.f_rs and r.replicon < 0
+    assert r.f_rs == pytest.approx(dh.solve(m.replace(ansatz="rs"), 0.03, 0.005).f, abs=1e-14)
+    assert lines_rsb1.retrieval_f(m, 0.03, 0.005) == pytest.approx(r.f, abs=1e-12)
 
 
 def test_capacity_is_one_call_for_every_family():

@@ -83,8 +83,8 @@ def test_1rsb_capacity_exceeds_rs_and_ends_the_branch():
 
 
 # --- P = 2 (AGS with one step of RSB) and T > 0 ---------------------------------------------------------
-@pytest.mark.parametrize("T", [pytest.param(0.0, marks=pytest.mark.slow), pytest.param(0.05, marks=pytest.mark.slow),
-                               0.3])
+@pytest.mark.slow
+@pytest.mark.parametrize("T", [0.0, 0.05, 0.3])
 def test_p2_1rsb_reduces_to_ags_rs(T):
     """q0 = q1: the 1RSB AGS functional (log-det of 1 - beta Q) equals the RS AGS free energy, and the
     equations vanish as q0 -> q1 at the RS saddle point."""
