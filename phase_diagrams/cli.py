@@ -38,6 +38,63 @@ def _print_result(result, as_json):
     return 3
 
 
+class Reporter:
+    """Progress on stderr for long commands (stdout keeps the result, pure JSON with --json).
+
+    Called as ``reporter(message)`` -> one line ``densehebb: <command>: <message>`` at once, or
+    ``reporter(stage, done, total)`` -> on a TTY a tqdm bar per stage; otherwise plain lines
+    ``densehebb: <command>: <stage> <done>/<total>`` at the start, at the end and at most every
+    ``every`` seconds in between."""
+
+    def __init__(self, command, every=5.0, stream=None):
+        import time
+
+        self.command, self.every, self._clock = command, every, time.monotonic
+        self.stream = sys.stderr if stream is None else stream
+        try:
+            self.tty = self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self._bar, self._last = None, -float("inf")
+
+    def _line(self, text):
+        self.stream.write(f"densehebb: {self.command}: {text}\n")
+        self.stream.flush()
+
+    def __call__(self, stage, done=None, total=None):
+        if done is None:
+            if self._bar is not None:
+                self._bar.write(f"densehebb: {self.command}: {stage}", file=self.stream)
+            else:
+                self._line(stage)
+            return
+        if self.tty:
+            if done == 0 or self._bar is None:
+                from tqdm import tqdm
+
+                self.close()
+                self._bar = tqdm(total=total, desc=stage, leave=False, file=self.stream)
+            self._bar.n = done
+            self._bar.refresh()
+            if total is not None and done >= total:
+                self.close()
+            return
+        now = self._clock()
+        if done == 0 or (total is not None and done >= total) or now - self._last >= self.every:
+            self._last = now
+            self._line(f"{stage} {done}/{total}" if total is not None else f"{stage} {done}")
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _reporter(args):
+    """The progress reporter of a command, or None with --quiet."""
+    return None if getattr(args, "quiet", False) else Reporter(args.command)
+
+
 # ------------------------------------------------------------------------------------------ validation
 def validate_solve(args):
     if args.ansatz == "1rsb" and args.branch == "paramagnetic":
@@ -53,7 +110,7 @@ def validate_capacity(args):
         refuse(g, ["mixture"], "applies with --low-storage only")
         validate_capacity_mc(args)
         return
-    refuse(g, CAPACITY_MC_OPTIONS, "applies with --mc only")
+    refuse(g, [o for o in CAPACITY_MC_OPTIONS if o != "quiet"], "applies with --mc only")
     if args.low_storage:
         refuse(g, ["T"], "does not apply with --low-storage (it reports the transition temperatures)")
         refuse(g, ["ansatz"], "does not apply with --low-storage (K finite: no replica ansatz)")
@@ -76,7 +133,11 @@ def validate_phase_diagram(args):
 def cmd_solve(args):
     from densehebb.theory import solve
 
-    return _print_result(solve(_spec(args), args.alpha, args.T, args.branch), args.json)
+    spec, report = _spec(args), _reporter(args)
+    if report:
+        report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
+               f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
+    return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json)
 
 
 def cmd_capacity(args):
@@ -86,7 +147,16 @@ def cmd_capacity(args):
 
     if args.low_storage:
         return _print_result(capacity(_spec(args, storage="low"), mixture=args.mixture), args.json)
-    return _print_result(capacity(_spec(args), args.T), args.json)
+    spec, report = _spec(args), _reporter(args)
+    if spec.ansatz == "1rsb":   # as densehebb.capacity, with the continuation stages reported
+        from densehebb.theory.rsb1_solver import capacity_rsb1
+
+        if report:
+            report(f"compiling the RS and 1RSB solvers for P = {spec.P} ...")
+        return _print_result(capacity_rsb1(spec, float(args.T), progress=report), args.json)
+    if report:
+        report(f"compiling the RS solver for P = {spec.P} and locating the fold of the retrieval branch ...")
+    return _print_result(capacity(spec, args.T), args.json)
 
 
 def cmd_derive(args):
@@ -113,7 +183,12 @@ def cmd_phase_diagram(args):
     from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
     spec = _spec(args)
-    ds = phase_diagram(spec, progress=not args.quiet and sys.stderr.isatty())
+    report = _reporter(args)
+    try:
+        ds = phase_diagram(spec, progress=report)
+    finally:
+        if report:
+            report.close()
     ds.attrs["command"] = "densehebb " + " ".join(args.argv)
     with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):   # both files or neither
         to_netcdf(ds, nc_tmp)
@@ -157,6 +232,7 @@ def build_parser():
     s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T)")
     model_args(s)
     s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic"), default="retrieval")
+    s.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     s.set_defaults(func=cmd_solve, validate=validate_solve)
 
     c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")
@@ -173,7 +249,7 @@ def build_parser():
     model_args(d, need_alpha=False, need_T=False)
     d.add_argument("--out", required=True, help="netCDF file to write")
     d.add_argument("--png", help="figure to write")
-    d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--quiet", action="store_true", help="no progress on stderr (bar or lines)")
     d.set_defaults(func=cmd_phase_diagram, validate=validate_phase_diagram)
 
     dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")

@@ -50,12 +50,24 @@ NAN_REASON = {
 }
 
 
-def _progress(it, enabled, desc):
-    if not enabled:
+def _progress(it, progress, desc):
+    """Iterate over ``it`` reporting progress: ``progress`` callable -> progress(desc, done, total) before
+    the first item and after each one; True -> a tqdm bar; False/None -> silent."""
+    if callable(progress):
+        return _reported(list(it), progress, desc)
+    if not progress:
         return it
     from tqdm import tqdm
 
     return tqdm(it, desc=desc, leave=False)
+
+
+def _reported(items, progress, desc):
+    n = len(items)
+    progress(desc, 0, n)
+    for i, x in enumerate(items):
+        yield x
+        progress(desc, i + 1, n)
 
 
 def default_grids(spec: Model):
@@ -71,11 +83,18 @@ def default_grids(spec: Model):
 
 
 @x64
-def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=False) -> xr.Dataset:
-    """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T."""
+def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None) -> xr.Dataset:
+    """Transition lines T_g, T_M, T_c, T_AT along alpha and the capacity alpha_c(T), m_c(T) along T.
+
+    ``progress``: None/False (silent), True (tqdm bars) or a callback ``progress(stage, done=None,
+    total=None)``: called with a message alone (e.g. before the first compile) and with (stage, done,
+    total) before each stage (done = 0) and after each of its points ("lines", "capacity", "1RSB
+    capacity", "1RSB T_c")."""
     spec = spec or Model()
     full = spec  # the RS lines are computed with the RS spec; 1RSB lines are added on top
     spec = replace(spec, ansatz="rs")
+    if callable(progress):
+        progress(f"compiling the RS solver for P = {spec.P} ...")
     da, dt = default_grids(spec) if alphas is None or Ts is None else (None, None)
     alphas = np.asarray(da if alphas is None else alphas, dtype=float)
     Ts = np.asarray(dt if Ts is None else Ts, dtype=float)

@@ -204,11 +204,15 @@ def _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed, note=""):
                   Status.CONVERGED, resid, 0, lam, note=note, extra={"raw": np.asarray(x)})
 
 
-def _walk_alpha(spec, x, a, T, step, min_step, a_max=math.inf):
+def _walk_alpha(spec, x, a, T, step, min_step, a_max=math.inf, progress=None):
     """Continuation of a 1RSB retrieval solution x at load a upwards in alpha (full Newton at each step,
-    step halved on failure; :func:`numerics.continue_until_failure`).  Returns (a, x, a_fail)."""
+    step halved on failure; :func:`numerics.continue_until_failure`).  Returns (a, x, a_fail).
+    ``progress``: optional callback, called with a one-line message for each step (accepted or halved)."""
     def step_to(a_next, x0):
         r = _polish(spec, x0, a_next, T)
+        if progress is not None:
+            progress(f"1RSB continuation: alpha = {a_next:.10g} " + ("accepted" if r is not None else
+                                                                     "failed, step halved"))
         return None if r is None else r[0]
 
     return continue_until_failure(step_to, a, x, step, min_step, a_max)
@@ -259,24 +263,33 @@ def _capacity(spec, T, status, alpha_c=_NAN, alpha_c_rs=_NAN, m_c=_NAN, q0=_NAN,
 
 
 @x64
-def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9) -> Result:
+def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9, progress=None) -> Result:
     """alpha_c at 1RSB: the end of the 1RSB retrieval branch, by bisection on existence with continuation
     (full Newton from the last solution) starting below the RS capacity; a Result of kind "capacity" with
     alpha_c, m_c and the 1RSB parameters there (q0, q1, x, mu, C) and alpha_c_rs.
 
     At T > 0 the RS retrieval state may be AT-stable at its own fold (above the AT line): then 1RSB adds
-    nothing there and the capacity is the RS one (status rs_stable_at_capacity, x and q0 NaN)."""
+    nothing there and the capacity is the RS one (status rs_stable_at_capacity, x and q0 NaN).
+
+    ``progress``: optional callback, called with a one-line message at each continuation stage (the RS fold,
+    each 1RSB starting point tried, each alpha step); the function is silent without it."""
     from .bifurcation import fold
 
+    say = progress if progress is not None else (lambda msg: None)
     rs_spec = replace(spec, ansatz="rs")
+    say(f"locating the RS capacity (fold of the RS retrieval branch in alpha, P = {spec.P}, T = {float(T):g}) ...")
     rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not rs_fold.converged:
+        say("the RS capacity was not found")
         return _capacity(spec, T, Status.NOT_FOUND, note="the RS capacity was not found")
+    say(f"RS fold found: alpha_c_rs = {rs_fold.p:.10g}")
     start = None
     for frac in (0.9, 0.97, 0.99, 0.997, 0.999):
+        say(f"1RSB start: solving at alpha = {frac} alpha_c_rs = {frac * rs_fold.p:.10g} ...")
         start = solve_rsb1(spec, frac * rs_fold.p, T)
         if start.converged:
             a_lo = frac * rs_fold.p
+            say(f"1RSB start found at alpha = {a_lo:.10g}; continuing in alpha")
             break
     if not start.converged:
         if T > 0:
@@ -288,7 +301,9 @@ def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9) -> Result:
                          note="no 1RSB retrieval solution below the RS capacity")
     x_lo = np.array([start.m, start.q0, start.C, start.mu])
     # walk up in small steps (continuation), halving the step at the end of the branch
-    a_lo, x_lo, a_hi = _walk_alpha(spec, x_lo, a_lo, T, 0.02 * a_lo, rel_tol * a_lo)
+    a_lo, x_lo, a_hi = _walk_alpha(spec, x_lo, a_lo, T, 0.02 * a_lo, rel_tol * a_lo, progress=progress)
+    say(f"1RSB branch ends between alpha = {a_lo:.10g} and {a_hi:.10g}" if a_hi is not None
+        else "the 1RSB branch did not end")
     if a_hi is None:
         return _capacity(spec, T, Status.NOT_FOUND, alpha_c_rs=rs_fold.p, note="the 1RSB branch did not end")
     if T > 0:  # the 1RSB branch may end by merging into an AT-stable RS branch rather than by a fold

@@ -225,7 +225,24 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
         a, t = np.broadcast_arrays(a_in, t_in)
         pts = [solve_rsb1(model, float(ai), float(ti), branch) for ai, ti in zip(a.ravel(), t.ravel())]
         return stack(pts, a.shape, _dims(a.shape, a_in, t_in))
+    _check_grid_memory(model, alpha, T, x0)
     return _solve_rs(model, alpha, T, branch, x0, TOL if tol is None else tol)
+
+
+def _check_grid_memory(model, alpha, T, x0):
+    """Refuse an RS grid that cannot fit in memory, from the shapes alone (before anything is allocated:
+    broadcast views stay views)."""
+    from .resources import check_solve_memory
+
+    shapes = [np.shape(alpha), np.shape(T)]
+    if x0 is not None:
+        shapes.append(np.shape(x0)[:-1])
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return  # incompatible shapes: the solver reports them
+    if shape:
+        check_solve_memory(shape, len(model_for(model).NAMES))
 
 
 def stack(points, shape, dims) -> Result:
