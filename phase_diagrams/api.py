@@ -4,7 +4,7 @@ from __future__ import annotations
 from densehebb.theory import Model, Result
 
 
-def capacity(model: Model, T: float = 0.0, mixture: int = 1) -> Result:
+def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> Result:
     """Where retrieval ends, as a Result.
 
     * high storage, RS: alpha_c(T) and m_c, the fold of the retrieval branch (:func:`lines.capacity`);
@@ -12,6 +12,8 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1) -> Result:
       (:func:`theory.rsb1_solver.capacity_rsb1`);
     * low storage (K finite): the spinodal and thermodynamic temperatures of the symmetric ``mixture``
       (1: Mattis states) and, for mixtures, T_stable (:func:`theory.low_storage.transitions`).
+
+    ``progress``: optional callback for one-line stage messages (the 1RSB continuation reports through it).
     """
     model.require_plain("capacity")
     if model.storage == "low":
@@ -30,7 +32,7 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1) -> Result:
     if model.ansatz == "1rsb":
         from densehebb.theory.rsb1_solver import capacity_rsb1
 
-        return capacity_rsb1(model, float(T))
+        return capacity_rsb1(model, float(T), progress=progress)
     from .lines import capacity as capacity_rs
 
     return capacity_rs(model, float(T))

@@ -148,15 +148,10 @@ def cmd_capacity(args):
     if args.low_storage:
         return _print_result(capacity(_spec(args, storage="low"), mixture=args.mixture), args.json)
     spec, report = _spec(args), _reporter(args)
-    if spec.ansatz == "1rsb":   # as densehebb.capacity, with the continuation stages reported
-        from densehebb.theory.rsb1_solver import capacity_rsb1
-
-        if report:
-            report(f"compiling the RS and 1RSB solvers for P = {spec.P} ...")
-        return _print_result(capacity_rsb1(spec, float(args.T), progress=report), args.json)
     if report:
-        report(f"compiling the RS solver for P = {spec.P} and locating the fold of the retrieval branch ...")
-    return _print_result(capacity(spec, args.T), args.json)
+        report(f"compiling the RS{' and 1RSB' if spec.ansatz == '1rsb' else ''} solver{'s' if spec.ansatz == '1rsb' else ''} "
+               f"for P = {spec.P} and locating the end of the retrieval branch ...")
+    return _print_result(capacity(spec, args.T, progress=report), args.json)
 
 
 def cmd_derive(args):

@@ -100,7 +100,6 @@ BAD = [
     (("capacity", "--samples", "4"), "--samples applies with --mc only"),
     (("capacity", "--N", "100"), "--N applies with --mc only"),
     (("capacity", "--seed", "1"), "--seed applies with --mc only"),
-    (("capacity", "--quiet"), "--quiet applies with --mc only"),
     (("capacity", "--out", "x.nc"), "--out applies with --mc only"),
     (("capacity", "--mc", "--threshold", "1.5"), "threshold must be <= 1"),
     (("capacity", "--mc", "--exponent", "0"), "exponent must be > 0"),

@@ -24,6 +24,7 @@ class Recorder:
         self.calls.append((stage, done, total))
 
 
+@pytest.mark.slow
 def test_phase_diagram_calls_progress():
     rec = Recorder()
     ds = phase_diagram(dh.Model(P=2), alphas=[0.05], Ts=[0.0], progress=rec)
@@ -49,6 +50,7 @@ def run(*args):
     return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_cli_json_stdout_pure_progress_on_stderr():
     p = run("solve", "--P", "2", "--alpha", "0.05", "--T", "0.3", "--json")
     assert p.returncode == 0, p.stderr

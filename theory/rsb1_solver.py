@@ -207,12 +207,19 @@ def _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed, note=""):
 def _walk_alpha(spec, x, a, T, step, min_step, a_max=math.inf, progress=None):
     """Continuation of a 1RSB retrieval solution x at load a upwards in alpha (full Newton at each step,
     step halved on failure; :func:`numerics.continue_until_failure`).  Returns (a, x, a_fail).
-    ``progress``: optional callback, called with a one-line message for each step (accepted or halved)."""
+    ``progress``: optional callback, called with a one-line message for every step halving and every
+    tenth accepted step (a few dozen lines per capacity, not one per Newton solve)."""
+    accepted = [0]
+
     def step_to(a_next, x0):
         r = _polish(spec, x0, a_next, T)
         if progress is not None:
-            progress(f"1RSB continuation: alpha = {a_next:.10g} " + ("accepted" if r is not None else
-                                                                     "failed, step halved"))
+            if r is None:
+                progress(f"1RSB continuation: alpha = {a_next:.10g} failed, step halved")
+            else:
+                accepted[0] += 1
+                if accepted[0] % 10 == 1:
+                    progress(f"1RSB continuation: alpha = {a_next:.10g} accepted ({accepted[0]} steps)")
         return None if r is None else r[0]
 
     return continue_until_failure(step_to, a, x, step, min_step, a_max)
