@@ -82,8 +82,8 @@ def refuse(given, dests, why):
 
 
 def check_output(path, opt, ext=None, kind=None, forbid_ext=()):
-    """Validate an output file before anything is computed: a file name (not a directory) in an existing,
-    writable directory, with the extension of its format (``ext``, e.g. ".nc"), not an existing
+    """Validate an output file before anything is computed: a file name (not a directory) in a writable
+    directory (or one that can be created in a writable directory), with the extension of its format (``ext``, e.g. ".nc"), not an existing
     read-only or special file.  Returns ``path``; UsageError otherwise."""
     if path is None:
         return None
@@ -97,11 +97,16 @@ def check_output(path, opt, ext=None, kind=None, forbid_ext=()):
     for e, k in forbid_ext:
         if path.lower().endswith(e):
             raise UsageError(f"{opt} {path}: {e} is the extension of {k} files; choose another name")
-    parent = os.path.dirname(full)
-    if not os.path.isdir(parent):
-        raise UsageError(f"{opt} {path}: the directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{opt} {path}: the directory {parent} is not writable")
+    # a missing directory is created when the file is written (io.atomic_outputs), so its nearest existing
+    # ancestor must be a writable directory
+    parent = anc = os.path.dirname(full)
+    while not os.path.lexists(anc):
+        anc = os.path.dirname(anc)
+    if not os.path.isdir(anc):
+        raise UsageError(f"{opt} {path}: {anc} is not a directory")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise UsageError(f"{opt} {path}: the directory {anc} is not writable"
+                         + ("" if anc == parent else f" (needed to create {parent})"))
     if os.path.lexists(full):
         if not os.path.isfile(full):
             raise UsageError(f"{opt} {path} exists and is not a regular file")

@@ -35,7 +35,19 @@ def atomic_outputs(*paths):
     """Write several files all-or-nothing: yields one temporary path per path (None stays None); when the
     block succeeds each is flushed to disk and renamed over its target (``os.replace``); when it fails, or
     a rename fails, the temporaries (and the targets already renamed in this call) are removed, so a
-    failed run leaves no new or half-written file.  The targets' directories must exist."""
+    failed run leaves no new or half-written file.  Missing directories are created (and removed again,
+    if still empty, when the block fails)."""
+    created = []
+    for p in paths:
+        if p is None:
+            continue
+        d, missing = os.path.dirname(os.path.abspath(p)), []
+        while not os.path.isdir(d):
+            missing.append(d)
+            d = os.path.dirname(d)
+        for m in reversed(missing):
+            os.mkdir(m)
+            created.append(m)
     temps = [None if p is None else temporary_path(p) for p in paths]
     done = []
     try:
@@ -52,6 +64,13 @@ def atomic_outputs(*paths):
         for p in done:
             with contextlib.suppress(OSError):
                 os.remove(p)
+        for t in temps:
+            if t is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(t)
+        for m in reversed(created):
+            with contextlib.suppress(OSError):
+                os.rmdir(m)
         raise
     finally:
         for t in temps:
@@ -64,8 +83,6 @@ def to_netcdf(ds: xr.Dataset, path: str) -> str:
     """Write a Dataset to netCDF (scipy backend, netCDF3 64-bit; no extra dependency), atomically: to a
     temporary file in the same directory, renamed over ``path`` when complete (a failed or interrupted
     write leaves no partial file).  The directory is created if needed."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
     with atomic_outputs(path) as (tmp,):
         ds.to_netcdf(tmp, engine="scipy", format="NETCDF3_64BIT")
     return path

@@ -116,7 +116,7 @@ BAD = [
     (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.3:0.05", "--bootstrap", "1000000000"), "bootstrap must be <="),
     (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.3:0.05", "--out", "x.png"), "must end in .nc"),
     (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.3:0.05", "--out", "adir"), "is a directory"),
-    (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.3:0.05", "--out", "no/x.nc"), "does not exist"),
+    (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.3:0.05", "--out", "/dev/null/x.nc"), "is not a directory"),
     (("capacity", "--mc", "--P", "2", "--N", "100000000", "--alphas", "0.12:0.14:0.01"), "of memory"),
     # --- derive
     (("derive", "--alpha", "0.1"), "unrecognized arguments: --alpha"),
@@ -127,13 +127,13 @@ BAD = [
     (("phase-diagram",), "required: --out"),
     (("phase-diagram", "--out", "adir"), "is a directory"),
     (("phase-diagram", "--out", "adir/"), "is a directory"),
-    (("phase-diagram", "--out", "no/such/x.nc"), "does not exist"),
+    (("phase-diagram", "--out", "/dev/null/such/x.nc"), "is not a directory"),
     (("phase-diagram", "--out", "x.png"), "must end in .nc"),
     (("phase-diagram", "--out", "x"), "must end in .nc"),
     (("phase-diagram", "--out", ""), "needs a file name"),
     (("phase-diagram", "--out", "x.nc", "--png", "x.nc"), "must end in .png"),
     (("phase-diagram", "--out", "x.nc", "--png", "adir"), "is a directory"),
-    (("phase-diagram", "--out", "x.nc", "--png", "no/x.png"), "does not exist"),
+    (("phase-diagram", "--out", "x.nc", "--png", "/dev/null/x.png"), "is not a directory"),
     (("phase-diagram", "--out", "x.nc", "--alpha", "0.1"), "unrecognized arguments: --alpha"),
     (("phase-diagram", "--out", "x.nc", "--qui"), "unrecognized arguments: --qui"),
     # --- mc: prefixes, temperatures, tempering, schedule, sizes, types, paths, memory
@@ -174,11 +174,11 @@ BAD = [
     (("mc", "--P", "3", "--N", "100000", "--alpha", "0.01", "--T", "0.1"), "of memory"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--out", "adir"), "is a directory"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--out", "x.png"), "must end in .nc"),
-    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--out", "no/x.nc"), "does not exist"),
+    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--out", "/dev/null/x.nc"), "is not a directory"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--checkpoint", "adir"), "is a directory"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--checkpoint", "c.nc"), "extension of netCDF"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--checkpoint", "c.png"), "extension of PNG"),
-    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--checkpoint", "no/c.ckpt"), "does not exist"),
+    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.1", "--checkpoint", "/dev/null/c.ckpt"), "is not a directory"),
     # --- bench and the top level
     (("bench", "--P", "9"), "P must be <= 8"),
     (("bench", "--alpha", "0.1"), "unrecognized arguments: --alpha"),
@@ -377,3 +377,24 @@ def test_phase_diagram_writes_both_files_or_neither(work, capsys, monkeypatch):
     assert code == 0, err
     assert json.loads(out)["out"] == "pd.nc"
     assert work() == ["adir", "pd.nc", "pd.png"]
+
+
+def test_missing_output_directories_are_created_on_write_and_removed_on_failure(tmp_path, monkeypatch):
+    """`--out results/pd.nc` in a fresh checkout (the README's main command) is accepted: the directory is
+    created when the file is written, and removed again if the write fails."""
+    from densehebb.phase_diagrams.cli_common import check_output
+    from densehebb.phase_diagrams.io import atomic_outputs
+
+    monkeypatch.chdir(tmp_path)
+    assert check_output("new/sub/x.nc", "--out", ".nc", "netCDF") == "new/sub/x.nc"
+    assert os.listdir(tmp_path) == []  # validation writes nothing
+    with atomic_outputs("new/sub/x.nc") as (t,):
+        with open(t, "w") as f:
+            f.write("ok")
+    assert (tmp_path / "new" / "sub" / "x.nc").read_text() == "ok"
+    with pytest.raises(RuntimeError):
+        with atomic_outputs("gone/deeper/y.nc") as (t,):
+            with open(t, "w") as f:
+                f.write("partial")
+            raise RuntimeError("interrupted")
+    assert sorted(os.listdir(tmp_path)) == ["new"]
