@@ -188,3 +188,18 @@ def test_wheel_installs_only_the_densehebb_namespace(tmp_path):
     where, top, m = r.stdout.strip().splitlines()
     assert where.startswith(site) and top == "[]"
     assert float(m) == pytest.approx(dh.solve(dh.Model(P=2), 0.05, 0.3).m, abs=1e-14)  # same code, same number
+
+
+def test_retrieval_above_every_spinodal_is_branch_missing_not_a_solver_failure():
+    """Above the K-finite Mattis spinodal (the ceiling of T_M(alpha)) a retrieval solve has no answer
+    because the branch does not exist; the status says so (and a converged point below it is untouched)."""
+    from densehebb.phase_diagrams import lines
+    from densehebb.theory.solver import retrieval_ceiling
+
+    assert retrieval_ceiling(2) == pytest.approx(1.0, abs=1e-12)
+    for P, alpha, T in ((2, 0.05, 1e300), (2, 0.05, 1.5)):
+        r = dh.solve(dh.Model(P=P), alpha, T)
+        assert r.status is dh.Status.BRANCH_MISSING and math.isnan(r.m)
+    # the ceiling bounds the retrieval spinodal: T_M(alpha) < T_M(0) = ceiling
+    assert lines.T_M(dh.Model(P=2), 0.01) < retrieval_ceiling(2)
+    assert dh.solve(dh.Model(P=2), 0.05, 0.3).status is dh.Status.CONVERGED

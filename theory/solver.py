@@ -186,6 +186,17 @@ def _check_inputs(alpha, T):
     return a, t
 
 
+@lru_cache(maxsize=None)
+def retrieval_ceiling(P: int) -> float:
+    """Temperature above which no retrieval state exists at any load: the K-finite Mattis spinodal
+    T_M(alpha -> 0) (low_storage.transitions; 1 for P = 2), which bounds the retrieval spinodal T_M(alpha)
+    from above (the noise of the other patterns only lowers it).  Used to name why a retrieval solve has no
+    answer there (branch_missing, not a solver failure)."""
+    from .low_storage import transitions
+
+    return float(transitions(Model(P=P, storage="low")).T_spinodal)
+
+
 def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a_in, t_in = _check_inputs(alpha, T)
     a, t = jnp.broadcast_arrays(jnp.asarray(a_in, dtype=jnp.float64), jnp.asarray(t_in, dtype=jnp.float64))
@@ -196,6 +207,9 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     shape = out["m"].shape
     dims = _dims(shape, a_in, t_in) if shape else ()
     codes = np.vectorize(lambda c: _CODE[int(c)].code, otypes=[np.int8])(out["status"])
+    if branch == "retrieval":  # above every retrieval spinodal the branch does not exist: say so
+        above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
+        codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
     values = {k: out[k] for k in ("m", "q", "r", "C", "f")}
     return Result(model, "saddle", inputs, values, codes if shape else Status.from_code(int(codes)),
