@@ -9,10 +9,11 @@ JAX (and the other modules of this package) inside the functions that need them.
 from __future__ import annotations
 
 import math
-import os
 from numbers import Integral, Real
 
 import numpy as np
+
+from densehebb.theory.resources import available_memory, format_bytes  # noqa: F401  (re-exported)
 
 
 def as_int(name, value, minimum):
@@ -146,51 +147,6 @@ def memory_estimate(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1) -> dict
 
 
 PATTERN_BYTES = 17   # peak bytes per pattern entry (see memory_estimate)
-
-
-def available_memory():
-    """Bytes of memory this process can still use: the smallest of /proc/meminfo's MemAvailable and the
-    cgroup (v2 or v1) limit minus its usage; where neither exists, the physical memory (``os.sysconf``
-    SC_PHYS_PAGES x SC_PAGE_SIZE).  None if nothing can be read."""
-    found = []
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    found.append(int(line.split()[1]) * 1024)
-                    break
-    except (OSError, ValueError, IndexError):
-        pass
-    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        try:
-            with open(limit) as f:
-                lim = f.read().strip()
-            with open(usage) as f:
-                used = int(f.read().strip())
-        except (OSError, ValueError):
-            continue
-        if lim.isdigit() and int(lim) < 2**60:           # "max" / a huge number: no limit
-            found.append(max(int(lim) - used, 0))
-        break
-    if found:
-        return min(found)
-    try:
-        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def format_bytes(n) -> str:
-    """1536 -> '1.5 KiB' (binary units up to YiB; larger numbers in YiB)."""
-    n = float(n)
-    units = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-    k = 0
-    while n >= 1024 and k < len(units) - 1:
-        n /= 1024
-        k += 1
-    return f"{int(n)} bytes" if k == 0 else f"{n:.3g} {units[k]}"
 
 
 def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, *, available=None, per_device=False,
