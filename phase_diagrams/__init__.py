@@ -7,27 +7,11 @@ provenance, plot_phase_diagram) are loaded on first use (PEP 562), so that impor
 (:mod:`densehebb.phase_diagrams.cli`) does not start JAX: ``densehebb mc`` can then choose the number of XLA host
 devices before JAX initialises its backend, and ``densehebb --help`` stays fast.
 """
-from __future__ import annotations
+from densehebb.lazy import attach
 
-import importlib
-
-_LAZY = {
-    "T_g": "lines", "T_M": "lines", "T_c": "lines", "T_AT": "lines", "capacity": "api", "alpha_Tc0": "lines",
-    "phase_diagram": "diagram",
-    "to_netcdf": "io", "open_dataset": "io", "provenance": "io",
-    "plot_phase_diagram": "plotting",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "T_g": ".lines", "T_M": ".lines", "T_c": ".lines", "T_AT": ".lines", "capacity": ".api", "alpha_Tc0": ".lines",
+    "phase_diagram": ".diagram",
+    "to_netcdf": ".io", "open_dataset": ".io", "provenance": ".io",
+    "plot_phase_diagram": ".plotting",
+})

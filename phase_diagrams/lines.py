@@ -259,10 +259,4 @@ def T_AT(spec: Model, alpha: float, T_m: float | None = None, logT_min: float = 
 
 def _lowest_log_T(lam, lt_absent, lt_present, n_bisect=EDGE_BISECTIONS * 4):
     """Lower end (in log T) of the retrieval window, by bisection on where lambda_AT is defined."""
-    for _ in range(n_bisect):
-        mid = 0.5 * (lt_absent + lt_present)
-        if np.isfinite(lam(mid)):
-            lt_present = mid
-        else:
-            lt_absent = mid
-    return lt_present
+    return _edge(lam, lt_present, lt_absent, n_bisect)
