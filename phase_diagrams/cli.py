@@ -15,16 +15,9 @@ import os
 import sys
 
 from .cli_common import (P_MAX, Parser, UsageError, VersionAction, check_output, emit, finite, given_options,
-                         no_answer_line, refuse)
+                         model_from_args, no_answer_line, refuse)
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
-
-
-def _spec(args, storage="high"):
-    from densehebb.theory import Model, convention_name
-
-    return Model(P=args.P, convention=convention_name(args.self_interaction),
-                 ansatz=getattr(args, "ansatz", "rs"), storage=storage)
 
 
 def _print_result(result, as_json):
@@ -133,7 +126,7 @@ def validate_phase_diagram(args):
 def cmd_solve(args):
     from densehebb.theory import solve
 
-    spec, report = _spec(args), _reporter(args)
+    spec, report = model_from_args(args), _reporter(args)
     if report:
         report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
                f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
@@ -146,8 +139,8 @@ def cmd_capacity(args):
     from densehebb.phase_diagrams.api import capacity
 
     if args.low_storage:
-        return _print_result(capacity(_spec(args, storage="low"), mixture=args.mixture), args.json)
-    spec, report = _spec(args), _reporter(args)
+        return _print_result(capacity(model_from_args(args, storage="low"), mixture=args.mixture), args.json)
+    spec, report = model_from_args(args), _reporter(args)
     if report:
         report(f"compiling the RS{' and 1RSB' if spec.ansatz == '1rsb' else ''} solver{'s' if spec.ansatz == '1rsb' else ''} "
                f"for P = {spec.P} and locating the end of the retrieval branch ...")
@@ -157,7 +150,7 @@ def cmd_capacity(args):
 def cmd_derive(args):
     from densehebb.theory.symbolic import derive
 
-    d = derive(_spec(args))
+    d = derive(model_from_args(args))
     if not args.json:
         print(d.latex() if args.latex else d.text())
         return 0
@@ -177,7 +170,7 @@ def cmd_phase_diagram(args):
     from densehebb.phase_diagrams.diagram import phase_diagram
     from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
-    spec = _spec(args)
+    spec = model_from_args(args)
     report = _reporter(args)
     try:
         ds = phase_diagram(spec, progress=report)

@@ -81,6 +81,14 @@ def refuse(given, dests, why):
             raise UsageError(f"{option(d)} {why}")
 
 
+def model_from_args(args, storage="high"):
+    """The Model a subcommand's options describe (P, the energy convention, the ansatz where offered)."""
+    from densehebb.theory import Model, convention_name
+
+    return Model(P=args.P, convention=convention_name(args.self_interaction),
+                 ansatz=getattr(args, "ansatz", "rs"), storage=storage)
+
+
 def check_output(path, opt, ext=None, kind=None, forbid_ext=()):
     """Validate an output file before anything is computed: a file name (not a directory) in a writable
     directory (or one that can be created in a writable directory), with the extension of its format (``ext``, e.g. ".nc"), not an existing

@@ -9,7 +9,7 @@ import os
 import re
 import sys
 
-from .cli_common import UsageError, check_output, distinct_outputs, emit, finite, leaf, refuse
+from .cli_common import UsageError, check_output, distinct_outputs, emit, finite, leaf, model_from_args, refuse
 
 _NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 
@@ -98,13 +98,6 @@ def _mc_inputs():
     return leaf("densehebb.montecarlo.inputs")
 
 
-def _model(args):
-    """The Model of a Monte Carlo subcommand (P and the energy convention)."""
-    from densehebb.theory import Model, convention_name
-
-    return Model(P=args.P, convention=convention_name(args.self_interaction))
-
-
 def validate_mc(args):
     """Everything about `densehebb mc` that can be checked without NumPy or JAX (cmd_mc then checks the
     load and the memory before JAX starts)."""
@@ -170,7 +163,7 @@ def cmd_mc(args):
 
     if args.burn_in is None:
         args.burn_in = args.sweeps // 2
-    model = _model(args)
+    model = model_from_args(args)
     ds = simulate(args.seed, model, N=args.N, alpha=args.alpha, T=temps,
                   n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
                   measure_every=args.measure_every, dynamics=args.dynamics, init=args.init,
@@ -364,7 +357,7 @@ def cmd_capacity_mc(args):
                             what=f"capacity --mc at N = {N}" + (f" on {n_dev} devices" if n_dev > 1 else ""))
     from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
 
-    model = _model(args)
+    model = model_from_args(args)
     alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
     ds = capacity_curve(args.seed, model, Ns=Ns, alphas=alphas, n_samples=args.samples, n_starts=args.starts,
                         T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,

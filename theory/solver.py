@@ -31,9 +31,9 @@ from .results import Result, Status
 
 BRANCHES = ("retrieval", "spin-glass", "paramagnetic")
 TOL = TOL_RS
-# the jitted solver's integer codes -> the one status vocabulary
-_CODE = {0: Status.CONVERGED, 1: Status.NOT_CONVERGED, 2: Status.DIVERGED, 3: Status.COLLAPSED,
-         4: Status.BRANCH_MISSING}
+# the jitted solver emits Status codes directly
+_OK, _NOT_CONVERGED, _DIVERGED = Status.CONVERGED.code, Status.NOT_CONVERGED.code, Status.DIVERGED.code
+_COLLAPSED, _MISSING = Status.COLLAPSED.code, Status.BRANCH_MISSING.code
 _FIELDS = ("alpha", "T", "m", "q", "r", "C", "f", "replicon", "status", "residual", "iterations", "x")
 
 
@@ -120,7 +120,7 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
     residual = jnp.max(jnp.abs(jnp.where(jnp.isfinite(check), check, jnp.inf)))
     ok = (residual <= tol) & model.in_domain(x, alpha, T)
     m, q, r = model.order_parameters(x, alpha, T)
-    status = jnp.where(ok, 0, jnp.where(jnp.isfinite(residual), 1, 2))
+    status = jnp.where(ok, _OK, jnp.where(jnp.isfinite(residual), _NOT_CONVERGED, _DIVERGED))
     if branch == "retrieval":
         bad = ok & (jnp.abs(m) < 1e-6)
         x = x.at[0].set(jnp.abs(x[0]))
@@ -133,16 +133,16 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
         exists = (T > 0) & ((alpha == 0) | (T > 1.0)) if spec.P == 2 else (T > 0)
         bad = ok & ~exists
         ok = ok & exists
-        status = jnp.where(~exists, 4, status)
-    status = jnp.where(bad & (branch != "paramagnetic"), 3, status)
+        status = jnp.where(~exists, _MISSING, status)
+    status = jnp.where(bad & (branch != "paramagnetic"), _COLLAPSED, status)
     if branch == "spin-glass":
-        status = jnp.where(alpha == 0, 4, status)
+        status = jnp.where(alpha == 0, _MISSING, status)
     converged = ok & ~bad
     f = model.free_energy(x, alpha, T)
     lam = model.replicon(x, alpha, T)
     nan = jnp.nan
     sel = lambda v: jnp.where(converged, v, nan)  # noqa: E731
-    status = jnp.where(converged, 0, jnp.where(status == 0, 1, status))
+    status = jnp.where(converged, _OK, jnp.where(status == _OK, _NOT_CONVERGED, status))
     return (alpha, T, sel(m), sel(q), sel(r), sel(x[1]), sel(f), sel(lam), status, residual, it, x)
 
 
@@ -206,7 +206,7 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
         a, t, jnp.asarray(x0, dtype=jnp.float64)))))
     shape = out["m"].shape
     dims = _dims(shape, a_in, t_in) if shape else ()
-    codes = np.vectorize(lambda c: _CODE[int(c)].code, otypes=[np.int8])(out["status"])
+    codes = out["status"].astype(np.int8)
     if branch == "retrieval":  # above every retrieval spinodal the branch does not exist: say so
         above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
