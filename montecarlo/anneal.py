@@ -30,7 +30,6 @@ from .engine import EngineConfig, compiled_segment, start
 from .inputs import as_int, as_key, check_model, inverse_temperatures, key_attrs, temperatures
 from .observables import StageAverages
 from .polynomials import flip_plan
-from .summary import summarize_anneal  # noqa: F401  (re-exported)
 
 INITS = ("pattern", "random")
 

@@ -54,7 +54,6 @@ from .engine import INITS, EngineConfig, compiled_segment, start, take_samples
 from .inputs import as_int, as_key, check_memory, check_model, inverse_temperatures, key_attrs, load, temperatures
 from .observables import Measurements
 from .polynomials import flip_plan
-from .summary import equilibration, summarize  # noqa: F401  (re-exported: densehebb.simulate's companions)
 
 
 class _Progress:

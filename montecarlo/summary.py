@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .stats import Stats, estimate
 
 CHAIN_OBSERVABLES = ("m", "m_abs", "m_max", "energy")

@@ -5,7 +5,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import densehebb.montecarlo as montecarlo  # noqa: F401
 from densehebb.montecarlo import bench, dynamics, energy, patterns
 
 

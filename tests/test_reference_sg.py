@@ -9,7 +9,6 @@ import pytest
 from scipy.integrate import dblquad, quad
 from scipy.stats import norm
 
-import densehebb.theory as theory  # noqa: F401  (float64)
 from densehebb.theory import dense_rs as RS
 from densehebb.theory import dense_rsb1 as R1
 from densehebb.theory import reference_sg as R
