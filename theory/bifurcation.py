@@ -75,9 +75,9 @@ def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=TOL_FOLD, bracket
     other = T if param == "alpha" else alpha
     br = bracket_existence(spec, branch, alpha, T, param, p_lo, p_hi, bracket_tol)
     if br is None or not np.isfinite(br[1]):
-        bracket = (np.nan, np.nan) if br is None else (br[0], br[1])
-        return _fold_result(spec, branch, param, other, np.nan, np.full(3, np.nan), Status.NOT_FOUND, np.inf, 0,
-                            bracket)
+        # no solution where the search starts: the branch is missing there; one at both ends: no fold in range
+        status, bracket = (Status.BRANCH_MISSING, (np.nan, np.nan)) if br is None else (Status.NOT_FOUND, br[:2])
+        return _fold_result(spec, branch, param, other, np.nan, np.full(3, np.nan), status, np.inf, 0, bracket)
     p_ex, p_ab, x_lo = br
     y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
     y, res, it = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish

@@ -288,7 +288,7 @@ def capacity_rsb1(spec: Model, T: float = 0.0, rel_tol: float = 1e-9, progress=N
     rs_fold = fold(rs_spec, "retrieval", None, float(T), "alpha", 1e-9, 1.0)
     if not rs_fold.converged:
         say("the RS capacity was not found")
-        return _capacity(spec, T, Status.NOT_FOUND, note="the RS capacity was not found")
+        return _capacity(spec, T, rs_fold.status, note="the RS capacity was not found (no 1RSB start)")
     say(f"RS fold found: alpha_c_rs = {rs_fold.p:.10g}")
     start = None
     for frac in (0.9, 0.97, 0.99, 0.997, 0.999):
