@@ -57,6 +57,24 @@ class _Branch:
         return r
 
 
+@lru_cache(maxsize=None)
+def _paramagnet_replicon(spec: Model):
+    """(alpha, T) -> replicon eigenvalue of the closed-form paramagnet, jitted once per model."""
+    import jax
+
+    model = model_for(spec)
+    return jax.jit(lambda a, t: model.replicon(model.initial_guess("paramagnetic", a, t), a, t))
+
+
+@lru_cache(maxsize=None)
+def _entropy(spec: Model):
+    """(x, alpha, T) -> -df/dT at fixed solver variables x (the saddle point's entropy), jitted once."""
+    import jax
+
+    model = model_for(spec)
+    return jax.jit(lambda x, a, t: -jax.grad(lambda tt: model.free_energy(x, a, tt))(t))
+
+
 @x64
 def T_g(spec: Model, alpha: float) -> float:
     """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal)."""
@@ -65,11 +83,10 @@ def T_g(spec: Model, alpha: float) -> float:
     if spec.P >= 3:
         return fold(spec, "spin-glass", float(alpha), None, "T", 0.0, 10.0).p
 
-    model = model_for(spec)
+    lam_pm = _paramagnet_replicon(spec)
 
     def lam(t):  # the paramagnet (m = q = 0, C = beta) is an exact solution for T > 1
-        x = model.initial_guess("paramagnetic", alpha, t)
-        return float(model.replicon(x, alpha, t))
+        return float(lam_pm(float(alpha), float(t)))
 
     lo, hi = 1.0 + 1e-15, 1.0 + 10.0 * (1.0 + math.sqrt(alpha))
     if not (lam(lo) < 0 < lam(hi)):
@@ -127,13 +144,10 @@ def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
     """Entropy -df/dT of the paramagnetic solution (autodiff at the saddle point; NaN if it does not exist).
 
     For P >= 3 the RS paramagnet has S < 0 at low T (f -> -inf as T -> 0): there it is unphysical."""
-    import jax
-
     r = solve(spec, alpha, T, "paramagnetic")
     if not bool(r.converged):
         return float("nan")
-    model = model_for(spec)
-    return -float(jax.grad(lambda t: model.free_energy(r.raw, alpha, t))(float(T)))
+    return float(_entropy(spec)(np.asarray(r.raw), float(alpha), float(T)))
 
 
 def _delta_f(spec, alpha=None, T=None):

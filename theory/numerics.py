@@ -37,9 +37,19 @@ FP_TOL = 1e-7  # the fixed-point fallback only has to hand Newton a point in its
 def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
     """Solve F(x) = 0 from x0 with the rows/columns of ``fixed`` held at x0.  Returns (x, residual, its),
     residual = max |F| over the free rows (inf if F is not finite or x left the domain)."""
+    x, res, it, _ = newton_resume(F, x0, fixed, in_domain, tol, maxiter)
+    return x, res, it
+
+
+def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None):
+    """:func:`newton` that can be stopped and resumed: it runs from iteration ``it0`` (with the stall flag
+    ``stalled0``) until converged, stalled (the line search failed), ``maxiter`` or ``it_stop``, and returns
+    (x, residual, its, stalled).  Rounds of it_stop = it + k give exactly the iterates of one long run; a
+    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`)."""
     n = x0.shape[0]
     eye = jnp.eye(n)
     free2 = (~fixed)[:, None] & (~fixed)[None, :]
+    stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
 
     def Fm(x):
         return jnp.where(fixed, 0.0, F(x))
@@ -51,7 +61,7 @@ def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
 
     def cond(s):
         x, res, it, stalled = s
-        return (res > tol) & (it < maxiter) & (~stalled)
+        return (res > tol) & (it < stop) & (~stalled)
 
     def body(s):
         x, res, it, _ = s
@@ -78,12 +88,19 @@ def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
         return xn, rn, it + 1, ~acc
 
     r0, _ = merit(x0)
-    x, res, it, _ = jax.lax.while_loop(cond, body, (x0, r0, 0, False))
-    return x, res, it
+    return jax.lax.while_loop(cond, body, (x0, r0, jnp.asarray(it0), jnp.asarray(stalled0)))
 
 
 def fixed_point(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING):
     """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol.  Returns (x, residual, its)."""
+    return fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol, maxiter, eta)
+
+
+def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING, it0=0,
+                       it_stop=None):
+    """:func:`fixed_point` from iteration ``it0``, stopped at ``it_stop`` at the latest (resumable)."""
+    stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
+
     def res_of(x):
         f = jnp.where(fixed, 0.0, F(x))
         ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
@@ -91,14 +108,46 @@ def fixed_point(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, 
 
     def cond(s):
         x, res, it = s
-        return (res > tol) & (it < maxiter) & jnp.isfinite(res)
+        return (res > tol) & (it < stop) & jnp.isfinite(res)
 
     def body(s):
         x, _, it = s
         xn = jnp.where(fixed, x, x + eta * (fpmap(x) - x))
         return xn, res_of(xn), it + 1
 
-    return jax.lax.while_loop(cond, body, (x0, res_of(x0), 0))
+    return jax.lax.while_loop(cond, body, (x0, res_of(x0), jnp.asarray(it0)))
+
+
+CHUNK = 64  # lanes per call of a batched loop (one compiled shape for every batch size > 1)
+
+
+def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
+    """Run a vmapped, resumable iteration ``step(*consts, *state, it_stop) -> state`` on a batch, in rounds.
+
+    A vmapped while loop costs its slowest lane on every lane.  Here each round runs only the lanes that
+    are still ``active(*state)`` (a boolean array over lanes), packed into chunks of ``chunk`` lanes (the
+    last one padded by repeating a lane; a batch of one runs alone, so two shapes are ever compiled), each
+    for at most ``budgets[k]`` more iterations (``state[it_index]`` holds the iteration counts; the last
+    round has no limit).  Every lane's iterates are those of one uninterrupted run.  ``consts`` (per-lane
+    parameters) and ``state`` are tuples of NumPy arrays with the lanes on axis 0; returns the final
+    state."""
+    state = [np.array(s) for s in state]
+    size = 1 if consts[0].shape[0] == 1 else chunk
+    for k, budget in enumerate(budgets):
+        idx = np.flatnonzero(active(*state))
+        if idx.size == 0:
+            break
+        pending = []  # dispatch every chunk first (JAX runs them asynchronously, on all cores), then collect
+        for start in range(0, idx.size, size):
+            sel = idx[start:start + size]
+            pad = np.concatenate([sel, np.full(size - sel.size, sel[0])])
+            sub = [s[pad] for s in state]
+            stop = sub[it_index] + budget if k < len(budgets) - 1 else np.full(size, np.iinfo(np.int32).max)
+            pending.append((sel, step(*(c[pad] for c in consts), *sub, stop)))
+        for sel, out in pending:
+            for s, o in zip(state, out):
+                s[sel] = np.asarray(o)[: sel.size]
+    return tuple(state)
 
 
 def fold_system(F):

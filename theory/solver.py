@@ -24,7 +24,8 @@ import numpy as np
 
 from . import dense_rs
 from .model import Model
-from .numerics import FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, fixed_point, newton
+from .numerics import (FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, fixed_point_resume, in_rounds,
+                       newton_resume)
 from .precision import x64
 from .quadrature import DEFAULT_NODES
 from .results import Result, Status
@@ -92,24 +93,9 @@ def _fixed_mask(branch, alpha, pm_exact=True):
     return jnp.array([True, True, True])
 
 
-def _solve_point(model, spec, branch, tol, alpha, T, x0):
-    fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+def _finish(model, spec, branch, tol, alpha, T, x, it):
+    """Residual, acceptance, status code and the reported values of a solver end point x."""
     F = lambda x: model.equations(x, alpha, T)  # noqa: E731
-    fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
-    dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
-
-    if branch == "paramagnetic" and model.paramagnet_is_exact:
-        x = model.initial_guess("paramagnetic", alpha, T)
-        it = jnp.asarray(0)
-    else:
-        # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
-        # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
-        x1, r1, it1 = newton(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
-        ok1 = r1 <= tol
-        x2, _, it2 = fixed_point(F, fp, x0, fixed, dom, FP_TOL)
-        x3, r3, it3 = newton(F, x2, fixed, dom, POLISH * tol, NEWTON_MAXITER)
-        x = jnp.where(ok1, x1, x3)
-        it = jnp.where(ok1, it1, it1 + it2 + it3)
     x = model.finalize(x, alpha, T)
     # residual: all equations that define the solution (those of the fixed closed-form paramagnet too);
     # m = 0 on the m = 0 branches is exact by symmetry (its equation reads 0 = 0 for P >= 3)
@@ -148,12 +134,69 @@ def _solve_point(model, spec, branch, tol, alpha, T, x0):
 
 @lru_cache(maxsize=None)
 def _compiled(spec: Model, branch: str, tol: float):
+    """The jitted, vmapped pieces of a solve (each over a 1-d batch of points): a resumable Newton step, a
+    resumable fixed-point step and the finishing map (residual, status, reported values); see
+    :func:`_run_stages`."""
     model = model_for(spec)
 
-    def one(alpha, T, x0):
-        return _solve_point(model, spec, branch, tol, alpha, T, x0)
+    def fns(alpha, T):
+        fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+        F = lambda x: model.equations(x, alpha, T)  # noqa: E731
+        dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
+        return fixed, F, dom
 
-    return jax.jit(jnp.vectorize(one, signature="(),(),(k)->" + ",".join(["()"] * 11 + ["(k)"])))
+    def newton_one(alpha, T, x, res, it, stalled, it_stop):
+        fixed, F, dom = fns(alpha, T)
+        # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
+        # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
+        return newton_resume(F, x, fixed, dom, POLISH * tol, NEWTON_MAXITER, it, stalled, it_stop)
+
+    def fp_one(alpha, T, x, res, it, it_stop):
+        fixed, F, dom = fns(alpha, T)
+        fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
+        return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
+
+    def finish_one(alpha, T, x, it):
+        return _finish(model, spec, branch, tol, alpha, T, x, it)
+
+    return jax.jit(jax.vmap(newton_one)), jax.jit(jax.vmap(fp_one)), jax.jit(jax.vmap(finish_one))
+
+
+NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch
+FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
+
+
+def _newton_rounds(step, a, t, x, tol):
+    n = a.shape[0]
+    state = (x, np.full(n, np.inf), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
+    active = lambda x, res, it, st: (res > POLISH * tol) & (it < NEWTON_MAXITER) & ~st  # noqa: E731
+    x, res, it, _ = in_rounds(step, (a, t), state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2)
+    return x, res, it
+
+
+def _run_stages(spec: Model, branch: str, tol: float, a, t, x0):
+    """One solve on flat arrays a, t (n,) and x0 (n, k): NumPy outputs in _FIELDS order.
+
+    Per point: Newton from x0; where it is not accepted (residual > tol), the damped fixed-point iteration
+    from the same x0 and Newton again to polish.  Batches run in rounds (numerics.in_rounds): a vmapped
+    while loop costs its slowest lane on every lane, so converged points leave the batch and the fallback
+    runs only where Newton failed.  Each point's result is that of the point solved on its own."""
+    newton_step, fp_step, finish = _compiled(spec, branch, tol)
+    n = a.shape[0]
+    if branch == "paramagnetic" and model_for(spec).paramagnet_is_exact:
+        x, it = x0, np.zeros(n, dtype=np.int64)
+    else:
+        x, res, it = _newton_rounds(newton_step, a, t, x0, tol)
+        todo = np.flatnonzero(~(res <= tol))
+        if todo.size:
+            sub = (a[todo], t[todo])
+            state = (x0[todo], np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, dtype=np.int64))
+            active = lambda x, res, it: (res > FP_TOL) & (it < FP_MAXITER) & np.isfinite(res)  # noqa: E731
+            x2, _, it2 = in_rounds(fp_step, sub, state, active, FP_ROUNDS + (FP_MAXITER,), 2)
+            x3, _, it3 = _newton_rounds(newton_step, *sub, x2, tol)
+            x, it = x.copy(), it.copy()
+            x[todo], it[todo] = x3, it[todo] + it2 + it3
+    return [np.asarray(v) for v in finish(a, t, x, it)]
 
 
 @lru_cache(maxsize=None)
@@ -199,12 +242,15 @@ def retrieval_ceiling(P: int) -> float:
 
 def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a_in, t_in = _check_inputs(alpha, T)
-    a, t = jnp.broadcast_arrays(jnp.asarray(a_in, dtype=jnp.float64), jnp.asarray(t_in, dtype=jnp.float64))
+    a, t = np.broadcast_arrays(a_in, t_in)
     if x0 is None:
-        x0 = _guess_fn(model, branch)(a, t)
-    out = dict(zip(_FIELDS, (np.asarray(v) for v in _compiled(model, branch, float(tol))(
-        a, t, jnp.asarray(x0, dtype=jnp.float64)))))
-    shape = out["m"].shape
+        x0 = np.asarray(_guess_fn(model, branch)(a, t))
+    x0 = np.asarray(x0, dtype=float)
+    shape = np.broadcast_shapes(a.shape, x0.shape[:-1])
+    k = x0.shape[-1]
+    a, t = (np.broadcast_to(v, shape).ravel() for v in (a, t))
+    flat = _run_stages(model, branch, float(tol), a, t, np.broadcast_to(x0, shape + (k,)).reshape(-1, k))
+    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_FIELDS, flat)}
     dims = _dims(shape, a_in, t_in) if shape else ()
     codes = out["status"].astype(np.int8)
     if branch == "retrieval":  # above every retrieval spinodal the branch does not exist: say so
