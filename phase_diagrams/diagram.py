@@ -101,17 +101,22 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
     if np.any(alphas <= 0) or np.any(Ts < 0):
         raise ValueError("alphas must be > 0 and Ts >= 0")
     out = {k: np.full(alphas.shape, np.nan) for k in LINE_DOC}
+    prev = None  # continuation: each spinodal / capacity starts from the previous point of its line
     for i, a in enumerate(_progress(alphas, progress, "lines")):
         out["T_g"][i] = lines.T_g(spec, a)
-        tm = lines.T_M(spec, a)
+        r = lines.T_M_fold(spec, a, start=prev)
+        prev = lines.fold_start(r)
+        tm = r.p
         out["T_M"][i] = tm
         out["T_c"][i] = lines.T_c(spec, a, tm)
         out["T_AT"][i] = lines.T_AT(spec, a, tm)
     ac = np.full(Ts.shape, np.nan)
     mc = np.full(Ts.shape, np.nan)
     atc = np.full(Ts.shape, np.nan)
+    prev = None
     for j, t in enumerate(_progress(Ts, progress, "capacity")):
-        c = lines.capacity(spec, t)
+        c = lines.capacity(spec, t, start=prev)
+        prev = lines.fold_start(c)
         ac[j], mc[j] = c.alpha_c, c.m_c
         atc[j] = lines.alpha_Tc(spec, t, c.alpha_c)
     a_tc0 = lines.alpha_Tc0(spec)

@@ -19,10 +19,10 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import Model, Result, solve, x64
+from densehebb.theory import Model, Result, Status, solve, x64
 from densehebb.theory.bifurcation import fold
 from densehebb.theory.numerics import XTOL_LINE, scan_roots
-from densehebb.theory.solver import model_for
+from densehebb.theory.solver import _guess_fn, model_for
 
 XTOL = XTOL_LINE  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
 EDGE_BISECTIONS = 16  # edge of the region where f_R - f_competitor is defined, to 2^-16 of a scan step
@@ -50,7 +50,7 @@ class _Branch:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if not bool(r.converged) and t > 0:
-            x0 = np.asarray(model_for(self.spec).initial_guess(self.branch, a, 0.0))
+            x0 = np.asarray(_guess_fn(self.spec, self.branch)(np.array([a]), np.array([0.0]))[0][0])
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if bool(r.converged):
             self.seen.append((p, r.raw))
@@ -94,11 +94,29 @@ def T_g(spec: Model, alpha: float) -> float:
     return brentq(lam, lo, hi, xtol=XTOL, rtol=4 * np.finfo(float).eps)
 
 
+def fold_start(r: Result):
+    """(p, x) of a fold or capacity Result, to start the next point of a line from (``start=``)."""
+    p = r.values.get("p", r.values.get("alpha_c"))
+    return (float(p), np.asarray(r.extra["raw"])) if r.converged else None
+
+
 @x64
-def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0) -> Result:
+def capacity(spec: Model, T: float = 0.0, alpha_max: float = 1.0, start=None) -> Result:
     """alpha_c(T) at RS: largest load with a retrieval solution at temperature T (the fold of the retrieval
-    branch), and m there; a Result of kind "capacity" (alpha_c, m_c)."""
-    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max)
+    branch), and m there; a Result of kind "capacity" (alpha_c, m_c).  ``start``: the (p, x) of a nearby
+    capacity (``fold_start``), for continuation along T."""
+    if start is None:
+        return _capacity_cached(spec, float(T), float(alpha_max))
+    return _capacity(spec, T, alpha_max, start)
+
+
+@lru_cache(maxsize=256)
+def _capacity_cached(spec, T, alpha_max):
+    return _capacity(spec, T, alpha_max, None)
+
+
+def _capacity(spec, T, alpha_max, start):
+    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max, start=start)
     return Result(spec, "capacity", {"T": float(T)}, {"alpha_c": r.p, "m_c": r.m}, r.status, r.residual,
                   r.iterations, extra={"raw": r.raw, "bracket": r.bracket})
 
@@ -123,20 +141,31 @@ def _capacity_peak(spec: Model, n_grid: int = 13) -> tuple[float, float]:
 
 
 @x64
-def T_M(spec: Model, alpha: float) -> float:
+def T_M(spec: Model, alpha: float, start=None) -> float:
+    """Retrieval spinodal T_M(alpha) (see ``T_M_fold``); ``start``: (T, x) of the spinodal at a nearby load."""
+    return T_M_fold(spec, alpha, start).p if start is not None else T_M_fold(spec, alpha).p
+
+
+@x64
+def T_M_fold(spec: Model, alpha: float, start=None) -> Result:
     """Retrieval spinodal: highest T where retrieval states exist at load alpha; NaN iff alpha exceeds the
     largest capacity max_T alpha_c(T).
 
     (The RS alpha_c(T) is slightly reentrant at low T; for alpha just above alpha_c(0) the branch exists
     only in a window of T, so the search starts from the lowest T on a coarse grid where it exists and,
     failing that (narrow windows, or P >= 3 where T < 0.01 matters), from the T of the largest capacity.)"""
+    if start is not None:
+        r = fold(spec, "retrieval", float(alpha), None, "T", 0.0, 2.0, start=start)
+        if r.converged:
+            return r
     for t0 in np.arange(0.0, 1.0, 0.01):
         if bool(solve(spec, alpha, t0, "retrieval").converged):
-            return fold(spec, "retrieval", float(alpha), None, "T", float(t0), 2.0).p
+            return fold(spec, "retrieval", float(alpha), None, "T", float(t0), 2.0)
     t_peak, a_peak = _capacity_peak(spec)
     if not alpha < a_peak or not bool(solve(spec, alpha, t_peak, "retrieval").converged):
-        return float("nan")
-    return fold(spec, "retrieval", float(alpha), None, "T", t_peak, 2.0).p
+        return Result(spec, "fold", {"branch": "retrieval", "param": "T", "alpha": float(alpha)},
+                      {"p": float("nan"), "m": float("nan")}, Status.BRANCH_MISSING)
+    return fold(spec, "retrieval", float(alpha), None, "T", t_peak, 2.0)
 
 
 @x64

@@ -65,13 +65,45 @@ def _fold_result(spec, branch, param, other, p, x, status, res, it, bracket):
                   extra={"raw": np.asarray(x), "bracket": bracket})
 
 
+def _from_start(spec, branch, alpha, T, param, p_lo, p_hi, tol, bracket_tol, start):
+    """The fold Newton from a nearby fold (continuation along a line), certified as the end of the branch
+    that the bracket search would find: converged, inside [p_lo, p_hi], and the branch exists just below it
+    (a distance bracket_tol * p towards p_lo, solved from the fold's own variables, on the same branch).
+    The certificate rules out the other fold of a reentrant line (where the branch exists above, not
+    below); None when it fails (the caller then brackets from scratch)."""
+    other = T if param == "alpha" else alpha
+    p0, x0 = start
+    if not (np.isfinite(p0) and np.all(np.isfinite(x0))):
+        return None
+    y0 = jnp.concatenate([jnp.asarray(x0, dtype=float), jnp.asarray([float(p0)])])
+    y, res, it = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)
+    y, res = np.asarray(y), float(res)
+    p = float(y[-1])
+    if not (res <= tol and p_lo < p < p_hi and p > 0):
+        return None
+    p_in = p * (1.0 - bracket_tol)
+    a, t = (p_in, T) if param == "alpha" else (alpha, p_in)
+    r = solve(spec, a, t, branch, x0=y[:-1])
+    if not (bool(r.converged) and abs(float(r.raw[0]) - y[0]) < 0.05):
+        return None
+    return _fold_result(spec, branch, param, other, p, y[:-1], Status.CONVERGED, res, it, (p_in, p))
+
+
 @x64
-def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=TOL_FOLD, bracket_tol=BRACKET_RTOL) -> Result:
+def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=TOL_FOLD, bracket_tol=BRACKET_RTOL,
+         start=None) -> Result:
     """Locate the end (fold) of ``branch`` in ``param`` ("alpha" at fixed T, or "T" at fixed alpha),
     searching between p_lo (branch exists) and p_hi (absent).  A Result of kind "fold": ``p`` (the
-    parameter at the fold, NaN if not found), ``m`` there, ``raw`` (solver variables) and ``bracket``."""
+    parameter at the fold, NaN if not found), ``m`` there, ``raw`` (solver variables) and ``bracket``.
+
+    ``start``: optional (p, x) of a fold nearby (the previous point of a line): the fold Newton starts
+    there, and the bracket search runs only if that fold cannot be certified (see ``_from_start``)."""
     if param not in ("alpha", "T"):
         raise ValueError("param must be 'alpha' or 'T'")
+    if start is not None:
+        r = _from_start(spec, branch, alpha, T, param, p_lo, p_hi, tol, bracket_tol, start)
+        if r is not None:
+            return r
     other = T if param == "alpha" else alpha
     br = bracket_existence(spec, branch, alpha, T, param, p_lo, p_hi, bracket_tol)
     if br is None or not np.isfinite(br[1]):

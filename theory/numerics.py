@@ -121,6 +121,20 @@ def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MA
 CHUNK = 64  # lanes per call of a batched loop (one compiled shape for every batch size > 1)
 
 
+def chunked(fn, arrays, chunk=CHUNK):
+    """``fn`` (vmapped over axis 0) applied to NumPy arrays in chunks of ``chunk`` lanes (the last one padded;
+    a batch of one runs alone), so that one compiled shape serves every batch size; NumPy outputs."""
+    n = arrays[0].shape[0]
+    size = 1 if n == 1 else chunk
+    pending = []
+    for start in range(0, n, size):
+        sel = np.arange(start, min(start + size, n))
+        pad = np.concatenate([sel, np.full(size - sel.size, sel[-1])])
+        pending.append((sel.size, fn(*(a[pad] for a in arrays))))
+    outs = [[np.asarray(o)[:k] for o in out] for k, out in pending]
+    return [np.concatenate(parts) for parts in zip(*outs)]
+
+
 def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     """Run a vmapped, resumable iteration ``step(*consts, *state, it_stop) -> state`` on a batch, in rounds.
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import dense_rs
 from .model import Model
-from .numerics import (FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, fixed_point_resume, in_rounds,
+from .numerics import (FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, chunked, fixed_point_resume, in_rounds,
                        newton_resume)
 from .precision import x64
 from .quadrature import DEFAULT_NODES
@@ -196,13 +196,13 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0):
             x3, _, it3 = _newton_rounds(newton_step, *sub, x2, tol)
             x, it = x.copy(), it.copy()
             x[todo], it[todo] = x3, it[todo] + it2 + it3
-    return [np.asarray(v) for v in finish(a, t, x, it)]
+    return chunked(finish, (a, t, x, it))
 
 
 @lru_cache(maxsize=None)
 def _guess_fn(spec: Model, branch: str):
     model = model_for(spec)
-    return jax.jit(jnp.vectorize(lambda a, t: model.initial_guess(branch, a, t), signature="(),()->(k)"))
+    return jax.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)))
 
 
 def _check_branch(branch):
@@ -244,7 +244,7 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a_in, t_in = _check_inputs(alpha, T)
     a, t = np.broadcast_arrays(a_in, t_in)
     if x0 is None:
-        x0 = np.asarray(_guess_fn(model, branch)(a, t))
+        x0 = chunked(_guess_fn(model, branch), (a.ravel(), t.ravel()))[0].reshape(a.shape + (-1,))
     x0 = np.asarray(x0, dtype=float)
     shape = np.broadcast_shapes(a.shape, x0.shape[:-1])
     k = x0.shape[-1]
