@@ -295,6 +295,9 @@ def main(argv=None):
     try:
         args.validate(args)       # complete validation, before JAX is imported and before any file is written
         _compilation_cache()
+        from .cli_mc import _use_all_cores
+
+        _use_all_cores()          # one XLA host device per core: RS grids run their chunks on all of them
         return args.func(args)
     except (UsageError, ValueError, NotImplementedError, OverflowError, MemoryError) as e:
         if os.environ.get("DENSEHEBB_DEBUG"):

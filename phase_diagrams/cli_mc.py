@@ -215,6 +215,13 @@ def cmd_mc(args):
 
 # --------------------------------------------------------------------------------------------- bench
 def cmd_bench(args):
+    if args.theory:
+        from .bench_theory import run as run_theory
+
+        if args.P is not None:
+            raise UsageError("--P selects Monte Carlo cases; the theory benchmark runs its fixed cases")
+        run_theory(out=sys.stdout, json_lines=args.json, quick=args.quick)
+        return 0
     fresh = _use_all_cores(single_thread_blas=True)
     import jax
 
@@ -274,7 +281,8 @@ def register(sub, model_args):
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
     m.set_defaults(func=cmd_mc, validate=validate_mc)
 
-    b = sub.add_parser("bench", help="Monte Carlo throughput benchmark (one JSON line per case with --json)")
+    b = sub.add_parser("bench", help="Monte Carlo throughput benchmark, or with --theory the theory's speed "
+                                     "(one JSON line per case with --json)")
     model_args(b, need_alpha=False, need_T=False, with_ansatz=False)   # --P, --self-interaction, --json
     for action in b._actions:
         if action.dest == "P":          # default: every case; --P selects the cases of one order
@@ -283,6 +291,9 @@ def register(sub, model_args):
         elif action.dest == "json":
             action.help = "one JSON object per line"
     b.add_argument("--quick", action="store_true", help="tiny cases (a few seconds; for tests)")
+    b.add_argument("--theory", action="store_true",
+                   help="benchmark the theory instead (RS grids vs a SciPy reference, 1RSB grid, CLI wall "
+                        "times; about 10 minutes on 2 cores) and report targets_met")
     b.set_defaults(func=cmd_bench, validate=lambda args: None)
 
 

@@ -144,9 +144,12 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     for at most ``budgets[k]`` more iterations (``state[it_index]`` holds the iteration counts; the last
     round has no limit).  Every lane's iterates are those of one uninterrupted run.  ``consts`` (per-lane
     parameters) and ``state`` are tuples of NumPy arrays with the lanes on axis 0; returns the final
-    state."""
+    state.  The chunks of a round are dispatched before any is collected, round-robin over the local
+    devices (on a CPU host: one per core when XLA_FLAGS has --xla_force_host_platform_device_count, as
+    the densehebb command sets it), so they run in parallel."""
     state = [np.array(s) for s in state]
     size = 1 if consts[0].shape[0] == 1 else chunk
+    devices = jax.local_devices() if size > 1 else []
     for k, budget in enumerate(budgets):
         idx = np.flatnonzero(active(*state))
         if idx.size == 0:
@@ -157,7 +160,10 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
             pad = np.concatenate([sel, np.full(size - sel.size, sel[0])])
             sub = [s[pad] for s in state]
             stop = sub[it_index] + budget if k < len(budgets) - 1 else np.full(size, np.iinfo(np.int32).max)
-            pending.append((sel, step(*(c[pad] for c in consts), *sub, stop)))
+            args = [*(c[pad] for c in consts), *sub, stop]
+            if len(devices) > 1:  # round-robin over the local devices (CPU: one per core if configured)
+                args = jax.device_put(args, devices[len(pending) % len(devices)])
+            pending.append((sel, step(*args)))
         for sel, out in pending:
             for s, o in zip(state, out):
                 s[sel] = np.asarray(o)[: sel.size]

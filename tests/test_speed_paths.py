@@ -1,0 +1,120 @@
+"""The fast paths of the theory give the answers of the slow ones (issue 10).
+
+* The RS solver runs batches in rounds (converged points leave the batch, the fixed-point fallback only
+  where Newton failed): each point's result equals the point solved on its own, and Newton stopped and
+  resumed gives the iterates of one uninterrupted run.
+* Lines by continuation: a fold started from a nearby fold equals the fold found by bracketing from
+  scratch, and a start on the wrong side (the other fold of a reentrant line) is refused.
+* The SciPy reference of ``densehebb bench --theory`` (fsolve + adaptive quad, an independent formulation
+  in (m, q, r)) agrees with the JAX solver.
+"""
+import json
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from densehebb import Model, solve
+from densehebb.phase_diagrams import lines
+from densehebb.theory import numerics, scipy_reference
+from densehebb.theory.bifurcation import fold
+
+
+def test_newton_resumed_in_rounds_equals_one_run():
+    F = lambda x: jnp.stack([x[0] ** 3 - 2.0 + 0.1 * x[1], jnp.sinh(x[1]) - 0.5 * x[0]])  # noqa: E731
+    fixed = jnp.array([False, False])
+    x0 = jnp.array([3.0, -2.0])
+    x_one, r_one, it_one, _ = numerics.newton_resume(F, x0, fixed, lambda x: True, 1e-14)
+    x, it, st = x0, 0, False
+    while True:
+        x, r, it, st = numerics.newton_resume(F, x, fixed, lambda x: True, 1e-14, it0=it, stalled0=st,
+                                              it_stop=it + 1)
+        if r <= 1e-14 or st or it >= numerics.NEWTON_MAXITER:
+            break
+    assert int(it) == int(it_one) > 2
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(x_one))
+    assert float(r_one) <= 1e-14
+
+
+@pytest.mark.parametrize("P", [2, 4])
+def test_batch_equals_points_solved_alone(P):
+    """A batch mixing points that converge at once, points that need the fallback and points where the
+    branch is absent (collapsed): every field equals the point solved on its own."""
+    spec = Model(P=P)
+    a_c = lines.capacity(spec, 0.0).alpha_c
+    T_top = 1.0 if P == 2 else 0.09
+    alphas = np.array([0.1, 0.5, 0.9, 0.99, 1.05, 0.3, 0.7]) * a_c
+    Ts = np.array([0.0, 0.3, 0.05, 0.0, 0.01, 0.97, 0.5]) * T_top
+    batch = solve(spec, alphas, Ts)
+    codes = set(np.asarray(batch.status).tolist())
+    assert len(codes) >= 2  # converged and not: the rounds and the fallback are exercised
+    for i, (a, t) in enumerate(zip(alphas, Ts)):
+        one = solve(spec, float(a), float(t))
+        assert one.status == batch[i].status
+        if one.converged:  # (a failing point's iteration count may differ by one: round-off over 3000 steps)
+            assert int(one.iterations) == int(batch[i].iterations)
+        for k in ("m", "q", "f"):
+            np.testing.assert_allclose(float(getattr(batch[i], k)), float(getattr(one, k)), rtol=0, atol=1e-13)
+
+
+def test_fold_from_a_start_equals_fold_from_scratch():
+    spec = Model(P=2)
+    c_prev = lines.capacity(spec, 0.05)
+    start = lines.fold_start(c_prev)
+    warm = lines.capacity(spec, 0.075, start=start)
+    cold = fold(spec, "retrieval", None, 0.075, "alpha", 1e-9, 1.0)
+    assert warm.converged and cold.converged
+    assert abs(warm.alpha_c - cold.p) < 1e-12
+    # the spinodal T_M continued along alpha equals the bracketed one
+    r1 = lines.T_M_fold(spec, 0.05)
+    r2 = lines.T_M_fold(spec, 0.055, start=lines.fold_start(r1))
+    assert abs(r2.p - lines.T_M_fold(spec, 0.055).p) < 1e-12
+
+
+def test_fold_start_on_the_wrong_fold_is_refused():
+    """Above alpha_c(0) the P = 2 retrieval branch exists in a window of T (reentrance): the lower end is a
+    fold too, but the branch lies above it, so the certificate (branch present just below) rejects it and
+    the bracket search returns the upper end, T_M."""
+    spec = Model(P=2)
+    a0 = lines.capacity(spec, 0.0).alpha_c
+    t_peak, a_peak = lines._capacity_peak(spec)
+    alpha = a0 + 0.5 * (a_peak - a0)
+    upper = lines.T_M_fold(spec, alpha)
+    assert upper.converged and upper.p > t_peak
+    lower = fold(spec, "retrieval", alpha, None, "T", upper.p, 0.0)  # searching downwards from T_M
+    # a start at the lower fold: Newton converges there, the certificate refuses it, bracketing follows
+    from densehebb.theory.bifurcation import _from_start
+    y_low = (t_peak * 0.5, np.asarray(upper.raw))
+    r = _from_start(spec, "retrieval", alpha, None, "T", 0.0, 2.0, 1e-10, 1e-4, y_low)
+    assert r is None or abs(r.p - upper.p) < 1e-10
+    assert abs(lines.T_M_fold(spec, alpha, start=y_low).p - upper.p) < 1e-10
+    del lower
+
+
+@pytest.mark.parametrize("P,alpha,T", [(2, 0.05, 0.3), (2, 0.12, 0.1), (3, 0.08, 0.2), (4, 0.02, 0.03)])
+def test_scipy_reference_agrees_with_the_solver(P, alpha, T):
+    spec = Model(P=P)
+    r = solve(spec, alpha, T)
+    assert r.converged
+    m, q, ok = scipy_reference.solve_point(spec, alpha, T, scipy_reference.initial_guess(spec, alpha, T))
+    assert ok
+    assert abs(abs(m) - float(r.m)) < 1e-10 and abs(q - float(r.q)) < 1e-10
+
+
+@pytest.mark.slow
+def test_bench_theory_quick_cli():
+    p = subprocess.run([sys.executable, "-m", "densehebb.phase_diagrams.cli", "bench", "--theory", "--quick",
+                        "--json"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    cases = {r["case"]: r for r in rows}
+    assert {"rs_grid_P2", "rs_grid_P4", "rsb1_grid_P4", "summary"} <= set(cases)
+    for c in ("rs_grid_P2", "rs_grid_P4"):
+        r = cases[c]
+        for k in ("points", "seconds", "points_per_s", "compile_s", "speedup_vs_scipy",
+                  "max_abs_diff_vs_reference"):
+            assert k in r
+        assert r["max_abs_diff_vs_reference"] < 1e-8 and r["reference_disagreements"] == 0
+    assert isinstance(cases["summary"]["targets_met"], bool)
