@@ -220,7 +220,7 @@ def cmd_bench(args):
 
         if args.P is not None:
             raise UsageError("--P selects Monte Carlo cases; the theory benchmark runs its fixed cases")
-        run_theory(out=sys.stdout, json_lines=args.json, quick=args.quick)
+        run_theory(out=sys.stdout, json_lines=args.json, quick=args.quick, rsb1_grid_n=args.rsb1_grid)
         return 0
     fresh = _use_all_cores(single_thread_blas=True)
     import jax
@@ -294,6 +294,8 @@ def register(sub, model_args):
     b.add_argument("--theory", action="store_true",
                    help="benchmark the theory instead (RS grids vs a SciPy reference, 1RSB grid, CLI wall "
                         "times; about 10 minutes on 2 cores) and report targets_met")
+    b.add_argument("--rsb1-grid", type=finite("rsb1-grid", lo=1, integer=True), default=6, metavar="N",
+                   help="with --theory: the 1RSB case solves an N x N grid (default 6; 20 takes ~30 min)")
     b.set_defaults(func=cmd_bench, validate=lambda args: None)
 
 

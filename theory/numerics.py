@@ -50,6 +50,7 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
     eye = jnp.eye(n)
     free2 = (~fixed)[:, None] & (~fixed)[None, :]
     stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
+    F = jax.jit(F)  # traced once, reused by the residual, the merit function and the Jacobian
 
     def Fm(x):
         return jnp.where(fixed, 0.0, F(x))
