@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from densehebb.theory import Model, Result, Status, solve, x64
+from densehebb.theory import aot
 from densehebb.theory.bifurcation import fold
 from densehebb.theory.numerics import XTOL_LINE, scan_roots
 from densehebb.theory.solver import _guess_fn, model_for
@@ -60,10 +61,9 @@ class _Branch:
 @lru_cache(maxsize=None)
 def _paramagnet_replicon(spec: Model):
     """(alpha, T) -> replicon eigenvalue of the closed-form paramagnet, jitted once per model."""
-    import jax
-
     model = model_for(spec)
-    return jax.jit(lambda a, t: model.replicon(model.initial_guess("paramagnetic", a, t), a, t))
+    return aot.jit(lambda a, t: model.replicon(model.initial_guess("paramagnetic", a, t), a, t),
+                   ("rs-paramagnet-replicon", spec))
 
 
 @lru_cache(maxsize=None)
@@ -72,7 +72,7 @@ def _entropy(spec: Model):
     import jax
 
     model = model_for(spec)
-    return jax.jit(lambda x, a, t: -jax.grad(lambda tt: model.free_energy(x, a, tt))(t))
+    return aot.jit(lambda x, a, t: -jax.grad(lambda tt: model.free_energy(x, a, tt))(t), ("rs-entropy", spec))
 
 
 @x64

@@ -118,3 +118,32 @@ def test_bench_theory_quick_cli():
             assert k in r
         assert r["max_abs_diff_vs_reference"] < 1e-8 and r["reference_disagreements"] == 0
     assert isinstance(cases["summary"]["targets_met"], bool)
+
+
+def test_stored_exports_give_the_jitted_results(tmp_path):
+    """theory.aot: with a compilation cache configured, a function is exported once, reloaded by a fresh
+    wrapper (another process, in effect) without re-exporting, and gives the jitted function's results."""
+    import os
+
+    import jax
+
+    from densehebb.theory import aot
+
+    pytest.importorskip("flatbuffers")
+    f = lambda x, a: jnp.stack([jnp.sum(jnp.tanh(a * x)), jnp.max(x) * a])  # noqa: E731
+    x, a = np.linspace(-1, 1, 7), 0.37
+    old = jax.config.jax_compilation_cache_dir
+    try:
+        jax.config.update("jax_compilation_cache_dir", str(tmp_path))
+        first = np.asarray(aot.jit(f, ("test", 1))(x, a))
+        entries = sorted(os.listdir(tmp_path / "densehebb-export"))
+        assert len(entries) == 1
+        mtime = os.path.getmtime(tmp_path / "densehebb-export" / entries[0])
+        second = np.asarray(aot.jit(f, ("test", 1))(x, a))  # a new wrapper loads the stored program
+        assert os.path.getmtime(tmp_path / "densehebb-export" / entries[0]) == mtime
+        aot.jit(f, ("test", 2))(x, a)  # another key, another entry
+        assert len(os.listdir(tmp_path / "densehebb-export")) == 2
+    finally:
+        jax.config.update("jax_compilation_cache_dir", old)
+    np.testing.assert_array_equal(first, np.asarray(jax.jit(f)(x, a)))
+    np.testing.assert_array_equal(second, first)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import aot
 from .model import Model
 from .numerics import BRACKET_RTOL, FOLD_MAXITER, TOL_FOLD, bisect_existence, fold_system, newton
 from .precision import x64
@@ -41,7 +42,7 @@ def _fold_newton(spec: Model, param: str):
         fixed = jnp.zeros(y0.shape, dtype=bool)
         return newton(G, y0, fixed, dom, tol, FOLD_MAXITER)
 
-    return jax.jit(run)
+    return aot.jit(run, ("rs-fold", spec, param))
 
 
 def bracket_existence(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=BRACKET_RTOL):

@@ -84,21 +84,43 @@ def _top_bracket_over_T(C, T, alpha, P, si):
     return alpha * out
 
 
-def _inner_log_mean_exp(a, s1, mu, T, n):
-    """(1/mu) ln E_z1 exp(mu F_T(a + s1 z1)), F_T(y) = T ln 2cosh(y/T) (-> |y| at T = 0)."""
-    # T = 0: closed form
+def _inner_ground(a, s1, mu):
+    """T = 0 of ``_inner_log_mean_exp``, in closed form (times mu)."""
     s = jnp.where(s1 > 0, s1, 1.0)
     t0 = 0.5 * mu * mu * s * s + jnp.logaddexp(mu * a + log_ndtr((a + mu * s * s) / s),
                                               -mu * a + log_ndtr((mu * s * s - a) / s))
-    t0 = jnp.where(s1 > 0, t0, mu * jnp.abs(a))
-    # T > 0: composite Gauss-Legendre split at the boundary layer y = 0 (width ~ T), log-sum-exp form
+    return jnp.where(s1 > 0, t0, mu * jnp.abs(a))
+
+
+def _inner_thermal(a, s1, mu, T, n):
+    """T > 0 of ``_inner_log_mean_exp`` (times mu): composite Gauss-Legendre split at the boundary layer
+    y = 0 (width ~ T), log-sum-exp form."""
+    s = jnp.where(s1 > 0, s1, 1.0)
     Th = jnp.where(T > 0, T, 1.0)
     z, w = _split_rule(-a / s, 6.0 * Th / s, n)
     y = a[..., None] + s1[..., None] * z
     F = Th[..., None] * Q.logcosh_u(y / Th[..., None])  # T ln 2cosh(y/T)
     tT = logsumexp(mu[..., None] * F, b=w, axis=-1)
-    tT = jnp.where(s1 > 0, tT, mu * Th * Q.logcosh_u(a / Th))
-    return jnp.where(T > 0, tT, t0) / mu
+    return jnp.where(s1 > 0, tT, mu * Th * Q.logcosh_u(a / Th))
+
+
+def _inner_log_mean_exp(a, s1, mu, T, n):
+    """(1/mu) ln E_z1 exp(mu F_T(a + s1 z1)), F_T(y) = T ln 2cosh(y/T) (-> |y| at T = 0): closed form at
+    T = 0, composite Gauss-Legendre at T > 0 (both evaluated; elementwise in T)."""
+    return jnp.where(T > 0, _inner_thermal(a, s1, mu, T, n), _inner_ground(a, s1, mu)) / mu
+
+
+def _inner_average(a, s1, mu, T, n):
+    """``_inner_log_mean_exp`` for one temperature T (a scalar): only the branch that applies is evaluated
+    (lax.cond), so a T = 0 solve never pays for the 32 x 128-node thermal rule.  Under vmap over T the
+    cond becomes a select and both run, as in ``_inner_log_mean_exp``."""
+    s1, mu = jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape)
+    T = jnp.asarray(T, dtype=a.dtype)
+    if T.ndim:
+        return _inner_log_mean_exp(a, s1, mu, jnp.broadcast_to(T, a.shape), n)
+    out = jax.lax.cond(T > 0, lambda: _inner_thermal(a, s1, mu, jnp.broadcast_to(T, a.shape), n),
+                       lambda: _inner_ground(a, s1, mu))
+    return out / mu
 
 
 def noise_terms(q0, C, mu, alpha, T, P, self_interaction=False):
@@ -154,8 +176,7 @@ def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
     q1, g, S0, S1, s1, a, w = _outer(x, alpha, T, P, self_interaction, n)
     U = (P - 1) * m ** P / math.factorial(P)
     coupling = 0.5 * (S1 * C + mu * (S1 * q1 - S0 * x[1]))
-    inner = _inner_log_mean_exp(a, jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape),
-                                jnp.broadcast_to(T, a.shape), INNER_NODES)
+    inner = _inner_average(a, s1, mu, T, INNER_NODES)
     return U + g + coupling - jnp.sum(w * inner)
 
 

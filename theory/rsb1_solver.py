@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import brentq
 
+from . import aot
 from . import dense_rs as RS
 from . import dense_rsb1 as R1
 from .model import Model
@@ -54,13 +55,15 @@ def _fns(P, si):
     def dmu(x, a, t):
         return jax.grad(R1.free_energy)(x, a, t, P, si)[3] / a
 
-    return (jax.jit(newton), jax.jit(dmu), jax.jit(lambda x, a, t: R1.free_energy(x, a, t, P, si)),
-            jax.jit(lambda x, a, t: R1.equations(x, a, t, P, si)))
+    key = ("rsb1", P, si)
+    return (aot.jit(newton, key + ("newton",)), aot.jit(dmu, key + ("df/dmu",)),
+            aot.jit(lambda x, a, t: R1.free_energy(x, a, t, P, si), key + ("f",)),
+            aot.jit(lambda x, a, t: R1.equations(x, a, t, P, si), key + ("equations",)))
 
 
 @lru_cache(maxsize=None)
 def _replicon_fn(P, si):
-    return jax.jit(lambda x, a, t: R1.replicon(x, a, t, P, si))
+    return aot.jit(lambda x, a, t: R1.replicon(x, a, t, P, si), ("rsb1", P, si, "replicon"))
 
 
 def _fixed(P, T, branch, mu_fixed):

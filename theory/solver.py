@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import dense_rs
+from . import aot, dense_rs
 from .model import Model
 from .numerics import (FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, chunked, fixed_point_resume, in_rounds,
                        newton_resume)
@@ -159,7 +159,9 @@ def _compiled(spec: Model, branch: str, tol: float):
     def finish_one(alpha, T, x, it):
         return _finish(model, spec, branch, tol, alpha, T, x, it)
 
-    return jax.jit(jax.vmap(newton_one)), jax.jit(jax.vmap(fp_one)), jax.jit(jax.vmap(finish_one))
+    key = ("rs", spec, branch, float(tol))
+    return (aot.jit(jax.vmap(newton_one), key + ("newton",)), aot.jit(jax.vmap(fp_one), key + ("fixed-point",)),
+            aot.jit(jax.vmap(finish_one), key + ("finish",)))
 
 
 NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch
@@ -202,7 +204,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0):
 @lru_cache(maxsize=None)
 def _guess_fn(spec: Model, branch: str):
     model = model_for(spec)
-    return jax.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)))
+    return aot.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)), ("rs-guess", spec, branch))
 
 
 def _check_branch(branch):
