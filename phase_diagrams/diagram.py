@@ -101,9 +101,14 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
     if np.any(alphas <= 0) or np.any(Ts < 0):
         raise ValueError("alphas must be > 0 and Ts >= 0")
     out = {k: np.full(alphas.shape, np.nan) for k in LINE_DOC}
-    prev = None  # continuation: each spinodal / capacity starts from the previous point of its line
+    prev = prev_g = None  # continuation: each spinodal / capacity starts from the previous point of its line
     for i, a in enumerate(_progress(alphas, progress, "lines")):
-        out["T_g"][i] = lines.T_g(spec, a)
+        if spec.P >= 3:
+            g = lines.T_g_fold(spec, a, start=prev_g)
+            prev_g = lines.fold_start(g)
+            out["T_g"][i] = g.p
+        else:
+            out["T_g"][i] = lines.T_g(spec, a)
         r = lines.T_M_fold(spec, a, start=prev)
         prev = lines.fold_start(r)
         tm = r.p

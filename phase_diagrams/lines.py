@@ -58,6 +58,12 @@ class _Branch:
         return r
 
 
+@x64
+def T_g_fold(spec: Model, alpha: float, start=None) -> Result:
+    """P >= 3: the end (fold in T) of the RS spin-glass branch at load alpha, a Result of kind "fold"."""
+    return fold(spec, "spin-glass", float(alpha), None, "T", 0.0, 10.0, start=start)
+
+
 @lru_cache(maxsize=None)
 def _paramagnet_replicon(spec: Model):
     """(alpha, T) -> replicon eigenvalue of the closed-form paramagnet, jitted once per model."""
@@ -76,12 +82,13 @@ def _entropy(spec: Model):
 
 
 @x64
-def T_g(spec: Model, alpha: float) -> float:
-    """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal)."""
+def T_g(spec: Model, alpha: float, start=None) -> float:
+    """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal,
+    ``T_g_fold``; ``start``: (T, x) of the spinodal at a nearby load, for continuation along alpha)."""
     if alpha <= 0:
         return float("nan")
     if spec.P >= 3:
-        return fold(spec, "spin-glass", float(alpha), None, "T", 0.0, 10.0).p
+        return T_g_fold(spec, alpha, start).p
 
     lam_pm = _paramagnet_replicon(spec)
 

@@ -147,3 +147,18 @@ def test_stored_exports_give_the_jitted_results(tmp_path):
         jax.config.update("jax_compilation_cache_dir", old)
     np.testing.assert_array_equal(first, np.asarray(jax.jit(f)(x, a)))
     np.testing.assert_array_equal(second, first)
+
+
+@pytest.mark.parametrize("P", [3, 4])
+def test_spin_glass_spinodal_is_the_fold_itself(P):
+    """P >= 3, distinct indices: the RS spin glass (m = 0, xi = alpha q^P / P!) depends on T / sqrt(alpha)
+    only, so T_g(alpha) / sqrt(alpha) is a constant.  The fold Newton holds m = 0 (its equation is
+    degenerate there: det dF/dx vanished on the whole branch, and T_g was only the 1e-4 existence bracket);
+    now the ratio is constant to 1e-9, and the branch exists just below T_g and not just above."""
+    spec = Model(P=P)
+    r1, r2 = lines.T_g_fold(spec, 0.002), lines.T_g_fold(spec, 0.01)
+    assert r1.converged and r2.converged and int(r1.iterations) > 0
+    assert abs(r1.p / np.sqrt(0.002) - r2.p / np.sqrt(0.01)) < 1e-9 * r2.p / np.sqrt(0.01)
+    x = np.asarray(r2.raw)
+    assert solve(spec, 0.01, r2.p * (1 - 1e-7), "spin-glass", x0=x).converged
+    assert not solve(spec, 0.01, r2.p * (1 + 1e-7), "spin-glass", x0=x).converged

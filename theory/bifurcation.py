@@ -27,8 +27,10 @@ from .solver import model_for, solve
 
 
 @lru_cache(maxsize=None)
-def _fold_newton(spec: Model, param: str):
+def _fold_newton(spec: Model, param: str, branch: str = "retrieval"):
+    """The jitted fold Newton in (x, p); on the m = 0 branches m is held at 0 (numerics.fold_system)."""
     model = model_for(spec)
+    hold = np.arange(len(model.NAMES)) == 0 if branch != "retrieval" else np.zeros(len(model.NAMES), bool)
 
     def params(p, other):
         return (p, other) if param == "alpha" else (other, p)
@@ -38,11 +40,11 @@ def _fold_newton(spec: Model, param: str):
             a, t = params(y[-1], other)
             return model.in_domain(y[:-1], a, t) & (y[-1] >= 0)
 
-        G = fold_system(lambda x, p: model.equations(x, *params(p, other)))
-        fixed = jnp.zeros(y0.shape, dtype=bool)
+        G = fold_system(lambda x, p: model.equations(x, *params(p, other)), jnp.asarray(hold))
+        fixed = jnp.asarray(np.append(hold, False))
         return newton(G, y0, fixed, dom, tol, FOLD_MAXITER)
 
-    return aot.jit(run, ("rs-fold", spec, param))
+    return aot.jit(run, ("rs-fold", spec, param, branch))
 
 
 def bracket_existence(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=BRACKET_RTOL):
@@ -77,7 +79,7 @@ def _from_start(spec, branch, alpha, T, param, p_lo, p_hi, tol, bracket_tol, sta
     if not (np.isfinite(p0) and np.all(np.isfinite(x0))):
         return None
     y0 = jnp.concatenate([jnp.asarray(x0, dtype=float), jnp.asarray([float(p0)])])
-    y, res, it = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)
+    y, res, it = _fold_newton(spec, param, branch)(y0, jnp.asarray(float(other)), 1e-3 * tol)
     y, res = np.asarray(y), float(res)
     p = float(y[-1])
     if not (res <= tol and p_lo < p < p_hi and p > 0):
@@ -113,7 +115,7 @@ def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=TOL_FOLD, bracket
         return _fold_result(spec, branch, param, other, np.nan, np.full(3, np.nan), status, np.inf, 0, bracket)
     p_ex, p_ab, x_lo = br
     y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
-    y, res, it = _fold_newton(spec, param)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
+    y, res, it = _fold_newton(spec, param, branch)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
     y = np.asarray(y)
     res = float(res)
     # a genuine end of the branch lies at or just beyond the last point where it still exists

@@ -171,12 +171,20 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     return tuple(state)
 
 
-def fold_system(F):
+def fold_system(F, fixed=None):
     """G(y) = (F(x; p), det dF/dx(x; p)) with y = (x, p): its root is a saddle-node (the end of a branch).
-    ``F(x, p)`` is the system at parameter p."""
+    ``F(x, p)`` is the system at parameter p.  ``fixed``: variables held at their value (e.g. m = 0 on the
+    spin-glass branch, where the m-equation is degenerate for P >= 3 and would make det vanish everywhere):
+    their rows of F are dropped (zero) and their rows/columns of dF/dx replaced by the identity."""
     def G(y):
         x, p = y[:-1], y[-1]
-        return jnp.concatenate([F(x, p), jnp.linalg.det(jax.jacfwd(F)(x, p))[None]])
+        J = jax.jacfwd(F)(x, p)
+        f = F(x, p)
+        if fixed is not None:
+            free2 = (~fixed)[:, None] & (~fixed)[None, :]
+            J = jnp.where(free2, J, jnp.eye(x.shape[0]))
+            f = jnp.where(fixed, 0.0, f)
+        return jnp.concatenate([f, jnp.linalg.det(J)[None]])
     return G
 
 
