@@ -102,9 +102,11 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
         raise ValueError("alphas must be > 0 and Ts >= 0")
     out = {k: np.full(alphas.shape, np.nan) for k in LINE_DOC}
     prev = prev_g = None  # continuation: each spinodal / capacity starts from the previous point of its line
+    sg_folds = []
     for i, a in enumerate(_progress(alphas, progress, "lines")):
         if spec.P >= 3:
             g = lines.T_g_fold(spec, a, start=prev_g)
+            sg_folds.append(g)
             prev_g = lines.fold_start(g)
             out["T_g"][i] = g.p
         else:
@@ -113,7 +115,7 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
         prev = lines.fold_start(r)
         tm = r.p
         out["T_M"][i] = tm
-        out["T_c"][i] = lines.T_c(spec, a, tm)
+        out["T_c"][i] = lines.T_c(spec, a, tm, T_g=out["T_g"][i] if spec.P >= 3 else None)
         out["T_AT"][i] = lines.T_AT(spec, a, tm)
     ac = np.full(Ts.shape, np.nan)
     mc = np.full(Ts.shape, np.nan)
@@ -123,7 +125,8 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
         c = lines.capacity(spec, t, start=prev)
         prev = lines.fold_start(c)
         ac[j], mc[j] = c.alpha_c, c.m_c
-        atc[j] = lines.alpha_Tc(spec, t, c.alpha_c)
+        a_g = lines.alpha_g(spec, float(t), alphas, sg_folds) if spec.P >= 3 else None
+        atc[j] = lines.alpha_Tc(spec, t, c.alpha_c, alpha_g=a_g)
     a_tc0 = lines.alpha_Tc0(spec)
     c0 = lines.capacity(spec, 0.0)
     ds = xr.Dataset(

@@ -43,9 +43,14 @@ class _Branch:
     def __init__(self, spec, branch, alpha=None, T=None):
         self.spec, self.branch, self.alpha, self.T = spec, branch, alpha, T
         self.seen = []  # (p, x)
+        self.ceiling = math.inf  # p above which the branch is known not to exist (its fold): no solve there
+        self.floor = 0.0  # p below which it is known not to exist
 
     def __call__(self, p):
         a, t = (p, self.T) if self.alpha is None else (self.alpha, p)
+        if p > self.ceiling * (1 + 1e-9) or p < self.floor * (1 - 1e-9):
+            return Result(self.spec, "saddle", {"alpha": float(a), "T": float(t), "branch": self.branch},
+                          {"m": float("nan"), "f": float("nan")}, Status.BRANCH_MISSING)
         r = solve(self.spec, a, t, self.branch)
         if not bool(r.converged) and self.seen:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
@@ -62,6 +67,38 @@ class _Branch:
 def T_g_fold(spec: Model, alpha: float, start=None) -> Result:
     """P >= 3: the end (fold in T) of the RS spin-glass branch at load alpha, a Result of kind "fold"."""
     return fold(spec, "spin-glass", float(alpha), None, "T", 0.0, 10.0, start=start)
+
+
+def alpha_g(spec: Model, T: float, alphas, folds) -> float | None:
+    """P >= 3: the load where the spin-glass spinodal T_g(alpha) passes T (below it no RS spin glass exists
+    at T), from the T_g folds already computed on the grid ``alphas`` (``folds``: their Results): brentq
+    between the grid loads that bracket T (beyond the grid: doubled or halved until they do), each
+    evaluation a fold continued from the nearest grid fold.  None unless T_g increases along the grid and a
+    bracket is found (then nothing is assumed)."""
+    tg = np.array([f.p for f in folds])
+    if spec.P < 3 or T <= 0 or not np.all(np.isfinite(tg)) or not np.all(np.diff(tg) > 0):
+        return None
+    i = int(np.clip(np.searchsorted(tg, T, side="right") - 1, 0, len(tg) - 2))
+    start = fold_start(folds[i if T < tg[-1] else -1])
+
+    def h(a):
+        return T_g_fold(spec, a, start=start).p - T
+    lo, hi = float(alphas[i]), float(alphas[i + 1])
+    for _ in range(60):  # beyond the grid
+        if T >= tg[-1]:
+            lo, hi = hi, 2.0 * hi
+            if h(hi) > 0:
+                break
+        elif T < tg[0]:
+            lo, hi = 0.5 * lo, lo
+            if h(lo) < 0:
+                break
+        else:
+            break
+    try:
+        return brentq(h, lo, hi, xtol=1e-14, rtol=1e-12)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=None)
@@ -186,12 +223,19 @@ def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
     return float(_entropy(spec)(np.asarray(r.raw), float(alpha), float(T)))
 
 
-def _delta_f(spec, alpha=None, T=None):
+def _delta_f(spec, alpha=None, T=None, T_g=None, alpha_g=None):
     """p -> f_retrieval - f_competitor along a path at fixed alpha (p = T) or fixed T (p = alpha).
 
     The competitor is the lower of the spin glass and the paramagnet, the latter only where its entropy is
-    non-negative (a physical state).  For P = 2 below T_g that is the spin glass."""
+    non-negative (a physical state).  For P = 2 below T_g that is the spin glass.  ``T_g`` (P >= 3, path at
+    fixed alpha): the spin-glass spinodal, above which the spin glass is not solved for (it does not exist
+    there; the failed solves with all their fallbacks were most of the cost of the line); ``alpha_g`` (path
+    at fixed T) likewise: the load below which the spin glass does not exist at this T (``alpha_g``)."""
     R, S = _Branch(spec, "retrieval", alpha, T), _Branch(spec, "spin-glass", alpha, T)
+    if T_g is not None and spec.P >= 3 and alpha is not None and np.isfinite(T_g):
+        S.ceiling = float(T_g)
+    if alpha_g is not None and spec.P >= 3 and T is not None and np.isfinite(alpha_g):
+        S.floor = float(alpha_g)
 
     def g(p):
         a, t = (p, T) if alpha is None else (alpha, p)
@@ -242,29 +286,30 @@ def _roots(g, lo, hi, n_scan):
 
 
 @x64
-def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24) -> float:
+def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24, T_g: float | None = None) -> float:
     """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
     ``_delta_f``).
 
     Near alpha_Tc_T0 the RS line is reentrant (the RS spin glass has negative entropy, so f_SG rises with
     T at low T): for alpha slightly above alpha_Tc_T0 retrieval is the global minimum only in a window of T.
-    This returns the upper end; ``alpha_Tc(T)`` gives the whole curve along T."""
+    This returns the upper end; ``alpha_Tc(T)`` gives the whole curve along T.  ``T_g``: see ``_delta_f``."""
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m):
         return float("nan")
-    r = _roots(_delta_f(spec, alpha=alpha), 0.0, T_m * (1 - 1e-9), n_scan)
+    r = _roots(_delta_f(spec, alpha=alpha, T_g=T_g), 0.0, T_m * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
 @x64
-def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24) -> float:
+def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24,
+             alpha_g: float | None = None) -> float:
     """The T_c line seen along alpha at fixed T: the largest load where f_retrieval = f_competitor (see
     ``_delta_f``), searched on [1e-6, alpha_c(T)].  NaN iff there is no such crossing: T above every
     T_c(alpha), or (P >= 3) the crossing lies where RS has no physical competitor."""
     a_c = capacity(spec, T).alpha_c if a_c is None else a_c
     if not np.isfinite(a_c):
         return float("nan")
-    r = _roots(_delta_f(spec, T=T), 1e-6, a_c * (1 - 1e-9), n_scan)
+    r = _roots(_delta_f(spec, T=T, alpha_g=alpha_g), 1e-6, a_c * (1 - 1e-9), n_scan)
     return max(r) if r else float("nan")
 
 
