@@ -241,8 +241,8 @@ def _delta_f(spec, alpha=None, T=None, T_g=None, alpha_g=None):
         a, t = (p, T) if alpha is None else (alpha, p)
         comp = [float(S(p).f)]
         pm = solve(spec, a, t, "paramagnetic")
-        if bool(pm.converged) and paramagnet_entropy(spec, a, t) >= 0:
-            comp.append(float(pm.f))
+        if bool(pm.converged) and float(_entropy(spec)(np.asarray(pm.raw), float(a), float(t))) >= 0:
+            comp.append(float(pm.f))  # (the entropy of this solution: paramagnet_entropy without a re-solve)
         comp = [c for c in comp if np.isfinite(c)]
         return float(R(p).f) - min(comp) if comp else float("nan")
     return g

@@ -164,6 +164,29 @@ def _compiled(spec: Model, branch: str, tol: float):
             aot.jit(jax.vmap(finish_one), key + ("finish",)))
 
 
+@lru_cache(maxsize=None)
+def _single(spec: Model, branch: str, tol: float):
+    """One point in one call (the common case of line searches): the default guess (if ``use_guess``),
+    Newton to the end and the finished outputs, with the start point and whether Newton was accepted; the
+    fallback then runs through :func:`_run_stages` only where it was not.  The same computation as the
+    staged path, without its dispatches."""
+    model = model_for(spec)
+
+    def one(alpha, T, x0, use_guess):
+        x0 = jnp.where(use_guess, model.initial_guess(branch, alpha, T), x0)
+        if branch == "paramagnetic" and model.paramagnet_is_exact:
+            x, ok, it = x0, jnp.asarray(True), jnp.asarray(0)
+        else:
+            fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+            F = lambda x: model.equations(x, alpha, T)  # noqa: E731
+            dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
+            x, res, it, _ = newton_resume(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
+            ok = res <= tol
+        return (ok, x0) + _finish(model, spec, branch, tol, alpha, T, x, it)
+
+    return aot.jit(one, ("rs", spec, branch, float(tol), "single"))
+
+
 NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch
 FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
 
@@ -242,9 +265,26 @@ def retrieval_ceiling(P: int) -> float:
     return float(transitions(Model(P=P, storage="low")).T_spinodal)
 
 
+def _solve_one(model, branch, tol, a, t, x0):
+    """_FIELDS outputs (each with a leading axis of one) of one point: :func:`_single`, and the staged
+    fallback only if its Newton was not accepted."""
+    k = len(model_for(model).NAMES)
+    ok, x_start, *out = _single(model, branch, float(tol))(
+        float(a), float(t), np.zeros(k) if x0 is None else np.asarray(x0, dtype=float).reshape(k), x0 is None)
+    if bool(ok):
+        return [np.asarray(v)[None] for v in out]
+    return _run_stages(model, branch, float(tol), np.array([float(a)]), np.array([float(t)]),
+                       np.asarray(x_start)[None])
+
+
 def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a_in, t_in = _check_inputs(alpha, T)
     a, t = np.broadcast_arrays(a_in, t_in)
+    if a.size == 1 and (x0 is None or np.size(x0) == len(model_for(model).NAMES)):
+        shape = a.shape
+        flat = _solve_one(model, branch, tol, a.ravel()[0], t.ravel()[0], x0)
+        out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_FIELDS, flat)}
+        return _result(model, branch, out, shape, a_in, t_in)
     if x0 is None:
         x0 = chunked(_guess_fn(model, branch), (a.ravel(), t.ravel()))[0].reshape(a.shape + (-1,))
     x0 = np.asarray(x0, dtype=float)
@@ -253,6 +293,10 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a, t = (np.broadcast_to(v, shape).ravel() for v in (a, t))
     flat = _run_stages(model, branch, float(tol), a, t, np.broadcast_to(x0, shape + (k,)).reshape(-1, k))
     out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_FIELDS, flat)}
+    return _result(model, branch, out, shape, a_in, t_in)
+
+
+def _result(model, branch, out, shape, a_in, t_in):
     dims = _dims(shape, a_in, t_in) if shape else ()
     codes = out["status"].astype(np.int8)
     if branch == "retrieval":  # above every retrieval spinodal the branch does not exist: say so
