@@ -56,6 +56,29 @@ def _export_dir(compilation_cache_dir):
     return os.path.join(compilation_cache_dir, _DIRNAME)
 
 
+def store_path(name: str):
+    """Path of a small derived file kept next to the stored exports (its name made unique to this source),
+    or None where nothing is stored (no compilation cache configured)."""
+    d = jax.config.jax_compilation_cache_dir
+    if not d:
+        return None
+    return os.path.join(d, _DIRNAME, f"{source_hash()}-{name}")
+
+
+def store_json(path: str, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (nothing on failure: a cache only saves time)."""
+    import json
+
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def _dtype(a):
     return np.dtype(a.dtype) if hasattr(a, "dtype") else np.result_type(a)
 

@@ -20,20 +20,34 @@ included in the free energies for P >= 4.
 """
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
 
-import sympy as sp
 
-q_sym = sp.Symbol("q", real=True)
-alpha_sym = sp.Symbol("alpha", positive=True)
+def __getattr__(name):  # q_sym, alpha_sym: sympy is imported only when the derivation is needed
+    if name in ("q_sym", "alpha_sym"):
+        return _symbols()[0 if name == "q_sym" else 1]
+    raise AttributeError(name)
+
+
+@lru_cache(maxsize=None)
+def _symbols():
+    import sympy as sp
+
+    return sp.Symbol("q", real=True), sp.Symbol("alpha", positive=True)
 
 
 def _gauss_moment(k: int):
+    import sympy as sp
+
     return sp.Integer(0) if k % 2 else sp.factorial2(k - 1)
 
 
 def _expect(poly_expr, syms):
     """E over independent standard Gaussians ``syms`` of a polynomial."""
+    import sympy as sp
+
     p = sp.Poly(sp.expand(poly_expr), *syms)
     total = sp.Integer(0)
     for monom, coeff in p.terms():
@@ -47,8 +61,11 @@ def _expect(poly_expr, syms):
 @lru_cache(maxsize=None)
 def noise_covariance(P: int, self_interaction: bool = False) -> sp.Expr:
     """xi(q) (sympy expression in ``q_sym`` and ``alpha_sym``), derived from Gaussian moments."""
+    import sympy as sp
+
     if P < 2:
         raise ValueError("P must be >= 2")
+    q_sym, alpha_sym = _symbols()
     u, z = sp.symbols("u z", real=True)
     s = sp.Symbol("s", positive=True)  # s = sqrt(1 - q^2); only even powers survive
     g = (lambda x: x ** P) if self_interaction else (lambda x: sp.hermite_prob(P, x))
@@ -63,8 +80,33 @@ def noise_covariance(P: int, self_interaction: bool = False) -> sp.Expr:
 @lru_cache(maxsize=None)
 def noise_coefficients(P: int, self_interaction: bool = False) -> tuple:
     """Coefficients (a_0, ..., a_P) with xi(q) = alpha * sum_j a_j q^j, as Python floats."""
-    poly = sp.Poly(noise_covariance(P, self_interaction) / alpha_sym, q_sym)
+    return tuple(noise_summary(P, self_interaction)[0])
+
+
+@lru_cache(maxsize=None)
+def noise_summary(P: int, self_interaction: bool = False) -> tuple:
+    """(coefficients, text) of xi(q): ``noise_coefficients`` and the expression as sympy prints it.  Derived
+    by :func:`noise_covariance`; where a compilation cache is configured (theory.aot), the derived result
+    is kept there too, so that a command that only solves (not derives) does not import sympy."""
+    from . import aot
+
+    path = aot.store_path(f"noise-covariance-P{int(P)}-{int(bool(self_interaction))}.json")
+    if path is not None and os.path.exists(path):
+        try:
+            with open(path) as fh:
+                d = json.load(fh)
+            return tuple(float(c) for c in d["coefficients"]), str(d["text"])
+        except (OSError, ValueError, KeyError):
+            pass
+    import sympy as sp
+
+    q_sym, alpha_sym = _symbols()
+    expr = noise_covariance(P, self_interaction)
+    poly = sp.Poly(expr / alpha_sym, q_sym)
     coeffs = [0.0] * (P + 1)
     for (k,), c in poly.terms():
         coeffs[k] = float(c)
-    return tuple(coeffs)
+    out = (tuple(coeffs), str(expr))
+    if path is not None:
+        aot.store_json(path, {"coefficients": list(coeffs), "text": out[1]})
+    return out

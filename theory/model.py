@@ -115,7 +115,9 @@ class Model:
         """Plain attributes naming the model (for JSON and netCDF provenance)."""
         out = {"P": self.P, "convention": self.convention, "ansatz": self.ansatz, "storage": self.storage}
         if self.storage == "high":
-            out["noise_covariance"] = str(self.noise_covariance)
+            from .covariance import noise_summary
+
+            out["noise_covariance"] = noise_summary(self.P, self.self_interaction)[1]
         if self.examples is not None:
             out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
                         "examples_supervised": int(self.examples.supervised)})

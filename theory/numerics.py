@@ -16,7 +16,6 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.optimize import brentq
 
 # --- named tolerances ---------------------------------------------------------------------------------
 TOL_RS = 1e-10  # RS saddle points: max abs of the stationarity equations for acceptance
@@ -191,6 +190,8 @@ def fold_system(F, fixed=None):
 def scan_roots(g, lo, hi, n_scan, xtol=XTOL_LINE):
     """All roots of g on [lo, hi]: sign changes on an n_scan-point grid, each refined with brentq.
     Non-finite values of g (no solution there) never bracket a root."""
+    from scipy.optimize import brentq  # (imported here: a plain solve does not need SciPy)
+
     ps = np.linspace(lo, hi, n_scan)
     vals = np.array([g(p) for p in ps])
     out = []

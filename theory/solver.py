@@ -299,7 +299,8 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
 def _result(model, branch, out, shape, a_in, t_in):
     dims = _dims(shape, a_in, t_in) if shape else ()
     codes = out["status"].astype(np.int8)
-    if branch == "retrieval":  # above every retrieval spinodal the branch does not exist: say so
+    if branch == "retrieval" and np.any(codes != Status.CONVERGED.code):
+        # above every retrieval spinodal the branch does not exist: say so
         above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
