@@ -162,3 +162,22 @@ def test_spin_glass_spinodal_is_the_fold_itself(P):
     x = np.asarray(r2.raw)
     assert solve(spec, 0.01, r2.p * (1 - 1e-7), "spin-glass", x0=x).converged
     assert not solve(spec, 0.01, r2.p * (1 + 1e-7), "spin-glass", x0=x).converged
+
+
+def test_skipping_the_absent_spin_glass_changes_no_line():
+    """P >= 3: T_c with the spin glass not solved above its spinodal, and alpha_Tc with it not solved below
+    alpha_g(T), equal the lines computed with every solve done."""
+    from densehebb.phase_diagrams import diagram
+
+    spec = Model(P=4)
+    alphas, Ts = diagram.default_grids(spec)
+    a = float(alphas[12])
+    tm = lines.T_M(spec, a)
+    tg = lines.T_g(spec, a)
+    assert lines.T_c(spec, a, tm, T_g=tg) == lines.T_c(spec, a, tm)
+    folds = [lines.T_g_fold(spec, x) for x in alphas]
+    t = float(0.5 * (folds[5].p + folds[6].p))
+    ag = lines.alpha_g(spec, t, alphas, folds)
+    assert ag is not None and abs(lines.T_g(spec, ag) - t) < 1e-12
+    ac = lines.capacity(spec, t).alpha_c
+    assert lines.alpha_Tc(spec, t, ac, alpha_g=ag) == lines.alpha_Tc(spec, t, ac)
