@@ -61,11 +61,12 @@ def equations(y, spec: Model, alpha, T):
 
 
 def solve_point(spec: Model, alpha: float, T: float, guess):
-    """fsolve from ``guess`` (m, q[, r]); returns (m, q, converged).  Converged: fsolve's own flag and
-    residual below 1e-10."""
-    y, info, ier, _ = fsolve(equations, guess, args=(spec, alpha, T), xtol=1e-13, full_output=True)
+    """fsolve from ``guess`` (m, q[, r]); returns (m, q, converged).  Converged: the residual of the
+    equations at the returned point is below 1e-10 (fsolve's own flag also reports "no good progress" when
+    the equations are already solved to round-off but the step test xtol = 1e-13 is not met)."""
+    y, info, _, _ = fsolve(equations, guess, args=(spec, alpha, T), xtol=1e-13, full_output=True)
     res = float(np.max(np.abs(info["fvec"])))
-    ok = ier == 1 and res < 1e-10
+    ok = bool(np.isfinite(res) and res < 1e-10)
     return float(y[0]), float(y[1]), bool(ok)
 
 
