@@ -119,13 +119,13 @@ def _entropy(spec: Model):
 
 
 @x64
-def T_g(spec: Model, alpha: float, start=None) -> float:
+def T_g(spec: Model, alpha: float) -> float:
     """Spin-glass transition temperature (P = 2: paramagnet instability; P >= 3: RS spin-glass spinodal,
-    ``T_g_fold``; ``start``: (T, x) of the spinodal at a nearby load, for continuation along alpha)."""
+    ``T_g_fold``)."""
     if alpha <= 0:
         return float("nan")
     if spec.P >= 3:
-        return T_g_fold(spec, alpha, start).p
+        return T_g_fold(spec, alpha).p
 
     lam_pm = _paramagnet_replicon(spec)
 
@@ -187,7 +187,7 @@ def _capacity_peak(spec: Model, n_grid: int = 13) -> tuple[float, float]:
 @x64
 def T_M(spec: Model, alpha: float, start=None) -> float:
     """Retrieval spinodal T_M(alpha) (see ``T_M_fold``); ``start``: (T, x) of the spinodal at a nearby load."""
-    return T_M_fold(spec, alpha, start).p if start is not None else T_M_fold(spec, alpha).p
+    return T_M_fold(spec, alpha, start).p
 
 
 @x64
@@ -218,8 +218,11 @@ def paramagnet_entropy(spec: Model, alpha: float, T: float) -> float:
 
     For P >= 3 the RS paramagnet has S < 0 at low T (f -> -inf as T -> 0): there it is unphysical."""
     r = solve(spec, alpha, T, "paramagnetic")
-    if not bool(r.converged):
-        return float("nan")
+    return _saddle_entropy(spec, r, alpha, T) if bool(r.converged) else float("nan")
+
+
+def _saddle_entropy(spec, r, alpha, T):
+    """-df/dT at the solution ``r`` (a converged saddle-point Result)."""
     return float(_entropy(spec)(np.asarray(r.raw), float(alpha), float(T)))
 
 
@@ -241,8 +244,8 @@ def _delta_f(spec, alpha=None, T=None, T_g=None, alpha_g=None):
         a, t = (p, T) if alpha is None else (alpha, p)
         comp = [float(S(p).f)]
         pm = solve(spec, a, t, "paramagnetic")
-        if bool(pm.converged) and float(_entropy(spec)(np.asarray(pm.raw), float(a), float(t))) >= 0:
-            comp.append(float(pm.f))  # (the entropy of this solution: paramagnet_entropy without a re-solve)
+        if bool(pm.converged) and _saddle_entropy(spec, pm, a, t) >= 0:
+            comp.append(float(pm.f))
         comp = [c for c in comp if np.isfinite(c)]
         return float(R(p).f) - min(comp) if comp else float("nan")
     return g

@@ -65,18 +65,23 @@ def store_path(name: str):
     return os.path.join(d, _DIRNAME, f"{source_hash()}-{name}")
 
 
-def store_json(path: str, obj) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically (nothing on failure: a cache only saves time)."""
-    import json
-
+def _write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file (nothing on failure: a cache only saves time)."""
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(obj, fh)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+def store_json(path: str, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically."""
+    import json
+
+    _write_atomically(path, json.dumps(obj).encode())
 
 
 def _dtype(a):
@@ -87,7 +92,7 @@ class _Cached:
     """A function compiled through stored exports, one per argument signature."""
 
     def __init__(self, fun, key):
-        self.fun, self.key = fun, key
+        self.key = key
         self.jitted = jax.jit(fun)
         self.by_sig = {}
 
@@ -109,14 +114,7 @@ class _Cached:
                 exp = None
         if exp is None:
             exp = export.export(self.jitted)(*(jax.ShapeDtypeStruct(np.shape(a), _dtype(a)) for a in args))
-            try:
-                os.makedirs(directory, exist_ok=True)
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "wb") as fh:
-                    fh.write(exp.serialize())
-                os.replace(tmp, path)
-            except OSError:
-                pass  # an unwritable cache only costs time
+            _write_atomically(path, bytes(exp.serialize()))
         f = jax.jit(exp.call)
         self.by_sig[sig] = f
         return f

@@ -1,8 +1,12 @@
 """The numerical methods every theory module shares, with named tolerances.
 
 * :func:`newton` -- Newton with a backtracking line search on |F|^2 that also rejects steps leaving the
-  physical domain; variables can be held fixed (masked rows/columns).  Pure JAX (jit/vmap-able).
-* :func:`fixed_point` -- damped fixed-point iteration x <- x + eta (Phi(x) - x), the fallback of Newton.
+  physical domain; variables can be held fixed (masked rows/columns).  Pure JAX (jit/vmap-able);
+  :func:`newton_resume` can be stopped and resumed.
+* :func:`fixed_point_resume` -- damped fixed-point iteration x <- x + eta (Phi(x) - x), the fallback of
+  Newton (resumable).
+* :func:`chunked`, :func:`in_rounds` -- vmapped functions and resumable iterations over batches in chunks of
+  one compiled shape; converged lanes leave the batch between rounds.
 * :func:`scan_roots` -- bracket-and-refine: every sign change of g on a grid, refined with scipy's brentq.
 * :func:`bisect_existence` -- the end of a branch bracketed by bisection on "a solution exists here",
   with continuation from the last solution found.
@@ -91,14 +95,10 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
     return jax.lax.while_loop(cond, body, (x0, r0, jnp.asarray(it0), jnp.asarray(stalled0)))
 
 
-def fixed_point(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING):
-    """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol.  Returns (x, residual, its)."""
-    return fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol, maxiter, eta)
-
-
 def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING, it0=0,
                        it_stop=None):
-    """:func:`fixed_point` from iteration ``it0``, stopped at ``it_stop`` at the latest (resumable)."""
+    """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol, from iteration ``it0`` and stopped at
+    ``it_stop`` at the latest (resumable, like :func:`newton_resume`).  Returns (x, residual, its)."""
     stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
 
     def res_of(x):

@@ -9,7 +9,7 @@ RS algorithm (per point, all inside one jitted function, vmapped over grids):
 1. Newton on the stationarity equations (Jacobian = Hessian of f by JAX autodiff) with a backtracking line
    search on |F|^2 that also rejects steps leaving the physical domain (:func:`numerics.newton`).
 2. If that fails: the damped fixed-point iteration x <- x + eta (Phi(x) - x) (eta = 1/2), started from the
-   same guess, then Newton again to polish (:func:`numerics.fixed_point`).
+   same guess, then Newton again to polish (:func:`numerics.fixed_point_resume`).
 Variables can be held fixed per branch (m = 0 on the spin-glass branch, all of them on the closed-form
 paramagnetic branch) by masking rows/columns of the Newton system.  1RSB: :mod:`theory.rsb1_solver`.
 
@@ -93,6 +93,12 @@ def _fixed_mask(branch, alpha, pm_exact=True):
     return jnp.array([True, True, True])
 
 
+def _system(model, branch, alpha, T):
+    """(fixed mask, equations, domain test) of one point: what every Newton and fixed-point stage solves."""
+    fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+    return fixed, (lambda x: model.equations(x, alpha, T)), (lambda x: model.in_domain(x, alpha, T))
+
+
 def _finish(model, spec, branch, tol, alpha, T, x, it):
     """Residual, acceptance, status code and the reported values of a solver end point x."""
     F = lambda x: model.equations(x, alpha, T)  # noqa: E731
@@ -139,20 +145,14 @@ def _compiled(spec: Model, branch: str, tol: float):
     :func:`_run_stages`."""
     model = model_for(spec)
 
-    def fns(alpha, T):
-        fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
-        F = lambda x: model.equations(x, alpha, T)  # noqa: E731
-        dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
-        return fixed, F, dom
-
     def newton_one(alpha, T, x, res, it, stalled, it_stop):
-        fixed, F, dom = fns(alpha, T)
+        fixed, F, dom = _system(model, branch, alpha, T)
         # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
         # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
         return newton_resume(F, x, fixed, dom, POLISH * tol, NEWTON_MAXITER, it, stalled, it_stop)
 
     def fp_one(alpha, T, x, res, it, it_stop):
-        fixed, F, dom = fns(alpha, T)
+        fixed, F, dom = _system(model, branch, alpha, T)
         fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
         return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
 
@@ -177,9 +177,7 @@ def _single(spec: Model, branch: str, tol: float):
         if branch == "paramagnetic" and model.paramagnet_is_exact:
             x, ok, it = x0, jnp.asarray(True), jnp.asarray(0)
         else:
-            fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
-            F = lambda x: model.equations(x, alpha, T)  # noqa: E731
-            dom = lambda x: model.in_domain(x, alpha, T)  # noqa: E731
+            fixed, F, dom = _system(model, branch, alpha, T)
             x, res, it, _ = newton_resume(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
             ok = res <= tol
         return (ok, x0) + _finish(model, spec, branch, tol, alpha, T, x, it)
