@@ -15,14 +15,16 @@ Every value carries its own convergence: NaN where it does not exist or was not 
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import brentq
 
-from densehebb.theory import Model, Status, solve, x64
+from densehebb.theory import Model, Status, aot, solve, x64
 from densehebb.theory.rsb1_solver import capacity_rsb1, solve_rsb1
 
 XTOL = 1e-10
@@ -41,16 +43,33 @@ def spin_glass_scaling(model: Model, xtol: float = 1e-7) -> dict:
     computed once per (P, convention).
 
     T_s by bisection on T between a temperature where the 1RSB spin glass exists with x < 1 and one where
-    it does not (status x_at_boundary / no non-trivial solution)."""
+    it does not (status x_at_boundary / no non-trivial solution); each temperature is solved first by
+    continuation from the saddle at the highest temperature found below T_s (theory.rsb1_solver, certified
+    as a maximum in x), the full scan in x only where that fails.  The result is kept on disk next to the
+    compiled solvers (theory.aot.store_path, keyed by the source), so it is computed once per machine."""
     return _spin_glass_scaling(model.P, model.convention, xtol)
 
 
 @lru_cache(maxsize=None)
-@x64
 def _spin_glass_scaling(P: int, convention: str, xtol: float) -> dict:
     if P < 3:
         raise ValueError("the scaling form holds for P >= 3 (P = 2: the spin-glass transition is the "
                          "continuous T_g = 1 + sqrt(alpha) at RS and 1RSB alike)")
+    path = aot.store_path(f"rsb1-spin-glass-scaling-P{int(P)}-{convention}-{xtol!r}.json")
+    if path is not None and os.path.exists(path):
+        try:
+            with open(path) as fh:
+                return {k: float(v) if k != "converged" else bool(v) for k, v in json.load(fh).items()}
+        except (OSError, ValueError, TypeError):
+            pass
+    out = _compute_spin_glass_scaling(P, convention, xtol)
+    if path is not None:
+        aot.store_json(path, {k: (float(v) if k != "converged" else bool(v)) for k, v in out.items()})
+    return out
+
+
+@x64
+def _compute_spin_glass_scaling(P: int, convention: str, xtol: float) -> dict:
     spec = Model(P=P, convention=convention, ansatz="1rsb")
     g0 = solve_rsb1(spec, 1.0, 0.0, "spin-glass")
     e_sg = g0.f if g0.converged else float("nan")
@@ -58,7 +77,8 @@ def _spin_glass_scaling(P: int, convention: str, xtol: float) -> dict:
     last = {}
 
     def below(t):
-        r = solve_rsb1(spec, 1.0, t, "spin-glass")
+        prev = last.get("lo")
+        r = solve_rsb1(spec, 1.0, t, "spin-glass", start=None if prev is None else prev.raw)
         ok = bool(r.converged) and r.x < 1.0
         if ok:
             last["lo"] = r
@@ -88,11 +108,20 @@ def T_s(spec: Model, alpha: float) -> float:
 
 
 @x64
-def retrieval_f(spec: Model, alpha: float, T: float) -> float:
+def retrieval_f(spec: Model, alpha: float, T: float, saddles: dict | None = None) -> float:
     """Free energy of the retrieval state at the 1RSB level: the 1RSB saddle where it is non-trivial, the RS
-    one where RS is AT-stable; NaN where the branch does not exist."""
-    r = solve_rsb1(spec, alpha, T, "retrieval")
+    one where RS is AT-stable; NaN where the branch does not exist.
+
+    ``saddles``: optional {T: solver variables} of 1RSB saddles at this alpha found so far; the one at the
+    nearest temperature starts the solve (continuation, theory.rsb1_solver.solve_rsb1's ``start``), and
+    the new one is added."""
+    start = None
+    if saddles:
+        start = saddles[min(saddles, key=lambda t: abs(t - T))]
+    r = solve_rsb1(spec, alpha, T, "retrieval", start=start)
     if r.converged:
+        if saddles is not None:
+            saddles[float(T)] = r.raw
         return r.f
     rs = solve(_rs(spec), alpha, T, "retrieval")
     if rs.converged and (rs.stable or r.status in (Status.RSB_TRIVIAL, Status.X_AT_BOUNDARY)):
@@ -134,7 +163,11 @@ def _sg_free_energy_curve(P: int, convention: str, n: int = 33):
         return None, t_s
     ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
     ts[-1] = t_s * (1 - 1e-6)
-    fs = [solve_rsb1(spec, 1.0, float(t), "spin-glass").f for t in ts]
+    fs, prev = [], None
+    for t in ts:  # continuation along T (each saddle from the one below; the scan where that fails)
+        r = solve_rsb1(spec, 1.0, float(t), "spin-glass", start=prev)
+        fs.append(r.f)
+        prev = r.raw if r.converged else None
     fs = np.array(fs)
     ok = np.isfinite(fs)
     if ok.sum() < n - 2:
@@ -170,8 +203,10 @@ def T_c(spec: Model, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_a
     if np.isfinite(T_c_rs) and T_c_rs > T_s(spec, alpha) and T_c_rs > (T_at if np.isfinite(T_at) else 0.0):
         return float(T_c_rs)
 
+    saddles = {}  # the 1RSB retrieval saddles found along this alpha (continuation in T)
+
     def g(t):
-        return retrieval_f(spec, alpha, t) - competitor_f(spec, alpha, t)
+        return retrieval_f(spec, alpha, t, saddles) - competitor_f(spec, alpha, t)
 
     ts = np.linspace(0.0, T_m * (1 - 1e-6), n_scan)
     vals = np.array([g(t) for t in ts])

@@ -181,3 +181,44 @@ def test_skipping_the_absent_spin_glass_changes_no_line():
     assert ag is not None and abs(lines.T_g(spec, ag) - t) < 1e-12
     ac = lines.capacity(spec, t).alpha_c
     assert lines.alpha_Tc(spec, t, ac, alpha_g=ag) == lines.alpha_Tc(spec, t, ac)
+
+
+# --- 1RSB: batched stages and continuation --------------------------------------------------------------
+
+def test_rsb1_batch_equals_points_solved_alone():
+    """solve_rsb1_batch runs every stage for all points at once (T = 0 and T > 0 lanes, a point without a
+    non-trivial saddle, one beyond the RS capacity); each point's result is the one it gets alone."""
+    from densehebb.theory.rsb1_solver import solve_rsb1, solve_rsb1_batch
+
+    spec = Model(P=4, ansatz="1rsb")
+    pts = [(0.03, 0.0), (0.035, 0.01), (0.03, 0.05), (0.037, 0.0)]
+    batch = solve_rsb1_batch(spec, [a for a, _ in pts], [t for _, t in pts])
+    for (a, t), b in zip(pts, batch):
+        one = solve_rsb1(spec, a, t)
+        assert b.status == one.status, (a, t)
+        if one.converged:
+            for k in ("m", "q0", "q1", "x", "f"):
+                assert getattr(b, k) == pytest.approx(getattr(one, k), abs=1e-11), (a, t, k)
+    assert batch[0].converged and batch[1].converged and not batch[2].converged
+    # solve() on arrays goes through the batch
+    grid = solve(spec, np.array([0.03, 0.035]), np.array([0.0, 0.01]))
+    assert np.allclose(grid.f, [batch[0].f, batch[1].f], rtol=0, atol=1e-11)
+
+
+def test_rsb1_continuation_equals_the_scan_and_refuses_a_bad_start():
+    """A saddle continued from a neighbouring temperature (full Newton + Hessian test: a maximum in mu) is
+    the saddle the mu scan finds; a start that leads nowhere (the spin glass's variables for a retrieval
+    solve) falls back to the scan and still gives the scan's answer."""
+    from densehebb.theory.rsb1_solver import solve_rsb1
+
+    spec = Model(P=4, ansatz="1rsb")
+    near = solve_rsb1(spec, 0.035, 0.01)
+    cold = solve_rsb1(spec, 0.035, 0.015)
+    warm = solve_rsb1(spec, 0.035, 0.015, start=near.raw)
+    assert near.converged and cold.converged and warm.converged
+    assert warm.note.startswith("continued") and not cold.note.startswith("continued")
+    for k in ("m", "q0", "q1", "x", "f"):
+        assert getattr(warm, k) == pytest.approx(getattr(cold, k), abs=1e-10), k
+    bad = solve_rsb1(spec, 0.035, 0.015, start=np.array([0.0, 0.0, 0.5, 1.0]))
+    assert bad.converged and not bad.note.startswith("continued")
+    assert bad.f == pytest.approx(cold.f, abs=1e-12)

@@ -44,11 +44,14 @@ def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
     return x, res, it
 
 
-def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None):
+def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None,
+                  abandon=None):
     """:func:`newton` that can be stopped and resumed: it runs from iteration ``it0`` (with the stall flag
     ``stalled0``) until converged, stalled (the line search failed), ``maxiter`` or ``it_stop``, and returns
     (x, residual, its, stalled).  Rounds of it_stop = it + k give exactly the iterates of one long run; a
-    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`)."""
+    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`).
+    ``abandon(x)``: optional; an iterate for which it holds stops the run as stalled (e.g. one that has
+    fallen onto a solution the caller rejects anyway, where Newton would crawl on a singular Jacobian)."""
     n = x0.shape[0]
     eye = jnp.eye(n)
     free2 = (~fixed)[:, None] & (~fixed)[None, :]
@@ -89,7 +92,8 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
         t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
         xn = jnp.where(acc, xt, x)
         rn = jnp.where(acc, rt, res)
-        return xn, rn, it + 1, ~acc
+        stalled = ~acc if abandon is None else (~acc | (abandon(xn) & (rn > tol)))
+        return xn, rn, it + 1, stalled
 
     r0, _ = merit(x0)
     return jax.lax.while_loop(cond, body, (x0, r0, jnp.asarray(it0), jnp.asarray(stalled0)))
@@ -144,19 +148,22 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     for at most ``budgets[k]`` more iterations (``state[it_index]`` holds the iteration counts; the last
     round has no limit).  Every lane's iterates are those of one uninterrupted run.  ``consts`` (per-lane
     parameters) and ``state`` are tuples of NumPy arrays with the lanes on axis 0; returns the final
-    state.  The chunks of a round are dispatched before any is collected, round-robin over the local
+    state.  ``chunk`` may also be a tuple of lane counts (each compiled once): a chunk then has the largest
+    and the rest of a round is padded only up to the smallest count that holds it (for iterations whose
+    lanes are expensive, e.g. the 1RSB quadratures).  The chunks of a round are dispatched before any is collected, round-robin over the local
     devices (on a CPU host: one per core when XLA_FLAGS has --xla_force_host_platform_device_count, as
     the densehebb command sets it), so they run in parallel."""
     state = [np.array(s) for s in state]
-    size = 1 if consts[0].shape[0] == 1 else chunk
-    devices = jax.local_devices() if size > 1 else []
+    sizes = (1,) if consts[0].shape[0] == 1 else ((chunk,) if np.ndim(chunk) == 0 else tuple(sorted(chunk)))
+    devices = jax.local_devices() if consts[0].shape[0] > 1 else []
     for k, budget in enumerate(budgets):
         idx = np.flatnonzero(active(*state))
         if idx.size == 0:
             break
         pending = []  # dispatch every chunk first (JAX runs them asynchronously, on all cores), then collect
-        for start in range(0, idx.size, size):
-            sel = idx[start:start + size]
+        for start in range(0, idx.size, sizes[-1]):
+            sel = idx[start:start + sizes[-1]]
+            size = next(s for s in sizes if s >= sel.size)
             pad = np.concatenate([sel, np.full(size - sel.size, sel[0])])
             sub = [s[pad] for s in state]
             stop = sub[it_index] + budget if k < len(budgets) - 1 else np.full(size, np.iinfo(np.int32).max)

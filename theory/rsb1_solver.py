@@ -34,7 +34,8 @@ from . import aot
 from . import dense_rs as RS
 from . import dense_rsb1 as R1
 from .model import Model
-from .numerics import FOLD_MAXITER, TOL_RSB1, continue_until_failure, newton as _nt
+from .numerics import (FOLD_MAXITER, TOL_RSB1, chunked, continue_until_failure, in_rounds, newton as _nt,
+                       newton_resume)
 from .precision import x64
 from .results import Result, Status
 from .solver import solve
@@ -42,8 +43,12 @@ from .solver import solve
 TOL = TOL_RSB1
 _NAN = float("nan")
 _VALUES = ("m", "q0", "q1", "x", "mu", "C", "q", "f", "f_rs")
+_CONTINUED = "continued from the given start (full Newton; a maximum of f in mu)"
 _TRIVIAL_NOTE = "no non-trivial 1RSB saddle here: the RS solution (ansatz 'rs') applies"
 _SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate directions at small x)
+# a scan Newton whose iterate has q1 - q0 below this has fallen onto the RS point (a solution for every
+# mu, never accepted): it stops there instead of crawling on the singular Jacobian of that manifold
+_COLLAPSED = 0.1 * _SPLIT
 
 
 @lru_cache(maxsize=None)
@@ -120,80 +125,265 @@ def _missing(spec, alpha, T, branch, status, f_rs=_NAN, note=""):
                   note=note)
 
 
+
+
+def _lane_counts():
+    """Lane counts of the compiled batched 1RSB Newton.  On a CPU a lane is compute-bound (~1 ms per
+    iteration) and a vmapped while loop runs every lane for as long as its slowest (Newton iterations and
+    line-search steps alike), so each point runs alone there, the points of a stage dispatched together
+    over the cores (numerics.in_rounds); on an accelerator lanes share the device in chunks of up to 16."""
+    return (1,) if jax.default_backend() == "cpu" else (1, 4, 16)
+
+ROUNDS = (8, 16, 32)  # Newton iterations per round before converged lanes leave the batch
+
+
+@lru_cache(maxsize=None)
+def _batched(P, si, thermal):
+    """Vmapped, resumable Newton on the 1RSB system for lanes (fixed mask, alpha, T, x, res, it, stalled,
+    it_stop): ``thermal`` lanes have T > 0 (traced per lane); the others T = 0, where only the closed-form
+    inner average is compiled (under vmap a cond on a per-lane T would evaluate both)."""
+    def one(fixed, a, t, x, res, it, stalled, it_stop):
+        t = t if thermal else 0.0
+        return newton_resume(lambda y: R1.equations(y, a, t, P, si), x, fixed,
+                             lambda y: R1.in_domain(y, a, t, P), 1e-3 * TOL, FOLD_MAXITER, it, stalled, it_stop,
+                             lambda y: (1.0 - y[2] * t) - y[1] < _COLLAPSED)
+
+    return aot.jit(jax.vmap(one), ("rsb1", P, si, "newton-lanes", bool(thermal)))
+
+
+@lru_cache(maxsize=None)
+def _vmapped(P, si, what):
+    """Vmapped df/dmu or f over lanes (x, alpha, T)."""
+    def dmu(x, a, t):
+        return (jax.grad(R1.free_energy)(x, a, t, P, si)[3] / a,)
+
+    def f(x, a, t):
+        return (R1.free_energy(x, a, t, P, si),)
+
+    def hess(x, a, t):
+        return (jax.hessian(R1.free_energy)(x, a, t, P, si),)
+
+    return aot.jit(jax.vmap({"dmu": dmu, "f": f, "hess": hess}[what]), ("rsb1", P, si, "lanes", what))
+
+
+def _max_in_mu(H, fixed):
+    """Whether a stationary point is a strict maximum of f in mu along its branch (the other free variables
+    at their stationary values): the Schur complement f_mumu - f_mu,y f_yy^-1 f_y,mu of the Hessian H is
+    negative, y the free variables other than mu."""
+    y = [j for j in range(3) if not fixed[j]]
+    s = H[3, 3]
+    if y:
+        Hy = H[np.ix_(y, y)]
+        s = s - H[3, y] @ np.linalg.solve(Hy, H[y, 3])
+    return bool(np.isfinite(s) and s < 0)
+
+
+def _newton_lanes(spec, X0, fixed, A, T):
+    """Newton from every row of X0 (lanes: fixed masks, alpha, T), in rounds over chunks of LANES lanes
+    (numerics.in_rounds; T = 0 and T > 0 lanes compiled apart).  Returns (x, residual) per lane, each lane
+    exactly its own Newton run."""
+    n = X0.shape[0]
+    X, res = np.array(X0, dtype=float), np.full(n, np.inf)
+    for thermal in (False, True):
+        idx = np.flatnonzero((T > 0) == thermal)
+        if idx.size == 0:
+            continue
+        state = (X[idx], np.full(idx.size, np.inf), np.zeros(idx.size, dtype=np.int64),
+                 np.zeros(idx.size, dtype=bool))
+        active = lambda x, r, it, st: (r > 1e-3 * TOL) & (it < FOLD_MAXITER) & ~st  # noqa: E731
+        lanes = _lane_counts()
+        x, r, _, _ = in_rounds(_batched(spec.P, spec.self_interaction, thermal),
+                               (fixed[idx], A[idx], T[idx]), state, active,
+                               (ROUNDS if lanes[-1] > 1 else ()) + (FOLD_MAXITER,), 2, lanes)
+        X[idx], res[idx] = x, r
+    return X, res
+
+
+def _lanes(spec, what, X, A, T):
+    """df/dmu or f at the rows of X (NumPy)."""
+    if X.shape[0] == 0:
+        return np.zeros(0)
+    return chunked(_vmapped(spec.P, spec.self_interaction, what), (X, A, T), 16)[0]
+
+
 @x64
-def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval") -> Result:
+def solve_rsb1(spec: Model, alpha: float, T: float, branch: str = "retrieval", start=None) -> Result:
     """1RSB saddle point at (alpha, T), any P >= 2: a Result with m, q0, q1, x, mu, C, q (= q1), f and f_rs
     (the RS free energy at the same point), the status (see the module docstring), the residual and, for a
     converged point, the replicon eigenvalue inside the innermost blocks (theory.dense_rsb1.replicon;
-    -inf at T = 0)."""
+    -inf at T = 0).  :func:`solve_rsb1_batch` solves many points at once, with the same result per point.
+
+    ``start``: optional solver variables (m, q0, C, mu) of a nearby saddle (``Result.raw`` of a neighbouring
+    point) for continuation along a line: see :func:`solve_rsb1_batch`."""
+    return solve_rsb1_batch(spec, [alpha], [T], branch, None if start is None else [start])[0]
+
+
+@x64
+def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=None) -> list:
+    """:func:`solve_rsb1` at the points (alphas[k], Ts[k]), every stage batched over the points: the RS
+    solves, the scan in mu (one Newton per grid value of mu and starting point, dispatched for all the
+    points still without a solution there), df/dmu, and the location of the maxima of f in mu (a full
+    Newton from the secant estimate inside each bracket; brentq in mu, point by point, only where that
+    Newton lands outside its bracket).  A list of Results, one per point.
+
+    ``starts``: optional rows (m, q0, C, mu), NaN or None for none, of nearby saddles (continuation):
+    a point with a start is first solved by a full Newton from it, accepted when it is a consistent
+    non-trivial 1RSB saddle and a strict maximum of f in mu along its branch (Hessian test); the scan runs
+    only where that fails.  Continuation follows the maximum it starts from: a second maximum in mu
+    appearing elsewhere is seen only by the scan (the note of the Result says which way it was found)."""
     if branch not in ("retrieval", "spin-glass"):
         raise ValueError("1RSB branches: retrieval, spin-glass (the paramagnet is replica symmetric)")
-    if not alpha > 0:
+    A = np.atleast_1d(np.asarray(alphas, dtype=float)).ravel()
+    T = np.atleast_1d(np.asarray(Ts, dtype=float)).ravel()
+    A, T = np.broadcast_arrays(A, T)
+    if not np.all(A > 0):
         raise ValueError("1RSB needs alpha > 0 (at alpha = 0 there is no disorder)")
     P, si = spec.P, spec.self_interaction
-    newton, dmu, fe, F = _fns(P, si)
-    nan = _NAN
-    rs = solve(replace(spec, ansatz="rs"), alpha, T, branch)
-    f_rs = float(rs.f) if rs.converged else nan
-    if rs.converged:
-        rs_m, rs_q, rs_C = float(rs.m), float(rs.q), (float(rs.C) if T > 0 or P == 2 else 1.0)
-    elif branch == "spin-glass":  # the 1RSB glass can exist where the RS one does not (P >= 3)
-        rs_m = rs_q = rs_C = float("nan")  # its starts do not use RS
-    else:
-        return _beyond_rs_capacity(spec, alpha, T)
+    n = A.size
+    out = [None] * n
+    warm_starts = None if starts is None else [None if s is None else np.asarray(s, dtype=float) for s in starts]
+    if warm_starts is not None and len(warm_starts) != n:
+        raise ValueError(f"starts: one row (or None) per point expected, got {len(warm_starts)} for {n} points")
+    rs = solve(replace(spec, ansatz="rs"), A, T, branch)
+    conv = np.atleast_1d(rs.converged)
+    f_rs = np.where(conv, np.atleast_1d(rs.f), _NAN)
+    starts, mus = {}, {}  # (from here on: the scan's starting points)
+    for k in range(n):
+        if conv[k]:
+            C = float(np.atleast_1d(rs.C)[k]) if T[k] > 0 or P == 2 else 1.0
+            starts[k] = _starts(float(np.atleast_1d(rs.m)[k]), float(np.atleast_1d(rs.q)[k]), C, T[k], P, branch)
+        elif branch == "spin-glass":  # the 1RSB glass can exist where the RS one does not (P >= 3)
+            starts[k] = _starts(_NAN, _NAN, _NAN, T[k], P, branch)  # its starts do not use RS
+        else:
+            out[k] = _beyond_rs_capacity(spec, A[k], T[k])
+            continue
+        mus[k] = _mu_grid(T[k], 1.0 / math.sqrt(float(RS.xi(1.0, A[k], P, si, 1))))
+    todo = sorted(starts)
+    fixed_mu = {k: np.asarray(_fixed(P, T[k], branch, True)) for k in todo}
+    fixed_all = {k: np.asarray(_fixed(P, T[k], branch, False)) for k in todo}
+    _, _, _, F = _fns(P, si)
+
+    def batch(x0s, ks, fixed):
+        """Newton from x0s (rows) at the points ks; each row's solution if consistent, else None."""
+        if not ks:
+            return []
+        ks = np.asarray(ks)
+        X, res = _newton_lanes(spec, np.asarray(x0s, float), np.stack([fixed[k] for k in ks]), A[ks], T[ks])
+        return [X[j] if _consistent(X[j], float(res[j]), T[k], P) else None for j, k in enumerate(ks)]
+
+    # 0. continuation: a full Newton from the given start, certified as a maximum of f in mu
+    if warm_starts is not None:
+        warm = [k for k in todo if warm_starts[k] is not None and np.all(np.isfinite(warm_starts[k]))]
+        got = batch([warm_starts[k] for k in warm], warm, fixed_all)
+        ok = [(k, x) for k, x in zip(warm, got) if x is not None]
+        if ok:
+            ks_w = np.array([k for k, _ in ok])
+            X_w = np.stack([x for _, x in ok])
+            H = _lanes(spec, "hess", X_w, A[ks_w], T[ks_w])
+            fv = _lanes(spec, "f", X_w, A[ks_w], T[ks_w])
+            for (k, x), h, f in zip(ok, H, fv):
+                if _max_in_mu(np.asarray(h), fixed_all[k]):
+                    a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
+                    out[k] = _result(spec, A[k], T[k], branch, x, float(f), f_rs[k], F, a, t,
+                                     jnp.asarray(fixed_all[k]), note=_CONTINUED)
+        todo = [k for k in todo if out[k] is None]
+
+    # 1. scan the mu grid at fixed mu: continuation from the previous non-trivial point, else multi-start
+    n_mu = len(next(iter(mus.values()))) if mus else 0
+    pts = {k: [None] * n_mu for k in todo}
+    prev = dict.fromkeys(todo)
+    for i in range(n_mu):
+        tries = {k: ([prev[k]] if prev[k] is not None else []) + list(starts[k]) for k in todo}
+        left, j = list(todo), 0
+        while left:
+            ks = [k for k in left if j < len(tries[k])]
+            x0s = []
+            for k in ks:
+                x0 = np.array(tries[k][j], float)
+                x0[3] = mus[k][i]
+                x0s.append(x0)
+            got = batch(x0s, ks, fixed_mu)
+            for k, x in zip(ks, got):
+                if x is not None:
+                    pts[k][i] = x
+            left = [k for k, x in zip(ks, got) if x is None]
+            j += 1
+        for k in todo:
+            prev[k] = pts[k][i]
+    rows = [(k, i) for k in todo for i in range(n_mu) if pts[k][i] is not None]
+    if rows:
+        ks_r = np.array([k for k, _ in rows])
+        dvals = _lanes(spec, "dmu", np.stack([pts[k][i] for k, i in rows]), A[ks_r], T[ks_r])
+    dm = {k: {} for k in todo}
+    for (k, i), v in zip(rows, dvals if rows else []):
+        dm[k][i] = float(v)
+
+    # 2. maxima of f in mu between neighbouring grid points (df/dmu: + then -): a full Newton from the
+    #    secant estimate of the root of df/dmu in log mu; it counts if it lands inside the bracket
+    brackets = [(k, i) for k in todo for i in dm[k] if i + 1 in dm[k] and dm[k][i] > 0 > dm[k][i + 1]]
+    x0s = []
+    for k, i in brackets:
+        d0, d1 = dm[k][i], dm[k][i + 1]
+        w = d0 / (d0 - d1)
+        x0 = (1 - w) * pts[k][i] + w * pts[k][i + 1]
+        x0[3] = math.exp((1 - w) * math.log(mus[k][i]) + w * math.log(mus[k][i + 1]))
+        x0s.append(x0)
+    polished = batch(x0s, [k for k, _ in brackets], fixed_all)
+    cands = {k: [] for k in todo}
+    found = []
+    for (k, i), x in zip(brackets, polished):
+        lo, hi = mus[k][i], mus[k][i + 1]
+        if x is None or not lo <= x[3] <= hi:
+            x = _bracket_brentq(spec, A[k], T[k], fixed_mu[k], fixed_all[k], pts[k][i], lo, hi)
+        if x is not None:
+            found.append((k, x))
+    if found:
+        ks_f = np.array([k for k, _ in found])
+        fvals = _lanes(spec, "f", np.stack([x for _, x in found]), A[ks_f], T[ks_f])
+        for (k, x), f in zip(found, fvals):
+            cands[k].append((float(f), x))
+    for k in todo:
+        if not dm[k]:
+            out[k] = _missing(spec, A[k], T[k], branch, Status.RSB_TRIVIAL, f_rs[k])
+        elif not cands[k]:
+            last = dm[k][max(dm[k])]
+            out[k] = _missing(spec, A[k], T[k], branch,
+                              Status.X_AT_BOUNDARY if (T[k] > 0 and last > 0) else Status.RSB_TRIVIAL, f_rs[k])
+        else:
+            f, x = max(cands[k], key=lambda c: c[0])
+            a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
+            out[k] = _result(spec, A[k], T[k], branch, x, f, f_rs[k], F, a, t, jnp.asarray(fixed_all[k]))
+    return out
+
+
+def _bracket_brentq(spec, alpha, T, fixed_mu, fixed_all, x_start, lo, hi):
+    """The root of df/dmu between the grid values lo < hi of mu, by brentq in log mu on the fixed-mu
+    branch continued from x_start, and a full Newton polish there: the solution, or None."""
+    newton, dmu, _, _ = _fns(spec.P, spec.self_interaction)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    fixed_mu, fixed_all = _fixed(P, T, branch, True), _fixed(P, T, branch, False)
-    starts = _starts(rs_m, rs_q, rs_C, T, P, branch)
+    cache = {"x": x_start}
 
     def at(mu, x0):
         x0 = np.array(x0, float)
         x0[3] = mu
-        x, res, _ = newton(jnp.asarray(x0), fixed_mu, a, t, 1e-3 * TOL)
+        x, res, _ = newton(jnp.asarray(x0), jnp.asarray(fixed_mu), a, t, 1e-3 * TOL)
         x = np.asarray(x)
-        return x if _consistent(x, float(res), T, P) else None
+        return x if _consistent(x, float(res), T, spec.P) else None
 
-    # 1. scan the mu grid at fixed mu: continuation from the previous non-trivial point, else multi-start
-    mus = _mu_grid(T, 1.0 / math.sqrt(float(RS.xi(1.0, alpha, P, si, 1))))
-    pts, prev = [None] * len(mus), None
-    for i, mu in enumerate(mus):
-        for x0 in ([prev] if prev is not None else []) + list(starts):
-            x = at(mu, x0)
-            if x is not None:
-                pts[i] = prev = x
-                break
-        else:
-            prev = None
-    have = [i for i in range(len(mus)) if pts[i] is not None]
-    if not have:
-        return _missing(spec, alpha, T, branch, Status.RSB_TRIVIAL, f_rs)
-    dm = {i: float(dmu(jnp.asarray(pts[i]), a, t)) for i in have}
-
-    # 2. maxima of f in mu between neighbouring grid points (df/dmu: + then -)
-    cands = []
-    for i in have:
-        if i + 1 in dm and dm[i] > 0 > dm[i + 1]:
-            cache = {"x": pts[i]}
-
-            def g(lm):
-                xx = at(math.exp(lm), cache["x"])
-                if xx is None:
-                    return nan
-                cache["x"] = xx
-                return float(dmu(jnp.asarray(xx), a, t))
-            try:
-                lm = brentq(g, math.log(mus[i]), math.log(mus[i + 1]), xtol=1e-12)
-            except ValueError:
-                continue
-            g(lm)
-            x, res, _ = newton(jnp.asarray(cache["x"]), fixed_all, a, t, 1e-3 * TOL)
-            x = np.asarray(x)
-            if _consistent(x, float(res), T, P):
-                cands.append((float(fe(jnp.asarray(x), a, t)), x))
-    if not cands:
-        return _missing(spec, alpha, T, branch,
-                        Status.X_AT_BOUNDARY if (T > 0 and dm[have[-1]] > 0) else Status.RSB_TRIVIAL, f_rs)
-    f, x = max(cands, key=lambda c: c[0])
-    return _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed_all)
+    def g(lm):
+        xx = at(math.exp(lm), cache["x"])
+        if xx is None:
+            return _NAN
+        cache["x"] = xx
+        return float(dmu(jnp.asarray(xx), a, t))
+    try:
+        lm = brentq(g, math.log(lo), math.log(hi), xtol=1e-12)
+    except ValueError:
+        return None
+    g(lm)
+    x, res, _ = newton(jnp.asarray(cache["x"]), jnp.asarray(fixed_all), a, t, 1e-3 * TOL)
+    x = np.asarray(x)
+    return x if _consistent(x, float(res), T, spec.P) else None
 
 
 def _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed, note=""):

@@ -313,7 +313,8 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
 
     RS: alpha and T may be scalars or broadcastable arrays (one compile, vmapped); ``x0`` (last axis = the
     solver variables, dense_rs.NAMES) overrides the branch's default initial guess, e.g. for continuation.
-    1RSB (:func:`theory.rsb1_solver.solve_rsb1`): scalars, or arrays solved point by point.
+    1RSB (:func:`theory.rsb1_solver.solve_rsb1`): scalars, or arrays solved as one batch
+    (:func:`theory.rsb1_solver.solve_rsb1_batch`).
     Returns a :class:`Result` (one point) or a grid Result (``to_xarray()`` gives a Dataset).
     """
     _check_branch(branch)
@@ -322,14 +323,13 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
         raise ValueError("solve: use alpha = 0 for K finite (storage='high' with alpha = 0 is the low-storage "
                          "limit), or theory.low_storage for mixtures")
     if model.ansatz == "1rsb":
-        from .rsb1_solver import solve_rsb1
+        from .rsb1_solver import solve_rsb1, solve_rsb1_batch
 
         a_in, t_in = _check_inputs(alpha, T)
         if a_in.ndim == 0 and t_in.ndim == 0:
             return solve_rsb1(model, float(a_in), float(t_in), branch)
         a, t = np.broadcast_arrays(a_in, t_in)
-        pts = [solve_rsb1(model, float(ai), float(ti), branch) for ai, ti in zip(a.ravel(), t.ravel())]
-        return stack(pts, a.shape, _dims(a.shape, a_in, t_in))
+        return stack(solve_rsb1_batch(model, a.ravel(), t.ravel(), branch), a.shape, _dims(a.shape, a_in, t_in))
     _check_grid_memory(model, alpha, T, x0)
     return _solve_rs(model, alpha, T, branch, x0, TOL if tol is None else tol)
 
