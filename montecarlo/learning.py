@@ -144,7 +144,7 @@ def energy_from_state(M, plan: ExamplePlan):
     """Energy H (float64, not per neuron) of state overlaps M (..., K, C); the only rounding is the final
     division."""
     S = energy_sum_examples(M, plan)
-    return -S.astype(jnp.float64) / float(plan.energy_denominator) / plan.norm
+    return -S.astype(jnp.float64) / (float(plan.energy_denominator) * plan.norm)
 
 
 def energy(sigma, W, P: int, self_interaction: bool, examples):
