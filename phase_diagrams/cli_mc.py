@@ -146,15 +146,17 @@ def _preflight_mc(args, temps):
     and the memory of the whole run (montecarlo.inputs.check_memory)."""
     inputs = _mc_inputs()
     K, _ = inputs.load(args.N, args.alpha, None, args.P, memory=False)   # the whole run is checked below
+    cols, what_K = K, f"K = {K}"
     if args.dataset != "none":   # stored columns with examples (montecarlo.inputs.pattern_columns)
         from types import SimpleNamespace
 
-        K = inputs.pattern_columns(K, args.P, SimpleNamespace(supervised=args.dataset == "supervised", M=args.M))
+        cols = inputs.pattern_columns(K, args.P, SimpleNamespace(supervised=args.dataset == "supervised", M=args.M))
+        what_K = f"K = {K} archetypes with M = {args.M} {args.dataset} examples"
     if args.checkpoint is not None and os.path.exists(args.checkpoint):
         leaf("densehebb.montecarlo.checkpoint").read_meta(args.checkpoint)   # ValueError unless a checkpoint
     n_dev = _host_devices()
-    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, n_dev,
-                        what=f"mc with N = {args.N}, K = {K}, {args.samples} samples x {len(temps)} "
+    inputs.check_memory(args.N, cols, args.samples, len(temps), args.replicas, n_dev,
+                        what=f"mc with N = {args.N}, {what_K}, {args.samples} samples x {len(temps)} "
                              f"temperatures x {args.replicas} replicas"
                              + (f" on {n_dev} devices" if n_dev > 1 else ""))
 
