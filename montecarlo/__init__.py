@@ -18,7 +18,9 @@ Conventions (docs/conventions.md), the model being a :class:`densehebb.Model`:
 Layout (jax-md / NetKet style):
 
 * :mod:`~montecarlo.polynomials` -- sympy-generated integer polynomials of the energy and of a flip.
-* :mod:`~montecarlo.patterns` -- pattern sampling.
+* :mod:`~montecarlo.patterns` -- pattern sampling (plain patterns, and archetypes with examples).
+* :mod:`~montecarlo.learning` -- learning from examples: exact energies and O(K) flips of couplings built
+  from examples (supervised class means, unsupervised examples), the same engine.
 * :mod:`~montecarlo.energy` -- exact energies and the O(K) single-flip energy change, any P.
 * :mod:`~montecarlo.dynamics` -- ``(init_fn, step_fn)`` pairs (Glauber / Metropolis / greedy), one sweep
   per step, and the batched sweep of many chains.
@@ -35,7 +37,7 @@ Layout (jax-md / NetKet style):
 
 User guide: docs/montecarlo.md.
 """
-from . import checkpoint, devices, dynamics, energy, engine, patterns, polynomials, run  # noqa: F401
+from . import checkpoint, devices, dynamics, energy, engine, learning, patterns, polynomials, run  # noqa: F401
 from .anneal import anneal, crossing_temperature
 from .capacity import capacity_curve, extrapolate, run_size
 from .dynamics import MCState, glauber, greedy, metropolis
@@ -43,7 +45,7 @@ from .run import simulate
 from .stats import Stats, statistics
 from .summary import equilibration, summarize, summarize_anneal
 
-__all__ = ["polynomials", "patterns", "energy", "dynamics", "engine", "devices", "checkpoint", "run",
+__all__ = ["polynomials", "patterns", "energy", "learning", "dynamics", "engine", "devices", "checkpoint", "run",
            "MCState", "glauber", "metropolis", "greedy", "simulate", "summarize", "equilibration",
            "anneal", "crossing_temperature", "summarize_anneal", "capacity_curve", "run_size", "extrapolate",
            "Stats", "statistics"]

@@ -71,7 +71,7 @@ def simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in
         "replica": ("replica", np.arange(cfg.n_R), {"long_name": "replica index (independent chain)", **ONE}),
         "block": ("block", np.arange(B), {"long_name": "time block of the measurement phase", **ONE}),
         "block_size": ("block", block_size, {"long_name": "measurements per time block", **ONE}),
-        "pattern": ("pattern", np.arange(plan.n_track), {"long_name": "pattern index mu", **ONE}),
+        "pattern": ("pattern", np.arange(plan.n_track), {"long_name": "pattern (archetype) index mu", **ONE}),
         "target_pattern": ("replica", np.asarray(plan.targets),
                            {"long_name": "condensed pattern of the Mattis overlap m", **ONE}),
     }
@@ -90,8 +90,20 @@ def simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in
         "mattis": (chain + ("pattern",), np.asarray(acc["mattis"]) / n_meas,
                    {"long_name": "Mattis overlaps m_mu with patterns mu = 0..n_track-1, time average", **ONE}),
     }
+    extra = []
+    if "n" in blocks:   # learning from examples (montecarlo.learning)
+        extra = [("n", {"long_name": "class-mean overlap of the condensed class, n = (1/(r N)) sum_i xibar_i "
+                                     "sigma_i, time average", **ONE}),
+                 ("x_max", {"long_name": "largest example overlap x_a = (1/N) sum_i eta^a_i sigma_i of the "
+                                         "condensed class, time average", **ONE}),
+                 ("x_mean", {"long_name": "mean over a of the example overlaps x_a of the condensed class, "
+                                          "time average", **ONE})]
+        extra = [(k, a) for k, a in extra if k in blocks]
+        for name, att in extra:
+            data[name] = (chain, means[name], att)
     for name, att, dims in (("m", mattis, chain), ("m_abs", mattis_abs, chain), ("m_max", mmax, chain),
-                            ("energy", _EN, chain), ("q", qq, pair), ("q_abs", qa, pair)):
+                            ("energy", _EN, chain), ("q", qq, pair), ("q_abs", qa, pair),
+                            *((k, a, chain) for k, a in extra)):
         data[name + "_blocks"] = (dims + ("block",), per_block[name],
                                   {**att, "long_name": att["long_name"] + blk})
 

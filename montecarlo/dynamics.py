@@ -36,8 +36,9 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import learning
 from .energy import check_order, energy_from_overlaps, flip_sum, overlap_dtype, overlaps
-from .polynomials import flip_plan
+from .polynomials import ExamplePlan, FlipPlan
 
 
 class MCState(NamedTuple):
@@ -92,8 +93,12 @@ def _check_sizes(N, K):
     return int(N), int(K)
 
 
-def _check_xi(xi, N, K):
-    if xi.shape != (N, K):
+def _check_xi(xi, N, K, plan=None):
+    if isinstance(plan, ExamplePlan):
+        C = 2 if plan.supervised else 1 + plan.M
+        if xi.shape != (N, K, C):
+            raise ValueError(f"example pattern set must have shape (N, K, C) = ({N}, {K}, {C}), got {xi.shape}")
+    elif xi.shape != (N, K):
         raise ValueError(f"patterns xi must have shape (N, K) = ({N}, {K}), got {xi.shape}")
 
 
@@ -147,8 +152,14 @@ def site_update(s, row, M, tau_i, u_i, plan, accept_fn):
     """One flip attempt of one chain: (new spin, new overlaps, accepted, dH).
 
     s: current spin of the site; row: its pattern entries (K,); M: overlaps (K,); tau_i, u_i: the
-    attempt's threshold and uniform.  dH is exact (see :func:`montecarlo.energy.flip_sum`).
+    attempt's threshold and uniform.  dH is exact (see :func:`montecarlo.energy.flip_sum`).  With an
+    :class:`~montecarlo.polynomials.ExamplePlan` (learning from examples) row and M are (K, C) and the
+    sum and the update are those of :mod:`montecarlo.learning`.
     """
+    if isinstance(plan, ExamplePlan):
+        dH = learning.flip_sum_examples(M, row, s, plan).astype(jnp.float64) * plan.scale
+        accept = accept_fn(dH, tau_i, u_i)
+        return jnp.where(accept, -s, s), learning.flip_update(M, row, s, accept, plan), accept, dH
     dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
     accept = accept_fn(dH, tau_i, u_i)
     M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
@@ -156,7 +167,7 @@ def site_update(s, row, M, tau_i, u_i, plan, accept_fn):
 
 
 def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: bool = False,
-                     unroll: int = 1):
+                     unroll: int = 1, examples=None):
     """Generic sequential single-spin-flip dynamics: ``(init_fn, step_fn)``.
 
     ``acceptance``: a rule name ("glauber", "metropolis", "greedy"), one of the probability functions
@@ -164,29 +175,35 @@ def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: b
     conventions: the energy change of each attempt is the exact O(K) sum of
     :func:`montecarlo.energy.flip_sum` (plan: :func:`montecarlo.polynomials.flip_plan`).  ``unroll`` is
     passed to the ``lax.scan`` over sites (a speed knob only; results do not depend on it).
+    ``examples`` (a :class:`densehebb.Examples`): couplings built from examples; the patterns are then the
+    pattern set (N, K, C) of :func:`montecarlo.patterns.examples` (K archetypes) and the state overlaps
+    (K, C) those of :mod:`montecarlo.learning`.
     Use :func:`batched_step` for many chains: it gives the same numbers as ``vmap(step_fn)``, faster.
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
-    plan = flip_plan(P, bool(self_interaction), N, K)
-    m_dtype = overlap_dtype(N)
+    plan = learning.plan_for(N, K, P, bool(self_interaction), examples)
     rule = _rule_fns(acceptance)
 
     def init_fn(key, sigma0, xi) -> MCState:
         """Chain state at spins ``sigma0`` (N,) for patterns ``xi`` (N, K); ``key`` drives all its moves."""
         xi = jnp.asarray(xi)
-        _check_xi(xi, N, K)
+        _check_xi(xi, N, K, plan)
         sigma = jnp.asarray(sigma0).astype(jnp.int8)
         if sigma.shape != (N,):
             raise ValueError(f"sigma0 must have shape ({N},), got {sigma.shape}")
-        return MCState(sigma=sigma, M=overlaps(sigma, xi).astype(m_dtype), key=key,
+        if isinstance(plan, ExamplePlan):
+            M0 = learning.initial_overlaps(sigma, xi, plan)
+        else:
+            M0 = overlaps(sigma, xi).astype(overlap_dtype(N))
+        return MCState(sigma=sigma, M=M0, key=key,
                        sweeps=jnp.zeros((), jnp.int32), attempts=jnp.zeros((), jnp.int64),
                        accepted=jnp.zeros((), jnp.int64), energy_change=jnp.zeros((), jnp.float64))
 
     def step_fn(state: MCState, xi, beta) -> MCState:
         """One sequential sweep (N flip attempts, i = 0..N-1) at inverse temperature ``beta`` (inf: T = 0)."""
         xi = jnp.asarray(xi)
-        _check_xi(xi, N, K)
+        _check_xi(xi, N, K, plan)
         beta = jnp.asarray(beta, jnp.float64)
         key, sub = jax.random.split(state.key)
         u = jax.random.uniform(sub, (N,), jnp.float64)
@@ -224,10 +241,11 @@ def linear_flip_f32(plan) -> bool:
     exact: every product is +-M_mu, an integer with |M_mu| <= N, and every partial sum, in any order, is an
     integer of magnitude <= K N < 2^24, which float32 represents exactly.
     """
-    return plan.P == 2 and plan.parity == 1 and len(plan.coeffs) == 1 and plan.K * plan.N < 2**24
+    return (isinstance(plan, FlipPlan) and plan.P == 2 and plan.parity == 1 and len(plan.coeffs) == 1 and plan.K * plan.N < 2**24)
 
 
-def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1):
+def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1,
+                 examples=None):
     """One sweep of C chains sharing one pattern set: ``step(states (C, ...), xi (N, K), beta (C,))``.
 
     Numerically identical to ``jax.vmap(step_fn)`` of :func:`single_spin_flip` (same keys, thresholds and
@@ -237,11 +255,11 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     chains.  The per-chain attempt is :func:`site_update`, vmapped over the chains; for P = 2 (when
     K N < 2^24) the flip sums of all chains are one exact float32 matrix-vector product instead
     (:func:`linear_flip_f32`; the overlaps are float32 within the sweep and converted back, exactly, at
-    its end).
+    its end).  ``examples``: as in :func:`single_spin_flip` (the integer kernel of :mod:`montecarlo.learning`).
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
-    plan = flip_plan(P, bool(self_interaction), N, K)
+    plan = learning.plan_for(N, K, P, bool(self_interaction), examples)
     tau_fn, accept_fn = _rule_fns(rule)
     if linear_flip_f32(plan):
         return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll)
@@ -311,27 +329,27 @@ def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
     return step
 
 
-def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
+def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
     """Glauber (heat-bath) sequential dynamics: ``(init_fn, step_fn)``, p = 1/(1 + exp(beta dH))."""
-    return single_spin_flip(N, K, "glauber", P, self_interaction, unroll)
+    return single_spin_flip(N, K, "glauber", P, self_interaction, unroll, examples)
 
 
-def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
+def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
     """Metropolis sequential dynamics: ``(init_fn, step_fn)``, p = min(1, exp(-beta dH))."""
-    return single_spin_flip(N, K, "metropolis", P, self_interaction, unroll)
+    return single_spin_flip(N, K, "metropolis", P, self_interaction, unroll, examples)
 
 
-def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1):
+def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
     """Zero-temperature strict-descent sequential dynamics (flip iff dH < 0): ``(init_fn, step_fn)``."""
-    return single_spin_flip(N, K, "greedy", P, self_interaction, unroll)
+    return single_spin_flip(N, K, "greedy", P, self_interaction, unroll, examples)
 
 
 DYNAMICS: dict[str, Callable] = {"glauber": glauber, "metropolis": metropolis, "greedy": greedy}
 
 
-def state_energy(state: MCState, N: int, P: int = 2, self_interaction: bool = False):
+def state_energy(state: MCState, N: int, P: int = 2, self_interaction: bool = False, examples=None):
     """Energy H from the tracked overlaps (exact; batched over leading axes)."""
-    return energy_from_overlaps(state.M, N, P, self_interaction)
+    return energy_from_overlaps(state.M, N, P, self_interaction, examples)
 
 
 def run_sweeps(step_fn: Callable, state, xi, beta, n_sweeps):

@@ -80,14 +80,20 @@ def energy_sum(M, N: int, P: int = 2, self_interaction: bool = False):
     return jnp.sum(_horner(plan.coeffs, M.astype(dt), dt), axis=-1, dtype=dt)
 
 
-def energy_from_overlaps(M, N: int, P: int = 2, self_interaction: bool = False):
+def energy_from_overlaps(M, N: int, P: int = 2, self_interaction: bool = False, examples=None):
     """Energy H (not per neuron) from the integer overlaps M (..., K); float64, batched over leading axes.
 
     H = -S / (P! N^(P-1)) with S = sum_mu Q(M_mu) an exact integer (the only rounding is the final
-    conversion and division).
+    conversion and division).  ``examples`` (a :class:`densehebb.Examples`): M are the state overlaps
+    (..., K, C) of couplings built from examples (:func:`montecarlo.learning.energy_from_state`).
     """
     P = check_order(P, self_interaction)
     M = jnp.asarray(M)
+    if examples is not None:
+        from . import learning
+
+        K = int(M.shape[-2])
+        return learning.energy_from_state(M, learning.plan_for(N, K, P, self_interaction, examples))
     plan = energy_plan(P, bool(self_interaction), int(N), int(M.shape[-1]))
     return -energy_sum(M, N, P, self_interaction).astype(jnp.float64) / float(plan.denominator)
 

@@ -27,6 +27,9 @@ uninterrupted run.
 Initial state (:func:`start`): patterns of sample s from ``fold_in(fold_in(key, 0), s)``; random initial
 spins of (s, r) from ``fold_in(fold_in(fold_in(key, 1), s), r)``; chain (s, t, r) from
 ``fold_in(fold_in(fold_in(fold_in(key, 2), s), r), t)``; the plan's extra state from ``fold_in(key, 3)``.
+Learning from examples (``cfg.examples``): the pattern set of sample s is
+:func:`montecarlo.patterns.examples` of the run key (archetypes from stream 0 -- the plain patterns of the
+same key --, the examples' chi from stream 4), and "pattern" / "patterns" starts use the archetypes.
 """
 from __future__ import annotations
 
@@ -46,7 +49,8 @@ INITS = ("pattern", "patterns", "random")
 @dataclass(frozen=True)
 class EngineConfig:
     """The chains of a run (static, hashable): N neurons, K patterns, order P, convention, dynamics rule,
-    n_T temperatures and n_R replicas per disorder sample."""
+    n_T temperatures and n_R replicas per disorder sample; ``examples`` (a :class:`densehebb.Examples`)
+    for couplings built from examples (then K counts archetypes)."""
 
     N: int
     K: int
@@ -55,11 +59,12 @@ class EngineConfig:
     dynamics: str
     n_T: int
     n_R: int
+    examples: object = None
 
 
 def make_step(cfg: EngineConfig):
     """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``."""
-    stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction)
+    stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction, examples=cfg.examples)
     T, R = cfg.n_T, cfg.n_R
 
     def step(chains, xi, beta):
@@ -72,7 +77,7 @@ def make_step(cfg: EngineConfig):
 
 def make_init(cfg: EngineConfig):
     """``init(keys (T, R), sigma0 (T, R, N), xi (N, K)) -> MCState`` for one sample."""
-    init1, _ = DYNAMICS[cfg.dynamics](cfg.N, cfg.K, cfg.P, cfg.self_interaction)
+    init1, _ = DYNAMICS[cfg.dynamics](cfg.N, cfg.K, cfg.P, cfg.self_interaction, examples=cfg.examples)
     return jax.vmap(jax.vmap(init1, in_axes=(0, 0, None)), in_axes=(0, 0, None))
 
 
@@ -150,10 +155,17 @@ def initial_spins(key, xi, init, n_T, n_replicas):
 
 @functools.lru_cache(maxsize=32)
 def start(cfg: EngineConfig, plan, init: str, S_pad: int):
-    """Jitted ``key -> (xi (S, N, K), carry)`` with Rademacher patterns (one compilation per config)."""
+    """Jitted ``key -> (xi (S, N, K), carry)`` with Rademacher patterns (one compilation per config); with
+    ``cfg.examples`` the example pattern sets (S, N, K, C) of :func:`montecarlo.patterns.examples`."""
     def setup(key):
-        xi = _patterns.rademacher(jax.random.fold_in(key, 0), cfg.N, cfg.K, S_pad)
-        sigma0 = initial_spins(jax.random.fold_in(key, 1), xi, init, cfg.n_T, cfg.n_R)
+        ex = cfg.examples
+        if ex is None:
+            xi = _patterns.rademacher(jax.random.fold_in(key, 0), cfg.N, cfg.K, S_pad)
+            arche = xi
+        else:
+            xi = _patterns.examples(key, cfg.N, cfg.K, ex.M, ex.r, S_pad, ex.supervised)
+            arche = xi[..., 0].astype(jnp.int8)
+        sigma0 = initial_spins(jax.random.fold_in(key, 1), arche, init, cfg.n_T, cfg.n_R)
         keys = chain_keys(jax.random.fold_in(key, 2), S_pad, cfg.n_T, cfg.n_R)
         chains = jax.vmap(make_init(cfg))(keys, sigma0, xi)
         return xi, (chains, plan.init_aux(jax.random.fold_in(key, 3), S_pad), plan.init_acc(cfg, S_pad))

@@ -27,18 +27,31 @@ def as_int(name, value, minimum):
     return int(value)
 
 
-def check_model(model):
-    """The :class:`densehebb.theory.model.Model` of a Monte Carlo run (plain Rademacher patterns only)."""
+def check_model(model, examples=False):
+    """The :class:`densehebb.theory.model.Model` of a Monte Carlo run: plain Rademacher patterns, or with
+    ``examples=True`` (simulate) also couplings built from examples (``Model.examples``)."""
     from densehebb.theory.model import Model
 
     from .polynomials import MAX_P
 
     if not isinstance(model, Model):
         raise ValueError(f"model must be a densehebb.Model (e.g. dh.Model(P=2)), got {model!r}")
-    model.require_plain("Monte Carlo")
+    if examples and model.examples is not None:
+        model.replace(examples=None).require_plain("Monte Carlo")     # other families are still refused
+    else:
+        model.require_plain("Monte Carlo")
     if model.P > MAX_P:
         raise ValueError(f"P must be <= {MAX_P} for Monte Carlo, got {model.P}")
     return model
+
+
+def pattern_columns(K, P, examples=None) -> int:
+    """The K of the memory guard for a run with K patterns (archetypes): K for plain patterns; with learning
+    from examples an upper bound of the stored columns, 2 K (1 + P) (supervised: 2 pattern columns, 1 + P
+    int64 overlaps per archetype) or K (1 + M) (unsupervised: archetype and M examples)."""
+    if examples is None:
+        return int(K)
+    return int(K) * (2 * (1 + int(P)) if examples.supervised else 1 + int(examples.M))
 
 
 def temperatures(T, distinct=True):

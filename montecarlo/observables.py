@@ -22,8 +22,22 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
+from . import learning
 from .dynamics import MCState
 from .energy import energy_from_overlaps
+
+#: time-averaged per-chain observables of simulate (``chain_observables(cfg)`` adds those of examples)
+CHAIN_OBSERVABLES = ("m", "m_abs", "energy", "m_max")
+
+
+def chain_observables(cfg) -> tuple:
+    """Per-chain observables measured by :class:`Measurements`: m, m_abs, energy, m_max, and with
+    learning from examples n (class-mean overlap of the condensed class), and unsupervised x_max, x_mean
+    (largest and mean example overlap x_a of the condensed class)."""
+    ex = getattr(cfg, "examples", None)
+    if ex is None:
+        return CHAIN_OBSERVABLES
+    return CHAIN_OBSERVABLES + (("n",) if ex.supervised else ("n", "x_max", "x_mean"))
 
 
 def _pairs(n_R):
@@ -50,7 +64,7 @@ def swap_round(cfg, chains: MCState, key, beta, parity):
     T = cfg.n_T
     key, sub = jax.random.split(key)
     u = jax.random.uniform(sub, (T - 1, cfg.n_R), jnp.float64)
-    E = energy_from_overlaps(chains.M, cfg.N, cfg.P, cfg.self_interaction)       # (T, R)
+    E = energy_from_overlaps(chains.M, cfg.N, cfg.P, cfg.self_interaction, cfg.examples)       # (T, R)
     k = jnp.arange(T - 1)
     active = (k % 2) == parity
     delta = (beta[:-1] - beta[1:])[:, None] * (E[:-1] - E[1:])
@@ -60,7 +74,7 @@ def swap_round(cfg, chains: MCState, key, beta, parity):
     down = jnp.concatenate([jnp.zeros((1, cfg.n_R), bool), accept], axis=0)   # slot k + 1 takes k
     src = jnp.where(up, t + 1, jnp.where(down, t - 1, t))                      # (T, R)
     sigma = jnp.take_along_axis(chains.sigma, src[..., None], axis=0)
-    M = jnp.take_along_axis(chains.M, src[..., None], axis=0)
+    M = jnp.take_along_axis(chains.M, src.reshape(src.shape + (1,) * (chains.M.ndim - 2)), axis=0)
     chains = chains._replace(sigma=sigma, M=M)
     return chains, key, jnp.broadcast_to(active[:, None], accept.shape), accept
 
@@ -87,30 +101,41 @@ class Measurements:
 
         m (T, R): Mattis overlap with each replica's target pattern; mattis (T, R, n_track): overlaps with
         patterns 0..n_track-1; m_max: max_mu |m_mu|; energy: H/N; q_pairs (T, n_pairs): overlaps of the
-        disjoint replica pairs (exact integers / N).
+        disjoint replica pairs (exact integers / N).  Learning from examples: the patterns are the
+        archetypes, and n (T, R) is the class-mean overlap of the target class; unsupervised also x_max and
+        x_mean (T, R): the largest and the mean example overlap x_a of the target class.
         """
         N = cfg.N
-        Mi = chains.M.astype(jnp.int32)
+        ex = cfg.examples
+        Mi = learning.archetype_overlaps(chains.M, ex).astype(jnp.int32)
         tgt = jnp.asarray(self.targets, jnp.int32)
         m = jnp.take_along_axis(Mi, tgt[None, :, None], axis=-1)[..., 0].astype(jnp.float64) / N
         mattis = Mi[..., : self.n_track].astype(jnp.float64) / N
         m_max = jnp.max(jnp.abs(Mi), axis=-1).astype(jnp.float64) / N
-        e = energy_from_overlaps(chains.M, N, cfg.P, cfg.self_interaction) / N
+        e = energy_from_overlaps(chains.M, N, cfg.P, cfg.self_interaction, ex) / N
+        extra = {}
+        if ex is not None:
+            pick = lambda a: jnp.take_along_axis(a, tgt[None, :, None], axis=-1)[..., 0]  # noqa: E731
+            extra["n"] = pick(learning.class_overlaps(chains.M, N, ex))
+            if not ex.supervised:
+                x = jnp.take_along_axis(learning.example_overlaps(chains.M, N), tgt[None, :, None, None],
+                                        axis=-2)[..., 0, :]                             # (T, R, M)
+                extra["x_max"] = jnp.max(x, axis=-1)
+                extra["x_mean"] = jnp.mean(x, axis=-1)
         if cfg.n_R // 2:
             a, b = _pairs(cfg.n_R)
             s = chains.sigma.astype(jnp.int32)
             q = jnp.sum(s[:, a, :] * s[:, b, :], axis=-1).astype(jnp.float64) / N
         else:
             q = jnp.zeros((cfg.n_T, 0), jnp.float64)
-        return dict(m=m, m_abs=jnp.abs(m), mattis=mattis, m_max=m_max, energy=e, q_pairs=q)
+        return dict(m=m, m_abs=jnp.abs(m), mattis=mattis, m_max=m_max, energy=e, q_pairs=q, **extra)
 
     def init_acc(self, cfg, n_S):
         """Zeroed accumulators for ``n_S`` samples (leading axis)."""
         S, T, R, B, L = n_S, cfg.n_T, cfg.n_R, self.n_blocks, self.max_lag
         f = lambda *shape: jnp.zeros(shape, jnp.float64)  # noqa: E731
         acc = dict(
-            blocks=dict(m=f(S, T, R, B), m_abs=f(S, T, R, B), energy=f(S, T, R, B), m_max=f(S, T, R, B),
-                        q=f(S, T, B), q_abs=f(S, T, B)),
+            blocks=dict({name: f(S, T, R, B) for name in chain_observables(cfg)}, q=f(S, T, B), q_abs=f(S, T, B)),
             mattis=f(S, T, R, self.n_track),
             qhist=jnp.zeros((S, T, self.q_bins), jnp.int64),
             acc0=jnp.zeros((S, T, R), jnp.int64),
@@ -129,7 +154,7 @@ class Measurements:
         n_pairs = cfg.n_R // 2
         b = (j * self.n_blocks) // n_meas
         blocks = dict(acc["blocks"])
-        for name in ("m", "m_abs", "energy", "m_max"):
+        for name in chain_observables(cfg):
             blocks[name] = blocks[name].at[..., b].add(obs[name])
         if n_pairs:
             q01 = obs["q_pairs"][:, 0]

@@ -228,3 +228,165 @@ def flip_split(P: int, self_interaction: bool, N: int, K: int):
     A = poly.coeff_monomial(1)
     B = poly.coeff_monomial(x)
     return tuple(_int_coeffs(A + 0 * _M, _M, N)), tuple(_int_coeffs(B + 0 * _M, _M, N))
+
+
+# ------------------------------------------------------------------------------ learning from examples
+# Supervised couplings are built from the class means xibar^mu = (1/M) sum_a eta^{mu,a} = xi^mu S / M, with
+# the integer example sums S_i = sum_a chi^a_i in [-M, M].  With w_i = M xibar_i = S_i xi_i (an integer) and
+# y_i = xibar_i sigma_i = w_i sigma_i / M, the power sums of y are p_k = Z_k / M^k with the *integer* power
+# sums Z_k = sum_i (w_i sigma_i)^k: odd k an overlap that a flip changes, even k = sum_i S_i^k a constant of
+# the class.  e_P is homogeneous of weight P in the p_k, so e_P(y) = M^-P e_P[p_k -> Z_k] and
+#
+#     H = -(1 / (P! M^P Norm N^(P-1))) sum_mu Q(Z^mu),   Q = P! e_P[p_k -> Z_k]   (all tuples: Q = Z_1^P).
+#
+# Flip of site i (v = w_i sigma_i, Y_k = Z_k - v^k the power sums of the other sites):
+# distinct indices e_P(y') - e_P(y) = -2 y_i e_{P-1}(others), so dH = c sum_mu F with
+# F = v (P-1)! e_{P-1}[p_k -> Y_k] and c = 2 / ((P-1)! M^P Norm N^(P-1)); all tuples
+# (Y_1 - v)^P - (Y_1 + v)^P = -2 sum_{k odd} binom(P, k) v^k Y_1^(P-k), so F = sum_{k odd} binom(P, k) v^k
+# Y_1^(P-k) and c = 2 / (P! M^P Norm N^(P-1)).  M = 1, S = 1 (r = 1) is the plain storage algebra.
+_V = sp.Symbol("v")
+_ZS = sp.symbols(f"Z1:{MAX_P + 1}")      # Z1 .. Z8
+
+
+def _newton(P: int, p):
+    """e_P in the power sums p[1..P] (p[0] unused), Newton's identities."""
+    e = [sp.Integer(1)]
+    for n in range(1, P + 1):
+        e.append(sp.expand(sum((-1) ** (j - 1) * e[n - j] * p[j] for j in range(1, n + 1)) / n))
+    return e[P]
+
+
+@functools.lru_cache(maxsize=None)
+def supervised_energy_polynomial(P: int, self_interaction: bool = False):
+    """Q(Z_1..Z_P) with H = -(1/(P! M^P Norm N^(P-1))) sum_mu Q(Z^mu) (integer coefficients)."""
+    P, si = _check(P, self_interaction)
+    if si:
+        return _ZS[0] ** P
+    return sp.expand(sp.factorial(P) * _newton(P, (None,) + _ZS[:P]))
+
+
+@functools.lru_cache(maxsize=None)
+def supervised_flip_polynomial(P: int, self_interaction: bool = False):
+    """(F(v, Y_1..Y_{P-1}), c without M^P Norm) with dH = c / (M^P Norm) * sum_mu F (sympy; the Y_k are
+    written with the symbols Z_k)."""
+    P, si = _check(P, self_interaction)
+    Y = _ZS
+    if si:
+        F = sum(sp.binomial(P, k) * _V ** k * Y[0] ** (P - k) for k in range(1, P + 1, 2))
+        c = sp.Integer(2) / (sp.factorial(P) * _N ** (P - 1))
+    else:
+        F = _V * sp.factorial(P - 1) * _newton(P - 1, (None,) + Y[:P - 1])
+        c = sp.Integer(2) / (sp.factorial(P - 1) * _N ** (P - 1))
+    return sp.expand(F), c
+
+
+def _terms(expr, gens):
+    """((coefficient, exponents), ...) of a polynomial with integer coefficients in ``gens``."""
+    poly = sp.Poly(expr, *gens)
+    out = []
+    for exps, a in zip(poly.monoms(), poly.coeffs()):
+        if sp.Integer(a) != a:
+            raise AssertionError("non-integer coefficient")
+        out.append((int(a), tuple(int(e) for e in exps)))
+    return tuple(out)
+
+
+def _term_bound(terms, maxima):
+    return max(1, sum(abs(a) * math.prod(m ** e for m, e in zip(maxima, exps)) for a, exps in terms))
+
+
+@dataclass(frozen=True)
+class ExamplePlan:
+    """How the energy and a flip are evaluated for couplings built from examples (static, hashable).
+
+    kind: "supervised" or "unsupervised"; P, self_interaction, N, K (archetypes), M (examples per
+    archetype), norm (the value of Norm).  The chain state holds, per archetype, ``columns`` integer overlaps
+    (:mod:`montecarlo.learning`): column 0 the archetype overlap sum_i xi_i sigma_i; supervised: columns
+    k = 1..kmax the power sums Z_k (kmax = P, distinct indices, or 1, all tuples); unsupervised: columns
+    1..M the example overlaps sum_i eta^a_i sigma_i.  ``state_dtype``: "int8"/"int16"/"int32"/"int64"
+    (exact) or "float64" (power sums beyond int64).
+
+    dH = scale * n with n an integer sum computed in ``compute`` chunks of ``chunk`` terms (``exact``), as
+    :class:`FlipPlan`.  Supervised: ``flip_terms`` are the monomials of F/gcd in (v, Y_1..Y_{P-1});
+    unsupervised: ``base`` is the plain :class:`FlipPlan` of the K M examples (scale = base.scale / (M Norm)).
+    Energy: H = -S / (energy_denominator * norm), S = sum_mu Q exact in int64 when ``energy_exact``
+    (supervised ``energy_terms``: Q in Z_1..Z_P; unsupervised: the plain energy of the examples).
+    """
+
+    kind: str
+    P: int
+    self_interaction: bool
+    N: int
+    K: int
+    M: int
+    norm: float
+    columns: int
+    state_dtype: str
+    scale: float
+    gcd: int
+    term_bound: int
+    compute: str
+    chunk: int
+    exact: bool
+    flip_terms: tuple
+    energy_terms: tuple
+    energy_denominator: int
+    energy_exact: bool
+    base: FlipPlan | None
+
+    @property
+    def supervised(self) -> bool:
+        return self.kind == "supervised"
+
+
+def _state_dtype(bound: int) -> str:
+    for name, b in (("int8", 127), ("int16", 32767), ("int32", 2**31 - 1), ("int64", 2**63 - 1)):
+        if bound <= b:
+            return name
+    return "float64"
+
+
+@functools.lru_cache(maxsize=256)
+def example_plan(P: int, self_interaction: bool, N: int, K: int, M: int, supervised: bool, norm: float,
+                 min_chunk: int = 32) -> ExamplePlan:
+    """The :class:`ExamplePlan` for (P, convention, N, K archetypes, M examples each, protocol, Norm)."""
+    P, si = _check(P, self_interaction)
+    N, K, M = int(N), int(K), int(M)
+    if not supervised:
+        base = flip_plan(P, si, N, K * M, min_chunk)
+        eplan = energy_plan(P, si, N, K * M)
+        return ExamplePlan(kind="unsupervised", P=P, self_interaction=si, N=N, K=K, M=M, norm=float(norm),
+                           columns=1 + M, state_dtype=_state_dtype(N), scale=base.scale / (M * float(norm)),
+                           gcd=base.gcd, term_bound=base.term_bound, compute=base.compute, chunk=base.chunk,
+                           exact=base.exact, flip_terms=(), energy_terms=(),
+                           energy_denominator=eplan.denominator * M, energy_exact=eplan.exact, base=base)
+    kmax = 1 if si else P
+    F, c = supervised_flip_polynomial(P, si)
+    gens = (_V,) + (_ZS[:1] if si else _ZS[:P - 1])
+    terms = _terms(F, gens)
+    g = 0
+    for a, _ in terms:
+        g = math.gcd(g, a)
+    g = g or 1
+    terms = tuple((a // g, e) for a, e in terms)
+    # |v| <= M, |Y_k| <= (N - 1) M^k (a sum over the N - 1 other sites)
+    maxima = (M,) + tuple((N - 1) * M ** k for k in range(1, len(gens)))
+    bound = _term_bound(terms, maxima)
+    scale = float(sp.Rational(c.subs(_N, N)) * g / M ** P) / float(norm)
+    L32 = _max_chunk(2**31 - 1, bound, K)
+    L64 = _max_chunk(2**63 - 1, bound, K)
+    if L32 >= min(min_chunk, K):
+        compute, chunk, exact = "int32", L32, True
+    elif L64 >= min(16, K):
+        compute, chunk, exact = "int64", L64, True
+    else:
+        compute, chunk, exact = "float64", K, False
+    chunk = _balanced_chunk(K, chunk)
+    Q = supervised_energy_polynomial(P, si)
+    e_terms = _terms(Q, _ZS[:kmax])
+    e_bound = _term_bound(e_terms, tuple(N * M ** k for k in range(1, kmax + 1)))
+    return ExamplePlan(kind="supervised", P=P, self_interaction=si, N=N, K=K, M=M, norm=float(norm),
+                       columns=1 + kmax, state_dtype=_state_dtype(N * M ** kmax), scale=scale, gcd=g,
+                       term_bound=bound, compute=compute, chunk=chunk, exact=exact, flip_terms=terms,
+                       energy_terms=e_terms, energy_denominator=math.factorial(P) * M ** P * N ** (P - 1),
+                       energy_exact=K * e_bound < 2**63 - 1, base=None)

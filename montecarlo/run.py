@@ -51,9 +51,10 @@ from .dataset import attrs as _attrs
 from .dataset import simulate_dataset
 from .dynamics import DYNAMICS
 from .engine import INITS, EngineConfig, compiled_segment, start, take_samples
-from .inputs import as_int, as_key, check_memory, check_model, inverse_temperatures, key_attrs, load, temperatures
+from .inputs import (as_int, as_key, check_memory, check_model, inverse_temperatures, key_attrs, load,
+                     pattern_columns, temperatures)
 from .observables import Measurements
-from .polynomials import flip_plan
+from . import learning
 
 
 class _Progress:
@@ -76,6 +77,19 @@ class _Progress:
             self.bar.close()
 
 
+def _example_attrs(model, plan) -> dict:
+    """Attributes of a run with couplings built from examples (none for plain patterns)."""
+    ex = model.examples
+    if ex is None:
+        return {}
+    return dict(dataset=ex.protocol, examples_norm=float(plan.norm),
+                examples_note=("K archetypes xi^mu, M examples eta^{mu,a} = chi^{mu,a} xi^mu each; m: archetype "
+                               "overlap, n: class-mean overlap xibar.sigma/(r N)"
+                               + ("" if ex.supervised else ", x_max / x_mean: largest / mean example overlap "
+                                  "of the condensed class")),
+                energy_exact=int(plan.energy_exact))
+
+
 @x64
 def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sweeps=1000, burn_in=200,
              *, measure_every=1, dynamics="glauber", init="pattern", n_blocks=10, tempering=False, swap_every=1,
@@ -88,9 +102,12 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     key : int or JAX PRNG key
         Seed; the same key gives identical results (see module docstring for the stream layout).
     model : densehebb.Model
-        P (2..8) and the energy convention ("distinct-indices" or "all-tuples"); plain Rademacher patterns
-        (learning from examples and dilution are not available in the Monte Carlo).  The ansatz does not
-        apply to simulations.
+        P (2..8) and the energy convention ("distinct-indices" or "all-tuples"); plain Rademacher patterns,
+        or couplings built from examples (``model.examples``, :mod:`montecarlo.learning`: K archetypes, the
+        patterns being the examples' class means (supervised) or the examples themselves (unsupervised);
+        m is the archetype overlap and the Dataset gains n (class-mean overlap) and, unsupervised, x_max
+        and x_mean).  Dilution is not available in the Monte Carlo.  The ansatz does not apply to
+        simulations.
     N : int >= 2
         Number of neurons.
     alpha, K :
@@ -147,10 +164,12 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     version, Model, command, ...) and the run's parameters (N, K, alpha, dynamics, sweeps, burn-in, seed,
     arithmetic of the energy changes, devices, ...); every variable has ``units`` and ``long_name``.
     """
-    model = check_model(model)
-    P, si = model.P, model.self_interaction
+    model = check_model(model, examples=True)
+    P, si, ex = model.P, model.self_interaction, model.examples
     N = as_int("N", N, 2)
-    K, alpha_eff = load(N, alpha, K, P)
+    K, alpha_eff = load(N, alpha, K, P, memory=ex is None)
+    if ex is not None:
+        check_memory(N, pattern_columns(K, P, ex), what=f"N = {N} with K = {K} archetypes and M = {ex.M} examples")
     temps = temperatures(T)
     n_samples = as_int("n_samples", n_samples, 1)
     n_replicas = as_int("n_replicas", n_replicas, 1)
@@ -189,14 +208,15 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
             or not checkpoint_every >= 0:
         raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {checkpoint_every!r}")
     key, seed_attr = as_key(key)
-    plan_dH = flip_plan(P, si, N, K)
+    plan_dH = learning.plan_for(N, K, P, si, ex)
 
     mkey = _devices.mesh_key(devices)
     S_pad = _devices.padded_samples(n_samples, mkey)
     n_T = temps.size
-    check_memory(N, K, n_samples, n_T, n_replicas, len(mkey), what="simulate")  # the whole run, before allocating
+    check_memory(N, pattern_columns(K, P, ex), n_samples, n_T, n_replicas, len(mkey), what="simulate")  # the whole run, before allocating
     targets = tuple(int(r % K) if init == "patterns" else 0 for r in range(n_replicas))
-    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas)
+    cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas,
+                       examples=ex)
     plan = Measurements(n_blocks=n_blocks, tempering=bool(tempering), n_track=n_track, q_bins=q_bins,
                         max_lag=max_lag, series_len=n_meas if timeseries else 0, targets=targets)
     beta = jnp.asarray(inverse_temperatures(temps))
@@ -209,6 +229,8 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         tempering=bool(tempering), swap_every=swap_every, n_track=n_track, q_bins=q_bins, max_lag=max_lag,
         timeseries=bool(timeseries), prng_key_data=np.asarray(jax.random.key_data(key)).tolist(),
         prng_impl=str(jax.random.key_impl(key)))
+    if ex is not None:
+        fingerprint["examples"] = [ex.M, ex.r, ex.supervised, ex.normalisation]
 
     resume = checkpoint is not None and os.path.exists(checkpoint)
     if resume and _ckpt.read_meta(checkpoint).get("fingerprint") != json.loads(json.dumps(fingerprint)):
@@ -268,5 +290,6 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
                       "measure_every-th of the remaining sweeps and time-averaged"),
         zero_temperature_rule=("T = 0: glauber accepts dH < 0, dH == 0 with probability 1/2; "
                                "metropolis accepts dH <= 0; greedy accepts dH < 0 only"),
-        checkpoint=None if checkpoint is None else os.fspath(checkpoint))
+        checkpoint=None if checkpoint is None else os.fspath(checkpoint),
+        **_example_attrs(model, plan_dH))
     return simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)

@@ -7,7 +7,12 @@ import math
 from .stats import Stats, estimate
 
 CHAIN_OBSERVABLES = ("m", "m_abs", "m_max", "energy")
+EXAMPLE_OBSERVABLES = ("n", "x_max", "x_mean")     # learning from examples, where the Dataset has them
 PAIR_OBSERVABLES = ("q", "q_abs")
+
+
+def _chain_observables(ds_t):
+    return CHAIN_OBSERVABLES + tuple(k for k in EXAMPLE_OBSERVABLES if k in ds_t)
 
 
 def statistics_at(ds_t) -> dict:
@@ -15,7 +20,7 @@ def statistics_at(ds_t) -> dict:
     Dataset): ``{name: Stats}`` for m, m_abs, m_max, energy, q, q_abs (m and energy carry their tau_int)."""
     n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
     out = {}
-    for name in CHAIN_OBSERVABLES:
+    for name in _chain_observables(ds_t):
         v = ds_t[name].values                                   # (S, R)
         b = ds_t[name + "_blocks"].values                       # (S, R, B)
         if n_s >= 2:   # disorder samples are the independent units (replicas averaged within a sample)
@@ -37,7 +42,7 @@ def _summary_at(ds_t) -> dict:
     st = statistics_at(ds_t)
     n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
     out = {"T": float(ds_t["T"]), "n_chains": int(n_s * n_r), "n_samples": int(n_s)}
-    for name in CHAIN_OBSERVABLES:
+    for name in _chain_observables(ds_t):
         out.update(st[name].to_dict(name))
     out["error_method_chains"] = st["energy"].method
     for name in PAIR_OBSERVABLES:
@@ -96,7 +101,8 @@ def summarize(ds):
 
     Returns, for a dataset with a single temperature, a flat dict; otherwise ``{T: dict}`` keyed by the
     float temperature.  Each dict holds T, n_chains, n_samples, m, m_err, m_abs, m_abs_err, m_max,
-    m_max_err, q, q_err, q_abs, q_abs_err, energy, energy_err, acceptance (mean over chains), tau_energy,
+    m_max_err, (learning from examples: n, n_err, and unsupervised x_max, x_mean with errors), q, q_err,
+    q_abs, q_abs_err, energy, energy_err, acceptance (mean over chains), tau_energy,
     tau_m (integrated autocorrelation times in sweeps) and their reliability, the equilibration
     diagnostics of :func:`equilibration` (``equilibrated``, ``drift_z``, ...), with tempering
     ``swap_acceptance_up`` (acceptance of swaps with the next higher temperature), and ``stats``: the

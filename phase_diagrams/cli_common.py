@@ -85,8 +85,14 @@ def model_from_args(args, storage="high"):
     """The Model a subcommand's options describe (P, the energy convention, the ansatz where offered)."""
     from densehebb.theory import Model, convention_name
 
+    examples = None
+    if getattr(args, "dataset", "none") != "none":          # densehebb mc --dataset ...
+        from densehebb.theory.model import Examples
+
+        examples = Examples(M=int(args.M), r=float(args.r), supervised=args.dataset == "supervised",
+                            normalisation=args.normalisation)
     return Model(P=args.P, convention=convention_name(args.self_interaction),
-                 ansatz=getattr(args, "ansatz", "rs"), storage=storage)
+                 ansatz=getattr(args, "ansatz", "rs"), storage=storage, examples=examples)
 
 
 def check_output(path, opt, ext=None, kind=None, forbid_ext=()):

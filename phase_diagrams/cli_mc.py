@@ -15,7 +15,10 @@ _NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 
 # ------------------------------------------------------------------------------------------------ mc
 _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "energy", "energy_err", "acceptance",
-                 "tau_energy", "tau_m", "equilibrated", "drift_z")
+                 "tau_energy", "tau_m", "equilibrated", "drift_z",
+                 # learning from examples (--dataset): class-mean overlap, unsupervised example overlaps
+                 "n", "n_err", "x_max", "x_max_err", "x_mean", "x_mean_err")
+DATASETS = ("none", "supervised", "unsupervised")
 
 
 _MAX_VALUES = 10_000       # values in one list option (a range like 0:1:1e-12 would not fit in memory)
@@ -128,6 +131,11 @@ def validate_mc(args):
                          f"measure_every = {args.measure_every}")
     if args.checkpoint is None:
         refuse(g, ["checkpoint_every"], "applies with --checkpoint only")
+    if args.dataset == "none":
+        refuse(g, ["r", "M", "normalisation"], "applies with --dataset supervised|unsupervised only")
+    elif args.r is None or args.M is None:
+        raise UsageError(f"--dataset {args.dataset} needs the dataset quality --r (in (0, 1]) and the number of "
+                         "examples per archetype --M (>= 1)")
     check_output(args.checkpoint, "--checkpoint", forbid_ext=_NOT_CHECKPOINT)
     check_output(args.out, "--out", ".nc", "netCDF")
     distinct_outputs(out=args.out, checkpoint=args.checkpoint)
@@ -138,11 +146,17 @@ def _preflight_mc(args, temps):
     and the memory of the whole run (montecarlo.inputs.check_memory)."""
     inputs = _mc_inputs()
     K, _ = inputs.load(args.N, args.alpha, None, args.P, memory=False)   # the whole run is checked below
+    cols, what_K = K, f"K = {K}"
+    if args.dataset != "none":   # stored columns with examples (montecarlo.inputs.pattern_columns)
+        from types import SimpleNamespace
+
+        cols = inputs.pattern_columns(K, args.P, SimpleNamespace(supervised=args.dataset == "supervised", M=args.M))
+        what_K = f"K = {K} archetypes with M = {args.M} {args.dataset} examples"
     if args.checkpoint is not None and os.path.exists(args.checkpoint):
         leaf("densehebb.montecarlo.checkpoint").read_meta(args.checkpoint)   # ValueError unless a checkpoint
     n_dev = _host_devices()
-    inputs.check_memory(args.N, K, args.samples, len(temps), args.replicas, n_dev,
-                        what=f"mc with N = {args.N}, K = {K}, {args.samples} samples x {len(temps)} "
+    inputs.check_memory(args.N, cols, args.samples, len(temps), args.replicas, n_dev,
+                        what=f"mc with N = {args.N}, {what_K}, {args.samples} samples x {len(temps)} "
                              f"temperatures x {args.replicas} replicas"
                              + (f" on {n_dev} devices" if n_dev > 1 else ""))
 
@@ -179,7 +193,11 @@ def cmd_mc(args):
            "T": temps[0] if len(temps) == 1 else [float(t) for t in ds["T"].values],
            "convention": model.convention, "dynamics": args.dynamics, "samples": args.samples,
            "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
-           "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"])}
+           "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"]),
+           "dataset": args.dataset}
+    if model.examples is not None:
+        out.update(r=model.examples.r, M=model.examples.M, normalisation=model.examples.normalisation,
+                   norm=float(ds.attrs["examples_norm"]))
     if args.tempering:
         out["tempering"] = True
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
@@ -201,7 +219,7 @@ def cmd_mc(args):
         if theory is not None:
             out["m_theory_rs"] = theory[0]
     else:
-        out["results"] = [{"T": d["T"], **{k: d[k] for k in _SUMMARY_KEYS}} for d in per_T]
+        out["results"] = [{"T": d["T"], **{k: d[k] for k in _SUMMARY_KEYS if k in d}} for d in per_T]
         if theory is not None:
             for d, m in zip(out["results"], theory):
                 d["m_theory_rs"] = m
@@ -279,6 +297,16 @@ def register(sub, model_args):
     m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
+    m.add_argument("--dataset", choices=DATASETS, default="none",
+                   help="learning from examples: couplings from the class means of M examples per archetype "
+                        "(supervised) or from every example (unsupervised); m is then the archetype overlap and "
+                        "the output adds n (class-mean overlap) and, unsupervised, x_max, x_mean (example overlaps)")
+    m.add_argument("--r", type=finite("r", lo=0, strict=True, hi=1), default=None,
+                   help="with --dataset: dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2")
+    m.add_argument("--M", type=finite("M", lo=1, integer=True, hi=2**31 - 1), default=None,
+                   help="with --dataset: examples per archetype (>= 1)")
+    m.add_argument("--normalisation", choices=("r", "R"), default="r",
+                   help="with --dataset: energy divided by r^P (default) or R^(P/2), R = r^2 + (1 - r^2)/M")
     m.set_defaults(func=cmd_mc, validate=validate_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark, or with --theory the theory's speed "

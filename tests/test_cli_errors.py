@@ -137,7 +137,8 @@ BAD = [
     (("phase-diagram", "--out", "x.nc", "--alpha", "0.1"), "unrecognized arguments: --alpha"),
     (("phase-diagram", "--out", "x.nc", "--qui"), "unrecognized arguments: --qui"),
     # --- mc: prefixes, temperatures, tempering, schedule, sizes, types, paths, memory
-    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--r", "0.4"), "unrecognized arguments: --r"),
+    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--re", "3"), "unrecognized arguments: --re"),
+    (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--r", "0.4"), "--r applies with --dataset"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--rep", "3"), "unrecognized arguments: --rep"),
     (("mc", "--N", "100", "--alpha", "0.1", "--temp", "0.3,0.5"), "unrecognized arguments: --temp"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--ansatz", "1rsb"), "unrecognized arguments: --ansatz"),
@@ -252,7 +253,9 @@ def test_entry_points_refuse_fast_without_jax(tmp_path):
     """The console script and ``python -m``: one line, exit 2, nothing written, in a few seconds; the
     impossible run fails on its memory estimate; validation does not import JAX."""
     cases = [([SCRIPT, *HUGE_MC], "of memory"),
-             ([*MODULE, "mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--r", "0.4"], "unrecognized arguments"),
+             ([*MODULE, "mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--re", "3"], "unrecognized arguments"),
+             ([*MODULE, "mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised",
+               "--r", "2", "--M", "3"], "r must be <= 1"),
              ([*MODULE, "phase-diagram", "--out", str(tmp_path)], "is a directory")]
     for cmd, match in cases:
         t = time.monotonic()

@@ -188,10 +188,13 @@ def test_invalid_inputs(bad, match):
 
 
 def test_model_families_not_simulated_yet_are_refused():
+    # learning from examples runs in simulate (tests/test_mc_learning.py), not yet in anneal
     with pytest.raises(NotImplementedError, match="Monte Carlo: learning from examples"):
-        montecarlo.simulate(0, dh.Model(examples=dh.Examples(M=3, r=0.5)), **BASE)
+        montecarlo.anneal(0, dh.Model(examples=dh.Examples(M=3, r=0.5)), N=16, K=1, T=[0.1, 0.2])
     with pytest.raises(NotImplementedError, match="Monte Carlo: diluted"):
         montecarlo.simulate(0, dh.Model(dilution=0.2), **BASE)
+    with pytest.raises(NotImplementedError, match="Monte Carlo: diluted"):
+        montecarlo.simulate(0, dh.Model(dilution=0.2, examples=dh.Examples(M=3, r=0.5)), **BASE)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ _CONVENTION_ALIASES = {"distinct-indices": CONVENTION_DISTINCT, "distinct": CONV
                        "all-tuples": CONVENTION_ALL_TUPLES, "self-interaction": CONVENTION_ALL_TUPLES}
 ANSATZE = ("rs", "1rsb")
 STORAGES = ("high", "low")
+NORMALISATIONS = ("r", "R")   # Examples.normalisation: Norm = r^P or R^(P/2)
 P_MAX = 8  # the exact Monte Carlo polynomials and the tested theory cover P = 2..8
 
 
@@ -29,17 +30,44 @@ class Examples:
     """A dataset of examples (learning from examples; room for that model family, see docs/conventions.md).
 
     M examples per archetype, quality r in (0, 1] (P(chi = +1) = (1 + r)/2), ``supervised`` selects the
-    class-mean couplings (True) or the per-example ones (False)."""
+    class-mean couplings (True) or the per-example ones (False).  ``normalisation`` is the Norm dividing the
+    energy: "r" (default, Norm = r^P, so that the condensed signal at sigma = xi^mu is 1 for large M) or
+    "R" (Norm = R^(P/2), R = r^2 + (1 - r^2)/M); :meth:`norm` gives its value."""
 
     M: int
     r: float
     supervised: bool = True
+    normalisation: str = "r"
 
     def __post_init__(self):
         if not isinstance(self.M, int) or isinstance(self.M, bool) or self.M < 1:
             raise ValueError(f"examples: M must be an integer >= 1, got {self.M!r}")
-        if not (0.0 < float(self.r) <= 1.0):
+        try:
+            r = float(self.r)
+        except (TypeError, ValueError):
+            raise ValueError(f"examples: r must be a number in (0, 1], got {self.r!r}") from None
+        if isinstance(self.r, bool) or not (0.0 < r <= 1.0):
             raise ValueError(f"examples: r must lie in (0, 1], got {self.r!r}")
+        object.__setattr__(self, "r", r)
+        if not isinstance(self.supervised, bool):
+            raise ValueError(f"examples: supervised must be a bool, got {self.supervised!r}")
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"examples: unknown normalisation {self.normalisation!r}; available: "
+                             f"{', '.join(NORMALISATIONS)}")
+
+    @property
+    def protocol(self) -> str:
+        """"supervised" or "unsupervised"."""
+        return "supervised" if self.supervised else "unsupervised"
+
+    @property
+    def R(self) -> float:
+        """R = r^2 + (1 - r^2)/M."""
+        return self.r ** 2 + (1.0 - self.r ** 2) / self.M
+
+    def norm(self, P: int) -> float:
+        """Norm of the energy for interaction order P: r^P ("r") or R^(P/2) ("R")."""
+        return self.r ** P if self.normalisation == "r" else self.R ** (P / 2)
 
     @property
     def rho(self) -> float:
@@ -120,7 +148,8 @@ class Model:
             out["noise_covariance"] = noise_summary(self.P, self.self_interaction)[1]
         if self.examples is not None:
             out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
-                        "examples_supervised": int(self.examples.supervised)})
+                        "examples_supervised": int(self.examples.supervised),
+                        "examples_normalisation": self.examples.normalisation})
         if self.dilution:
             out["dilution"] = float(self.dilution)
         return out
