@@ -51,7 +51,12 @@ class _Branch:
         if p > self.ceiling * (1 + 1e-9) or p < self.floor * (1 - 1e-9):
             return Result(self.spec, "saddle", {"alpha": float(a), "T": float(t), "branch": self.branch},
                           {"m": float("nan"), "f": float("nan")}, Status.BRANCH_MISSING)
-        r = solve(self.spec, a, t, self.branch)
+        r = None
+        if self.seen and self.branch == "spin-glass":
+            _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
+            r = solve(self.spec, a, t, self.branch, x0=x0)
+        if r is None or not bool(r.converged):
+            r = solve(self.spec, a, t, self.branch)
         if not bool(r.converged) and self.seen:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
             r = solve(self.spec, a, t, self.branch, x0=x0)
