@@ -268,3 +268,60 @@ def test_bad_solve_input():
         solve(spec.replace(ansatz="1rsb"), 0.01, 0.1)
     with pytest.raises(NotImplementedError, match="diluted"):
         solve(spec.replace(dilution=0.1), 0.01, 0.1)
+
+
+# ---------------------------------------------------------------- low storage: archetype and example states
+@pytest.mark.parametrize("P,M,r,nm,T", [(3, 9, 0.4, "r", 0.2), (3, 9, 0.4, "r", 0.5), (4, 5, 0.6, "r", 0.1),
+                                        (2, 5, 0.3, "r", 1.0), (3, 9, 0.4, "R", 0.15)])
+def test_example_state_against_learn_theory(P, M, r, nm, T):
+    from densehebb.theory.low_storage import solve_examples
+
+    ref = _learn_theory().example_state(P, M, r, T, nm)
+    res = solve_examples(_model(P, M, r, False, nm), T, "example")
+    assert res.converged and res.replicon > 0
+    for k in ("x", "y", "m", "n", "f"):
+        assert float(getattr(res, k)) == pytest.approx(ref[k], abs=1e-8), k
+
+
+def test_example_state_melts_and_archetype_hessian():
+    """P = 2, M = 5, r = 0.3, T = 1.8: the example ansatz flows to x = y (checks.md); the archetype state's
+    Hessian eigenvalues are derivation.md's uniform/transverse ones times K0 x^(P-2)."""
+    from densehebb.theory.low_storage import solve_examples
+
+    Lt = _learn_theory()
+    assert solve_examples(_model(2, 5, 0.3, False), 1.8, "example").status.value == "collapsed"
+    for P, M, r, T in ((3, 9, 0.4, 0.2), (2, 5, 0.3, 1.0)):
+        a = solve_examples(_model(P, M, r, False), T)
+        x = r * a.n
+        K = x ** (P - 2) / (math.factorial(P - 2) * M * r ** P)
+        lu, lt = Lt.unsup_sym_hessian(P, M, r, T, a.n)
+        assert a.replicon == pytest.approx(K * min(lu, lt), abs=1e-10)
+        s = solve_examples(_model(P, M, r, True), T)    # supervised: the uniform direction only
+        assert (s.m, s.n, s.f) == pytest.approx((a.m, a.n, a.f), abs=1e-13)
+        assert s.replicon == pytest.approx(K * M * r * r * lu, abs=1e-10)   # d2f/dn2 = g h'(n) (...), g h' = M r^2 K
+
+
+@pytest.mark.parametrize("P,r,M_ok,M_bad", [(3, 0.5, 16, 18), (2, 0.4, 7, 8), (4, 0.7, 9, 10)])
+def test_pure_example_T0_existence(P, r, M_ok, M_bad):
+    """sigma = eta^1 (x = 1, y = r^2, m = r, n = (1 + (M-1) r^2)/(M r)) solves the T = 0 equations iff
+    (M - 1) r^(2(P-1)) < 1."""
+    from densehebb.theory.low_storage import example_state_exists_T0, solve_examples
+
+    ok, bad = _model(P, M_ok, r, False), _model(P, M_bad, r, False)
+    assert example_state_exists_T0(ok) and not example_state_exists_T0(bad)
+    res = solve_examples(ok, 0.0, "example")
+    assert (res.x, res.y, res.m) == pytest.approx((1.0, r * r, r), abs=1e-14)
+    assert res.n == pytest.approx((1 + (M_ok - 1) * r * r) / (M_ok * r), abs=1e-14)
+    b = solve_examples(bad, 0.0, "example")
+    assert not (b.converged and b.x == 1.0 and b.y == pytest.approx(r * r, abs=1e-14))
+
+
+def test_low_storage_examples_bad_input():
+    from densehebb.theory.low_storage import solve_examples
+
+    with pytest.raises(ValueError, match="unsupervised"):
+        solve_examples(_model(3, 5, 0.5, True), 0.1, "example")
+    with pytest.raises(ValueError, match="unknown state"):
+        solve_examples(_model(3, 5, 0.5, False), 0.1, "mixture")
+    with pytest.raises(ValueError, match="no examples"):
+        solve_examples(Model(P=3), 0.1)
