@@ -38,6 +38,9 @@ def check_model(model, examples=False):
         raise ValueError(f"model must be a densehebb.Model (e.g. dh.Model(P=2)), got {model!r}")
     if examples and model.examples is not None:
         model.replace(examples=None).require_plain("Monte Carlo")     # other families are still refused
+        if model.examples.gaussian:
+            raise ValueError("Monte Carlo: examples.gaussian is a theory option (the CLT site average); "
+                             "the simulation draws the examples themselves")
     else:
         model.require_plain("Monte Carlo")
     if model.P > MAX_P:

@@ -14,16 +14,20 @@ from __future__ import annotations
 import os
 import sys
 
-from .cli_common import (P_MAX, Parser, UsageError, VersionAction, check_output, emit, finite, given_options,
-                         model_from_args, no_answer_line, refuse)
+from .cli_common import (P_MAX, Parser, UsageError, VersionAction, add_dataset_args, check_dataset_args,
+                         check_output, emit, finite, given_options, model_from_args, no_answer_line, refuse)
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
 
 
-def _print_result(result, as_json):
-    """Every theory subcommand prints the Result's own record; exit code 3 if it is not an answer, with
-    the reason on stderr (stdout keeps the pure record)."""
-    emit(result.to_dict(), as_json)
+def _print_result(result, as_json, add=None):
+    """Every theory subcommand prints the Result's own record (plus ``add``); exit code 3 if it is not an
+    answer, with the reason on stderr (stdout keeps the pure record)."""
+    rec = result.to_dict()
+    if add and "r" in add and "r" in rec:   # --dataset: "r" is the dataset quality; the AGS noise r is r_noise
+        rec["r_noise"] = rec.pop("r")
+    rec.update(add or {})
+    emit(rec, as_json)
     if result.converged:
         return 0
     sys.stdout.flush()
@@ -92,6 +96,9 @@ def _reporter(args):
 def validate_solve(args):
     if args.ansatz == "1rsb" and args.branch == "paramagnetic":
         raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
+    check_dataset_args(args, args.given)
+    if args.dataset != "none" and args.ansatz != "rs":
+        raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
 
 
 def validate_capacity(args):
@@ -130,7 +137,12 @@ def cmd_solve(args):
     if report:
         report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
                f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
-    return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json)
+    add = None
+    if spec.examples is not None:   # learning from examples: m is the archetype overlap, n the class-mean one
+        ex = spec.examples
+        add = {"dataset": args.dataset, "r": ex.r, "M": ex.M, "rho": ex.rho, "normalisation": ex.normalisation,
+               "gaussian": ex.gaussian}
+    return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json, add)
 
 
 def cmd_capacity(args):
@@ -221,6 +233,8 @@ def build_parser():
     model_args(s)
     s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic"), default="retrieval")
     s.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_dataset_args(s, "; m is then the archetype overlap and the output adds n (class-mean overlap), dataset, "
+                        "r, M, rho (the AGS noise parameter r is then r_noise; RS theory: theory.learning)", gaussian=True)
     s.set_defaults(func=cmd_solve, validate=validate_solve)
 
     c = sub.add_parser("capacity", help="storage capacity alpha_c(T) and the overlap m_c there")

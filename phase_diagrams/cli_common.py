@@ -81,6 +81,35 @@ def refuse(given, dests, why):
             raise UsageError(f"{option(d)} {why}")
 
 
+DATASETS = ("none", "supervised", "unsupervised")
+
+
+def add_dataset_args(sp, what, gaussian=False):
+    """The learning-from-examples options (--dataset, --r, --M, --normalisation[, --gaussian]) of a subcommand;
+    ``what`` completes the help of --dataset.  Checked by :func:`check_dataset_args`."""
+    sp.add_argument("--dataset", choices=DATASETS, default="none",
+                    help="learning from examples: couplings from the class means of M examples per archetype "
+                         "(supervised) or from every example (unsupervised)" + what)
+    sp.add_argument("--r", type=finite("r", lo=0, strict=True, hi=1), default=None,
+                    help="with --dataset: dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2")
+    sp.add_argument("--M", type=finite("M", lo=1, integer=True, hi=2**31 - 1), default=None,
+                    help="with --dataset: examples per archetype (>= 1)")
+    sp.add_argument("--normalisation", choices=("r", "R"), default="r",
+                    help="with --dataset: energy divided by r^P (default) or R^(P/2), R = r^2 + (1 - r^2)/M")
+    if gaussian:
+        sp.add_argument("--gaussian", action="store_true",
+                        help="with --dataset: CLT site average s = 1 + sqrt(rho) z instead of the exact binomial")
+
+
+def check_dataset_args(args, given):
+    """--r, --M, --normalisation (, --gaussian) only with a dataset; a dataset needs --r and --M."""
+    if args.dataset == "none":
+        refuse(given, ["r", "M", "normalisation", "gaussian"], "applies with --dataset supervised|unsupervised only")
+    elif args.r is None or args.M is None:
+        raise UsageError(f"--dataset {args.dataset} needs the dataset quality --r (in (0, 1]) and the number of "
+                         "examples per archetype --M (>= 1)")
+
+
 def model_from_args(args, storage="high"):
     """The Model a subcommand's options describe (P, the energy convention, the ansatz where offered)."""
     from densehebb.theory import Model, convention_name
@@ -90,7 +119,7 @@ def model_from_args(args, storage="high"):
         from densehebb.theory.model import Examples
 
         examples = Examples(M=int(args.M), r=float(args.r), supervised=args.dataset == "supervised",
-                            normalisation=args.normalisation)
+                            normalisation=args.normalisation, gaussian=bool(getattr(args, "gaussian", False)))
     return Model(P=args.P, convention=convention_name(args.self_interaction),
                  ansatz=getattr(args, "ansatz", "rs"), storage=storage, examples=examples)
 

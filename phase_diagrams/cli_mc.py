@@ -9,7 +9,8 @@ import os
 import re
 import sys
 
-from .cli_common import UsageError, check_output, distinct_outputs, emit, finite, leaf, model_from_args, refuse
+from .cli_common import (DATASETS, UsageError, add_dataset_args, check_dataset_args, check_output, distinct_outputs,
+                         emit, finite, leaf, model_from_args, refuse)
 
 _NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 
@@ -18,7 +19,6 @@ _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "ene
                  "tau_energy", "tau_m", "equilibrated", "drift_z",
                  # learning from examples (--dataset): class-mean overlap, unsupervised example overlaps
                  "n", "n_err", "x_max", "x_max_err", "x_mean", "x_mean_err")
-DATASETS = ("none", "supervised", "unsupervised")
 
 
 _MAX_VALUES = 10_000       # values in one list option (a range like 0:1:1e-12 would not fit in memory)
@@ -131,11 +131,7 @@ def validate_mc(args):
                          f"measure_every = {args.measure_every}")
     if args.checkpoint is None:
         refuse(g, ["checkpoint_every"], "applies with --checkpoint only")
-    if args.dataset == "none":
-        refuse(g, ["r", "M", "normalisation"], "applies with --dataset supervised|unsupervised only")
-    elif args.r is None or args.M is None:
-        raise UsageError(f"--dataset {args.dataset} needs the dataset quality --r (in (0, 1]) and the number of "
-                         "examples per archetype --M (>= 1)")
+    check_dataset_args(args, g)
     check_output(args.checkpoint, "--checkpoint", forbid_ext=_NOT_CHECKPOINT)
     check_output(args.out, "--out", ".nc", "netCDF")
     distinct_outputs(out=args.out, checkpoint=args.checkpoint)
@@ -297,16 +293,8 @@ def register(sub, model_args):
     m.add_argument("--out", metavar="FILE.nc", help="also write the full xarray Dataset to netCDF")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
-    m.add_argument("--dataset", choices=DATASETS, default="none",
-                   help="learning from examples: couplings from the class means of M examples per archetype "
-                        "(supervised) or from every example (unsupervised); m is then the archetype overlap and "
-                        "the output adds n (class-mean overlap) and, unsupervised, x_max, x_mean (example overlaps)")
-    m.add_argument("--r", type=finite("r", lo=0, strict=True, hi=1), default=None,
-                   help="with --dataset: dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2")
-    m.add_argument("--M", type=finite("M", lo=1, integer=True, hi=2**31 - 1), default=None,
-                   help="with --dataset: examples per archetype (>= 1)")
-    m.add_argument("--normalisation", choices=("r", "R"), default="r",
-                   help="with --dataset: energy divided by r^P (default) or R^(P/2), R = r^2 + (1 - r^2)/M")
+    add_dataset_args(m, "; m is then the archetype overlap and the output adds n (class-mean overlap) and, "
+                        "unsupervised, x_max, x_mean (example overlaps)")
     m.set_defaults(func=cmd_mc, validate=validate_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark, or with --theory the theory's speed "

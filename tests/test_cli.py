@@ -24,6 +24,23 @@ def test_solve_json_contract():
     assert d["m"] == pytest.approx(0.99116, abs=1e-4) and d["residual"] < 1e-10
 
 
+def test_solve_dataset_json_contract():
+    """--dataset: the learning theory (theory.learning); keys dataset, r, M, rho, n added, the rest kept."""
+    p = run("solve", "--P", "4", "--alpha", "0.0", "--T", "0.0", "--dataset", "supervised", "--r", "0.5",
+            "--M", "4", "--json", "--quiet")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    for k in ("m", "q", "f", "converged", "status", "residual", "stable", "convention", "dataset", "r", "M", "rho",
+              "n", "r_noise"):
+        assert k in d, k
+    assert (d["dataset"], d["r"], d["M"]) == ("supervised", 0.5, 4)
+    assert d["rho"] == pytest.approx(0.75) and d["m"] == pytest.approx(0.6875, abs=1e-12)  # majority vote
+    p = run("solve", "--P", "3", "--alpha", "0.0", "--T", "0.0", "--dataset", "unsupervised", "--r", "0.5",
+            "--M", "3", "--gaussian", "--json", "--quiet")
+    d = json.loads(p.stdout)
+    assert d["gaussian"] is True and d["m"] == pytest.approx(0.6826894921370859, abs=1e-12)  # erf(1/sqrt(2 rho)), rho = 1
+
+
 def no_answer(stderr, status=None):
     """Exit code 3 says why on stderr, in one line: densehebb: no answer: <status>: <message>[; note]
     (after the progress lines, which name their subcommand)."""

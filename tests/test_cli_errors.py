@@ -139,6 +139,18 @@ BAD = [
     # --- mc: prefixes, temperatures, tempering, schedule, sizes, types, paths, memory
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--re", "3"), "unrecognized arguments: --re"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--r", "0.4"), "--r applies with --dataset"),
+    # --- solve with a dataset (learning from examples)
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--r", "0.4"), "--r applies with --dataset"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--gaussian"), "--gaussian applies with --dataset"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised", "--r", "0.4"), "needs the dataset quality"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised", "--r", "0", "--M", "3"), "r must be > 0"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised", "--r", "1.2", "--M", "3"), "r must be <= 1"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "unsupervised", "--r", "0.5", "--M", "0"), "M must be >= 1"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised", "--r", "0.5", "--M", "2.5"),
+     "M must be an integer"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "other", "--r", "0.5", "--M", "2"), "invalid choice"),
+    (("solve", "--alpha", "0.1", "--T", "0.3", "--dataset", "supervised", "--r", "0.5", "--M", "3", "--ansatz",
+      "1rsb"), "replica symmetric only"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--rep", "3"), "unrecognized arguments: --rep"),
     (("mc", "--N", "100", "--alpha", "0.1", "--temp", "0.3,0.5"), "unrecognized arguments: --temp"),
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--ansatz", "1rsb"), "unrecognized arguments: --ansatz"),

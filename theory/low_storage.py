@@ -1,4 +1,5 @@
-r"""Low storage (K finite, N -> infinity): Mattis states and symmetric mixtures, any P >= 2.
+r"""Low storage (K finite, N -> infinity): Mattis states and symmetric mixtures, any P >= 2; learning from
+examples (:func:`solve_examples`: archetype state, unsupervised example state).
 
 With K finite the noise of the other patterns vanishes and both energy conventions agree to leading order
 (they differ by O(1) energies).  For a state with overlaps m_1..m_n on n patterns:
@@ -164,3 +165,180 @@ def stability_temperature(model: Model, n: int) -> float:
         if vals[i] > 0 and vals[i - 1] <= 0:
             return temperature_of_amplitude(brentq(e, ms[i - 1], ms[i], xtol=1e-14), P, n)
     return tr.T_spinodal if vals[0] > 0 else float("nan")
+
+
+# ---------------------------------------------------------------- learning from examples (Model.examples)
+_EX_NOTE = "low storage (K finite), learning from examples: derivation in docs/derivations/learning"
+
+
+def _examples_model(model: Model) -> Model:
+    if not isinstance(model, Model):
+        raise TypeError("pass a densehebb.Model with examples=densehebb.Examples(...)")
+    if model.examples is None:
+        raise ValueError("low storage with examples: the Model has no examples (use solve_mixture for patterns)")
+    model.replace(examples=None).require_plain("low storage")
+    return model
+
+
+def _beta_sech2(h, T):
+    """beta sech^2(beta h) (T = 0: 0 where h != 0, inf where h = 0: a free spin)."""
+    h = np.asarray(h, dtype=float)
+    if T == 0:
+        return np.where(h == 0, np.inf, 0.0)
+    a = np.minimum(np.abs(h) / T, 350.0)
+    return (1.0 / np.cosh(a)) ** 2 / T
+
+
+def _tanh(h, T):
+    return np.sign(h) if T == 0 else np.tanh(np.asarray(h) / T)
+
+
+def _ln2cosh_T(h, T):
+    a = np.abs(np.asarray(h, dtype=float))
+    return a if T == 0 else a + T * np.log1p(np.exp(-2.0 * a / T))
+
+
+def _hessian_min(K, corr, T_bs):
+    """Smallest eigenvalue of H_ab = K_a delta_ab - K_a K_b E[chi^a chi^b beta sech^2] (corr: that matrix
+    of expectations, already multiplied by beta sech^2), the Hessian of f(x_1..x_M) at a stationary point."""
+    with np.errstate(invalid="ignore"):
+        H = np.diag(K) - np.outer(K, K) * corr
+    if not np.all(np.isfinite(H)):
+        return -math.inf
+    return float(np.min(np.linalg.eigvalsh(H)))
+
+
+def example_types(M: int, r: float):
+    """Site types (chi^1, S') of the unsupervised example state, S' = sum_{b>=2} chi^b ~ binomial(M-1, r),
+    with their weights (2M types)."""
+    from scipy.stats import binom
+
+    k = np.arange(M)
+    Sp = (M - 1 - 2 * k).astype(float)
+    wS = binom.pmf(k, M - 1, (1.0 - r) / 2.0)
+    c1 = np.repeat([1.0, -1.0], M)
+    return c1, np.tile(Sp, 2), np.repeat([(1 + r) / 2, (1 - r) / 2], M) * np.tile(wS, 2)
+
+
+def example_state_exists_T0(model: Model) -> bool:
+    """Unsupervised: the pure example sigma = eta^1 (x = 1, y = r^2) is an exact T = 0 solution iff
+    (M - 1) r^(2(P-1)) < 1 (the worst site, S' = -(M-1) chi^1, keeps its sign)."""
+    model = _examples_model(model)
+    ex = model.examples
+    if ex.supervised:
+        raise ValueError("example states belong to the unsupervised protocol (supervised=False)")
+    return (ex.M - 1) * ex.r ** (2 * (model.P - 1)) < 1
+
+
+@x64
+def solve_examples(model: Model, T: float, state: str = "archetype", x0=None) -> Result:
+    """K-finite state of a network learning from examples at temperature T (a saddle Result).
+
+    state="archetype": the pure archetype (learning) state, supervised or unsupervised (identical in low
+    storage): m (archetype overlap), n (class-mean overlap), q, f from :func:`theory.solver.solve` at
+    alpha = 0; ``replicon`` = the smallest eigenvalue of the Hessian of f in the overlaps (supervised: n;
+    unsupervised: the M example overlaps x_a, uniform and transverse directions).
+    state="example" (unsupervised only): x_1 = x (retrieved example), x_b = y (b >= 2) over the 2M site types
+    (chi^1, S'); values x, y, m, n = (x + (M-1) y)/(M r), f, ``replicon`` = smallest Hessian eigenvalue (M x M).
+    Status collapsed where the example ansatz flows to x = y (no example state), x0 = (x, y) start (default
+    (1, r^2), the pure example)."""
+    model = _examples_model(model)
+    T = float(T)
+    if not (math.isfinite(T) and T >= 0):
+        raise ValueError("T must be finite and >= 0")
+    if state not in ("archetype", "example"):
+        raise ValueError(f"unknown state {state!r}; choose archetype or example")
+    ex, P = model.examples, model.P
+    M, r, nrm = ex.M, ex.r, ex.norm(P)
+    inputs = {"T": T, "state": state}
+    if state == "archetype":
+        from .solver import solve
+
+        res = solve(model.replace(storage="high"), 0.0, T)
+        values = {k: res.values[k] for k in ("m", "n", "q", "f")}
+        if not res.converged:
+            return Result(model, "saddle", inputs, values, res.status, res.residual, note=_EX_NOTE)
+        n = float(res.n)
+        if ex.gaussian:
+            lam = float("nan")   # the Hessian below enumerates the binomial sites
+        elif ex.supervised:
+            from .learning import site_distribution
+
+            s, w, _ = site_distribution(M, r)
+            g = r ** P / nrm
+            h = g * n ** (P - 1) / math.factorial(P - 1) * s
+            K = g * n ** (P - 2) / math.factorial(P - 2)
+            bs = np.where(s == 0, 0.0, _beta_sech2(h, T))   # s = 0 sites do not couple to n
+            lam = _hessian_min(np.array([K]), np.array([[np.sum(w * s * s * bs)]]), T)
+        else:
+            from .learning import site_distribution
+
+            _, w, S = site_distribution(M, r)
+            x = r * n
+            h = S * x ** (P - 1) / (M * nrm * math.factorial(P - 1))
+            bs = _beta_sech2(h, T)
+            K = np.full(M, x ** (P - 2) / (math.factorial(P - 2) * M * nrm))
+            diag = np.sum(w * bs)
+            off = np.sum(w * bs * (S * S - M)) / (M * (M - 1)) if M > 1 else 0.0
+            corr = np.full((M, M), off) + np.eye(M) * (diag - off)
+            lam = _hessian_min(K, corr, T)
+        return Result(model, "saddle", inputs, values, res.status, res.residual, res.iterations, lam,
+                      note=_EX_NOTE)
+    if ex.supervised:
+        raise ValueError("example states belong to the unsupervised protocol (supervised=False)")
+    if M < 2:
+        raise ValueError("an example state needs M >= 2 (M = 1: the example is the only pattern of its class)")
+    if ex.gaussian:
+        raise ValueError("the example state is enumerated over the exact binomial sites (gaussian=False)")
+    c1, Sp, W = example_types(M, r)
+    cf = 1.0 / (M * nrm * math.factorial(P - 1))
+
+    def fields(x, y):
+        return cf * (c1 * x ** (P - 1) + Sp * y ** (P - 1))
+
+    def phi(z):
+        t = _tanh(fields(*z), T)
+        return np.array([np.sum(W * c1 * t), np.sum(W * Sp * t) / (M - 1)])
+
+    z = np.array([1.0, r * r] if x0 is None else x0, dtype=float)
+    if T == 0:
+        for _ in range(1000):
+            z1 = phi(z)
+            if np.array_equal(z1, z):
+                break
+            z = z1
+    else:
+        from scipy.optimize import root
+
+        for _ in range(20000):   # damped iteration to the basin, then Newton
+            z1 = z + 0.5 * (phi(z) - z)
+            if np.max(np.abs(z1 - z)) < 1e-10:
+                break
+            z = z1
+        sol = root(lambda z: z - phi(z), z, method="hybr", options={"xtol": 1e-15})
+        if sol.success:
+            z = sol.x
+    residual = float(np.max(np.abs(z - phi(z))))
+    x, y = float(z[0]), float(z[1])
+    h = fields(x, y)
+    t = _tanh(h, T)
+    E0 = (P - 1) / (math.factorial(P) * M * nrm) * (x ** P + (M - 1) * y ** P)
+    values = {"m": float(np.sum(W * t)), "n": (x + (M - 1) * y) / (M * r), "x": x, "y": y,
+              "f": float(E0 - np.sum(W * _ln2cosh_T(h, T)))}
+    status = Status.CONVERGED if residual <= 1e-10 else Status.NOT_CONVERGED
+    if status is Status.CONVERGED and abs(x - y) < 1e-6:
+        status = Status.COLLAPSED   # flowed to the symmetric (archetype) point: no example state
+    # Hessian of f(x_1..x_M) at (x, y, ..., y): E[chi^a chi^b beta sech^2] over the site types
+    bs = _beta_sech2(h, T)
+    e11 = np.sum(W * bs)
+    e1b = np.sum(W * bs * c1 * Sp) / (M - 1)
+    ebc = np.sum(W * bs * (Sp * Sp - (M - 1))) / ((M - 1) * (M - 2)) if M > 2 else 0.0
+    corr = np.full((M, M), ebc)
+    corr[0, :] = corr[:, 0] = e1b
+    np.fill_diagonal(corr, e11)
+    K = np.array([x] + [y] * (M - 1)) ** (P - 2) / (math.factorial(P - 2) * M * nrm)
+    lam = _hessian_min(K, corr, T)
+    if not status.ok:
+        values = {k: float("nan") for k in values}
+        lam = float("nan")
+    return Result(model, "saddle", inputs, values, status, residual, 0, lam, note=_EX_NOTE)

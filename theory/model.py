@@ -32,12 +32,15 @@ class Examples:
     M examples per archetype, quality r in (0, 1] (P(chi = +1) = (1 + r)/2), ``supervised`` selects the
     class-mean couplings (True) or the per-example ones (False).  ``normalisation`` is the Norm dividing the
     energy: "r" (default, Norm = r^P, so that the condensed signal at sigma = xi^mu is 1 for large M) or
-    "R" (Norm = R^(P/2), R = r^2 + (1 - r^2)/M); :meth:`norm` gives its value."""
+    "R" (Norm = R^(P/2), R = r^2 + (1 - r^2)/M); :meth:`norm` gives its value.  ``gaussian`` (theory only)
+    replaces the exact binomial site average over S by its CLT form s = S/(M r) = 1 + sqrt(rho) z
+    (theory.learning); the Monte Carlo always draws the examples themselves and refuses it."""
 
     M: int
     r: float
     supervised: bool = True
     normalisation: str = "r"
+    gaussian: bool = False
 
     def __post_init__(self):
         if not isinstance(self.M, int) or isinstance(self.M, bool) or self.M < 1:
@@ -54,6 +57,8 @@ class Examples:
         if self.normalisation not in NORMALISATIONS:
             raise ValueError(f"examples: unknown normalisation {self.normalisation!r}; available: "
                              f"{', '.join(NORMALISATIONS)}")
+        if not isinstance(self.gaussian, bool):
+            raise ValueError(f"examples: gaussian must be a bool, got {self.gaussian!r}")
 
     @property
     def protocol(self) -> str:
@@ -149,7 +154,8 @@ class Model:
         if self.examples is not None:
             out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
                         "examples_supervised": int(self.examples.supervised),
-                        "examples_normalisation": self.examples.normalisation})
+                        "examples_normalisation": self.examples.normalisation,
+                        "examples_gaussian": int(self.examples.gaussian)})
         if self.dilution:
             out["dilution"] = float(self.dilution)
         return out

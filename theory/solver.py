@@ -45,6 +45,7 @@ class _Bound:
         self.mod, self.P, self.si = module, spec.P, spec.self_interaction
         self.n = spec.nodes or DEFAULT_NODES
         self.NAMES = module.NAMES
+        self.EXTRA = ()
 
     def free_energy(self, x, a, t):
         return self.mod.free_energy(x, a, t, self.P, self.si, self.n)
@@ -74,11 +75,23 @@ class _Bound:
     def paramagnet_is_exact(self):
         return self.mod.paramagnet_is_exact(self.P, self.si)
 
+    def extra_values(self, x, a, t):
+        return ()
+
+    def paramagnet_exists(self, a, t):
+        """q = 0 is a solution (P = 2: beta (1 - q) < 1 needs T > 1 when alpha > 0)."""
+        return (t > 0) & ((a == 0) | (t > 1.0)) if self.P == 2 else (t > 0)
+
 
 @lru_cache(maxsize=None)
 def model_for(spec: Model):
-    """The theory (free energy, equations, stability) of a spec, with the static parts bound."""
+    """The theory (free energy, equations, stability) of a spec, with the static parts bound; learning from
+    examples (``spec.examples``): :class:`theory.learning.Learning`."""
     if spec.ansatz == "rs":
+        if spec.examples is not None:
+            from .learning import Learning
+
+            return Learning(spec)
         return _Bound(dense_rs, spec)
     raise NotImplementedError(f"theory.solve is the RS solver; for ansatz {spec.ansatz!r} use theory.solve_rsb1")
 
@@ -121,8 +134,7 @@ def _finish(model, spec, branch, tol, alpha, T, x, it):
         bad = ok & (q < 1e-8)
         ok = ok & (alpha > 0)  # no spin-glass phase without a noise field
     else:
-        # P = 2: q = 0 needs beta (1 - q) < 1 when alpha > 0
-        exists = (T > 0) & ((alpha == 0) | (T > 1.0)) if spec.P == 2 else (T > 0)
+        exists = model.paramagnet_exists(alpha, T)
         bad = ok & ~exists
         ok = ok & exists
         status = jnp.where(~exists, _MISSING, status)
@@ -135,7 +147,8 @@ def _finish(model, spec, branch, tol, alpha, T, x, it):
     nan = jnp.nan
     sel = lambda v: jnp.where(converged, v, nan)  # noqa: E731
     status = jnp.where(converged, _OK, jnp.where(status == _OK, _NOT_CONVERGED, status))
-    return (alpha, T, sel(m), sel(q), sel(r), sel(x[1]), sel(f), sel(lam), status, residual, it, x)
+    extra = tuple(sel(v) for v in model.extra_values(x, alpha, T))  # e.g. n (learning): after _FIELDS
+    return (alpha, T, sel(m), sel(q), sel(r), sel(x[1]), sel(f), sel(lam), status, residual, it, x) + extra
 
 
 @lru_cache(maxsize=None)
@@ -281,7 +294,7 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     if a.size == 1 and (x0 is None or np.size(x0) == len(model_for(model).NAMES)):
         shape = a.shape
         flat = _solve_one(model, branch, tol, a.ravel()[0], t.ravel()[0], x0)
-        out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_FIELDS, flat)}
+        out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model), flat)}
         return _result(model, branch, out, shape, a_in, t_in)
     if x0 is None:
         x0 = chunked(_guess_fn(model, branch), (a.ravel(), t.ravel()))[0].reshape(a.shape + (-1,))
@@ -290,19 +303,24 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     k = x0.shape[-1]
     a, t = (np.broadcast_to(v, shape).ravel() for v in (a, t))
     flat = _run_stages(model, branch, float(tol), a, t, np.broadcast_to(x0, shape + (k,)).reshape(-1, k))
-    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_FIELDS, flat)}
+    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model), flat)}
     return _result(model, branch, out, shape, a_in, t_in)
+
+
+def _fields(spec):
+    """Names of a solve's outputs: _FIELDS, then the model's extra values (learning: n)."""
+    return _FIELDS + tuple(model_for(spec).EXTRA)
 
 
 def _result(model, branch, out, shape, a_in, t_in):
     dims = _dims(shape, a_in, t_in) if shape else ()
     codes = out["status"].astype(np.int8)
-    if branch == "retrieval" and np.any(codes != Status.CONVERGED.code):
+    if branch == "retrieval" and model.examples is None and np.any(codes != Status.CONVERGED.code):
         # above every retrieval spinodal the branch does not exist: say so
         above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
-    values = {k: out[k] for k in ("m", "q", "r", "C", "f")}
+    values = {k: out[k] for k in ("m",) + tuple(model_for(model).EXTRA) + ("q", "r", "C", "f")}
     return Result(model, "saddle", inputs, values, codes if shape else Status.from_code(int(codes)),
                   out["residual"], out["iterations"], out["replicon"], dims, extra={"raw": out["x"]})
 
@@ -318,7 +336,12 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
     Returns a :class:`Result` (one point) or a grid Result (``to_xarray()`` gives a Dataset).
     """
     _check_branch(branch)
-    model.require_plain("solve")
+    if model.examples is None:
+        model.require_plain("solve")
+    elif model.ansatz != "rs":
+        raise NotImplementedError("solve: learning from examples is replica symmetric only (ansatz='rs')")
+    else:
+        model.replace(examples=None).require_plain("solve")  # dilution still refused
     if model.storage == "low":
         raise ValueError("solve: use alpha = 0 for K finite (storage='high' with alpha = 0 is the low-storage "
                          "limit), or theory.low_storage for mixtures")
