@@ -153,6 +153,14 @@ def flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 3
     bound = sum(abs(a) * ymax ** k for k, a in enumerate(reduced))
     bound = max(bound, 1)
     scale = float(sp.Rational(c.subs(_N, N)) * g)
+    compute, chunk, exact = _arithmetic(bound, K, min_chunk)
+    return FlipPlan(P=P, self_interaction=si, N=int(N), K=int(K), coeffs=coeffs, parity=parity,
+                    scale=scale, gcd=g, term_bound=bound, compute=compute, chunk=chunk, exact=exact)
+
+
+def _arithmetic(bound, K, min_chunk):
+    """(compute dtype, chunk length, exact) for a flip sum over K terms each bounded by ``bound``: int32
+    chunks if they can be long enough, else int64, else float64 (inexact), the chunk balanced over K."""
     L32 = _max_chunk(2**31 - 1, bound, K)
     L64 = _max_chunk(2**63 - 1, bound, K)
     if L32 >= min(min_chunk, K):
@@ -161,9 +169,7 @@ def flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 3
         compute, chunk, exact = "int64", L64, True
     else:
         compute, chunk, exact = "float64", K, False
-    chunk = _balanced_chunk(K, chunk)
-    return FlipPlan(P=P, self_interaction=si, N=int(N), K=int(K), coeffs=coeffs, parity=parity,
-                    scale=scale, gcd=g, term_bound=bound, compute=compute, chunk=chunk, exact=exact)
+    return compute, _balanced_chunk(K, chunk), exact
 
 
 #: Chunk length used when K is large.  XLA rewrites reductions over more than 32 elements into trees of
@@ -373,15 +379,7 @@ def example_plan(P: int, self_interaction: bool, N: int, K: int, M: int, supervi
     maxima = (M,) + tuple((N - 1) * M ** k for k in range(1, len(gens)))
     bound = _term_bound(terms, maxima)
     scale = float(sp.Rational(c.subs(_N, N)) * g / M ** P) / float(norm)
-    L32 = _max_chunk(2**31 - 1, bound, K)
-    L64 = _max_chunk(2**63 - 1, bound, K)
-    if L32 >= min(min_chunk, K):
-        compute, chunk, exact = "int32", L32, True
-    elif L64 >= min(16, K):
-        compute, chunk, exact = "int64", L64, True
-    else:
-        compute, chunk, exact = "float64", K, False
-    chunk = _balanced_chunk(K, chunk)
+    compute, chunk, exact = _arithmetic(bound, K, min_chunk)
     Q = supervised_energy_polynomial(P, si)
     e_terms = _terms(Q, _ZS[:kmax])
     e_bound = _term_bound(e_terms, tuple(N * M ** k for k in range(1, kmax + 1)))
