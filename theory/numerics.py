@@ -44,14 +44,11 @@ def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
     return x, res, it
 
 
-def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None,
-                  abandon=None):
+def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None):
     """:func:`newton` that can be stopped and resumed: it runs from iteration ``it0`` (with the stall flag
     ``stalled0``) until converged, stalled (the line search failed), ``maxiter`` or ``it_stop``, and returns
     (x, residual, its, stalled).  Rounds of it_stop = it + k give exactly the iterates of one long run; a
-    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`).
-    ``abandon(x)``: optional; an iterate for which it holds stops the run as stalled (e.g. one that has
-    fallen onto a solution the caller rejects anyway, where Newton would crawl on a singular Jacobian)."""
+    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`)."""
     n = x0.shape[0]
     eye = jnp.eye(n)
     free2 = (~fixed)[:, None] & (~fixed)[None, :]
@@ -92,8 +89,7 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
         t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
         xn = jnp.where(acc, xt, x)
         rn = jnp.where(acc, rt, res)
-        stalled = ~acc if abandon is None else (~acc | (abandon(xn) & (rn > tol)))
-        return xn, rn, it + 1, stalled
+        return xn, rn, it + 1, ~acc
 
     r0, _ = merit(x0)
     return jax.lax.while_loop(cond, body, (x0, r0, jnp.asarray(it0), jnp.asarray(stalled0)))

@@ -46,9 +46,6 @@ _VALUES = ("m", "q0", "q1", "x", "mu", "C", "q", "f", "f_rs")
 _CONTINUED = "continued from the given start (full Newton; a maximum of f in mu)"
 _TRIVIAL_NOTE = "no non-trivial 1RSB saddle here: the RS solution (ansatz 'rs') applies"
 _SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate directions at small x)
-# a scan Newton whose iterate has q1 - q0 below this has fallen onto the RS point (a solution for every
-# mu, never accepted): it stops there instead of crawling on the singular Jacobian of that manifold
-_COLLAPSED = 0.1 * _SPLIT
 
 
 @lru_cache(maxsize=None)
@@ -145,8 +142,7 @@ def _batched(P, si, thermal):
     def one(fixed, a, t, x, res, it, stalled, it_stop):
         t = t if thermal else 0.0
         return newton_resume(lambda y: R1.equations(y, a, t, P, si), x, fixed,
-                             lambda y: R1.in_domain(y, a, t, P), 1e-3 * TOL, FOLD_MAXITER, it, stalled, it_stop,
-                             lambda y: (1.0 - y[2] * t) - y[1] < _COLLAPSED)
+                             lambda y: R1.in_domain(y, a, t, P), 1e-3 * TOL, FOLD_MAXITER, it, stalled, it_stop)
 
     return aot.jit(jax.vmap(one), ("rsb1", P, si, "newton-lanes", bool(thermal)))
 
@@ -183,6 +179,11 @@ def _newton_lanes(spec, X0, fixed, A, T):
     (numerics.in_rounds; T = 0 and T > 0 lanes compiled apart).  Returns (x, residual) per lane, each lane
     exactly its own Newton run."""
     n = X0.shape[0]
+    if n == 1:  # one point: the scalar Newton (the executable every single solve and continuation uses)
+        x, r, _ = _fns(spec.P, spec.self_interaction)[0](jnp.asarray(X0[0], dtype=float), jnp.asarray(fixed[0]),
+                                                         jnp.asarray(float(A[0])), jnp.asarray(float(T[0])),
+                                                         1e-3 * TOL)
+        return np.asarray(x)[None], np.array([float(r)])
     X, res = np.array(X0, dtype=float), np.full(n, np.inf)
     for thermal in (False, True):
         idx = np.flatnonzero((T > 0) == thermal)
@@ -203,6 +204,9 @@ def _lanes(spec, what, X, A, T):
     """df/dmu or f at the rows of X (NumPy)."""
     if X.shape[0] == 0:
         return np.zeros(0)
+    if X.shape[0] == 1 and what != "hess":  # one point: the scalar executables (see _newton_lanes)
+        fn = _fns(spec.P, spec.self_interaction)[1 if what == "dmu" else 2]
+        return np.array([float(fn(jnp.asarray(X[0]), jnp.asarray(float(A[0])), jnp.asarray(float(T[0]))))])
     return chunked(_vmapped(spec.P, spec.self_interaction, what), (X, A, T), 16)[0]
 
 
