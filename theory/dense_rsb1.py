@@ -118,9 +118,10 @@ def _inner_average(a, s1, mu, T, n):
     T = jnp.asarray(T, dtype=a.dtype)
     if T.ndim:
         return _inner_log_mean_exp(a, s1, mu, jnp.broadcast_to(T, a.shape), n)
-    out = jax.lax.cond(T > 0, lambda: _inner_thermal(a, s1, mu, jnp.broadcast_to(T, a.shape), n),
-                       lambda: _inner_ground(a, s1, mu))
-    return out / mu
+    thermal = lambda: _inner_thermal(a, s1, mu, jnp.broadcast_to(T, a.shape), n)  # noqa: E731
+    if not isinstance(T, jax.core.Tracer):  # a concrete T (eager call): choose in Python, compile no cond
+        return (thermal() if float(T) > 0 else _inner_ground(a, s1, mu)) / mu
+    return jax.lax.cond(T > 0, thermal, lambda: _inner_ground(a, s1, mu)) / mu
 
 
 def noise_terms(q0, C, mu, alpha, T, P, self_interaction=False):
