@@ -11,3 +11,16 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop JAX's in-memory compiled programs after each test module.  One process runs the whole suite;
+    every compiled XLA CPU program keeps its code mapped, and the suite compiles thousands (one set per
+    model, branch, shape and lane count), which crashed the process inside XLA (segfault / abort while
+    compiling or loading) at 80-90% of the suite once the learning tests were added.  Later modules reload
+    what they need from the persistent compilation cache."""
+    yield
+    jax.clear_caches()
