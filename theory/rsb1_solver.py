@@ -175,8 +175,8 @@ def _max_in_mu(H, fixed):
 
 
 def _newton_lanes(spec, X0, fixed, A, T):
-    """Newton from every row of X0 (lanes: fixed masks, alpha, T), in rounds over chunks of ``_lane_counts()`` lanes
-    (numerics.in_rounds; T = 0 and T > 0 lanes compiled apart).  Returns (x, residual) per lane, each lane
+    """Newton from every row of X0 (lanes: fixed masks, alpha, T), in rounds over chunks of
+    ``_lane_counts()`` lanes (numerics.in_rounds; T = 0 and T > 0 lanes compiled apart).  Returns (x, residual) per lane, each lane
     exactly its own Newton run."""
     n = X0.shape[0]
     if n == 1:  # one point: the scalar Newton (the executable every single solve and continuation uses)
