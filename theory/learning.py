@@ -43,19 +43,29 @@ from scipy.stats import binom
 
 from . import quadrature as Q
 from .covariance import noise_coefficients
-from .model import Model
+from .model import Examples, Model
+from .precision import x64
 
 NAMES = ("n", "C", "v")
 EXTRA = ("n",)
 FP_PERM = jnp.array([0, 2, 1])
 
 
+TAIL = 1e-17  # binomial tail mass left out on each side (far below float64 resolution of the averages)
+
+
 def site_distribution(M: int, r: float):
-    """(s values, weights, S values) of the exact binomial site disorder; s = S/(M r), weights > 0 only."""
+    """(s values, weights, S values) of the exact binomial site disorder; s = S/(M r), weights > 0 only.
+
+    For large M the binomial tails of total mass below ``TAIL`` on each side are left out and the weights
+    renormalised (a relative change below 1e-16 of every average), which keeps the sum at O(sqrt(M)) terms."""
     k = np.arange(M + 1)
     S = (M - 2 * k).astype(float)
-    w = binom.pmf(k, M, (1.0 - r) / 2.0)
+    p = (1.0 - r) / 2.0
+    w = binom.pmf(k, M, p)
     keep = w > 0
+    if M > 64 and 0.0 < p:
+        keep &= (binom.cdf(k, M, p) >= TAIL) & (binom.sf(k - 1, M, p) >= TAIL)
     return S[keep] / (M * r), w[keep] / w[keep].sum(), S[keep]
 
 
@@ -86,13 +96,21 @@ def field_prime(n, P):
     return n ** (P - 2) / math.factorial(P - 2)
 
 
-def _poly(c, q, deriv=0):
-    c = np.polynomial.Polynomial(c).deriv(deriv).coef if deriv else c
+def _poly(c, q, deriv=0, nonzero=None):
+    """sum_k c_k q^k (its ``deriv``-th derivative); ``nonzero``: the static pattern of non-zero c_k (so that
+    c may be traced)."""
+    nz = [ck != 0 for ck in c] if nonzero is None else nonzero
     out = 0.0
-    for k, ck in enumerate(c):
-        if ck != 0:
-            out = out + ck * q ** k
+    for k in range(deriv, len(nz)):
+        if nz[k]:
+            out = out + c[k] * math.perm(k, deriv) * q ** (k - deriv)
     return out
+
+
+def bucket(n: int) -> int:
+    """Padded length of the site sum for ``n`` values: the next power of two, at least 8 (one compile per
+    bucket serves every dataset that fits)."""
+    return max(8, 1 << (int(n) - 1).bit_length())
 
 
 class Learning:
@@ -109,25 +127,89 @@ class Learning:
         spec.replace(examples=None).require_plain("learning theory")   # dilution etc. still refused
         self.spec, self.ex, self.P, self.si = spec, ex, spec.P, spec.self_interaction
         self.n = spec.nodes or Q.DEFAULT_NODES
-        P = self.P
-        self.g = ex.r ** P / ex.norm(P)
-        self.rho = ex.rho
         self.gaussian = bool(ex.gaussian)
+        self.c_nz = tuple(bool(a != 0) for a in noise_coefficients(self.P, self.si))   # static structure
+        self.paramagnet_is_exact = self.P == 2 or not self.c_nz[1]
+        self.L = None                                                       # site values: unpadded
+        for k, v in self.values(ex.M, ex.r).items():
+            setattr(self, k, v)
+
+    # ---- the dataset's numbers: static (bound at construction) or traced (:meth:`bind`) ------------
+    def values(self, M: int, r: float, L: int | None = None) -> dict:
+        """Every number of the theory that depends on the dataset (M, r) (P, convention, protocol,
+        normalisation and gaussian are this model's): g, rho, n_max, p_zero, the noise coefficients c and,
+        for P = 2, the soft modes (wk, gk, c_conv, g_max); exact site sums: s, w, padded with zero weights
+        to length ``L`` when given."""
+        P = self.P
+        ex = Examples(M=int(M), r=float(r), supervised=self.ex.supervised, normalisation=self.ex.normalisation,
+                      gaussian=self.gaussian)
+        out = {"g": ex.r ** P / ex.norm(P), "rho": ex.rho, "c": noise_poly(P, self.si, ex)}
         if self.gaussian:
-            self.s = self.w = None
-            self.p_zero = 0.0
-            self.n_max = float(Q.abs_avg(1.0, math.sqrt(self.rho)))      # E|s|: the T = 0 low-storage n
+            out.update(s=None, w=None, p_zero=0.0, n_max=float(Q.abs_avg(1.0, math.sqrt(ex.rho))))
         else:
             s, w, S = site_distribution(ex.M, ex.r)
-            self.s, self.w = s, w
-            self.p_zero = float(w[S == 0].sum())                            # free spins (even M)
-            self.n_max = float(np.sum(w * np.abs(s)))
-        self.c = noise_poly(P, self.si, ex)                                 # xi(q)/alpha coefficients
+            out.update(p_zero=float(w[S == 0].sum()), n_max=float(np.sum(w * np.abs(s))))
+            if L is not None:
+                if s.size > L:
+                    raise ValueError(f"the site sum of M = {M} has {s.size} terms, more than the bucket {L}")
+                s, w = np.pad(s, (0, L - s.size)), np.pad(w, (0, L - w.size))
+            out.update(s=s, w=w)
         if P == 2:
-            self.wk, self.gk = soft_modes(ex)
-            self.c_conv = 0.0 if self.si else 0.5 * float(np.sum(self.wk * self.gk))
-            self.g_max = float(np.max(self.gk[self.wk > 0]))
-        self.paramagnet_is_exact = P == 2 or self.c[1] == 0
+            wk, gk = soft_modes(ex)
+            out.update(wk=wk, gk=gk, c_conv=0.0 if self.si else 0.5 * float(np.sum(wk * gk)),
+                       g_max=float(np.max(gk[wk > 0])))
+        return out
+
+    def _layout(self, L):
+        names = ["g", "rho", "n_max", "p_zero"] + [f"c{j}" for j in range(self.P + 1)]
+        if self.P == 2:
+            k = 1 if self.ex.supervised else 2
+            names += [f"wk{i}" for i in range(k)] + [f"gk{i}" for i in range(k)] + ["c_conv", "g_max"]
+        return names + ([] if self.gaussian else [f"s{i}" for i in range(L)] + [f"w{i}" for i in range(L)])
+
+    def site_terms(self, M: int, r: float) -> int:
+        """Number of terms of the exact site sum for (M, r) (1 with gaussian=True)."""
+        return 1 if self.gaussian else int(site_distribution(int(M), float(r))[0].size)
+
+    def pack(self, M: int, r: float, L: int) -> np.ndarray:
+        """The dataset (M, r) as one float64 vector for :meth:`bind` (site sums padded to length L)."""
+        v = self.values(M, r, None if self.gaussian else L)
+        out = [v["g"], v["rho"], v["n_max"], v["p_zero"], *v["c"]]
+        if self.P == 2:
+            out += [*v["wk"], *v["gk"], v["c_conv"], v["g_max"]]
+        if not self.gaussian:
+            out += [*v["s"], *v["w"]]
+        return np.asarray(out, dtype=float)
+
+    def bind(self, d, L: int):
+        """A copy of this theory with the dataset's numbers taken from the (traced) vector ``d`` (:meth:`pack`
+        with the same L): one compiled solver then serves every (M, r) whose site sum fits in L."""
+        import copy
+
+        new = copy.copy(self)
+        P, i = self.P, 0
+
+        def take(k):
+            nonlocal i
+            out = d[i:i + k]
+            i += k
+            return out
+        new.g, new.rho, new.n_max, new.p_zero = (take(1)[0] for _ in range(4))
+        new.c = take(P + 1)
+        if P == 2:
+            k = 1 if self.ex.supervised else 2
+            new.wk, new.gk = take(k), take(k)
+            new.c_conv, new.g_max = take(1)[0], take(1)[0]
+        if not self.gaussian:
+            new.s, new.w = take(L), take(L)
+        assert i == len(self._layout(L))
+        new.L = L
+        return new
+
+    def _modes(self):
+        """P = 2: the soft modes (w_k, gamma_k), gamma_k set to 0 where w_k = 0 (unsupervised M = 1), so that
+        an absent mode contributes exactly nothing."""
+        return [(wk, jnp.where(wk > 0, gk, 0.0)) for wk, gk in zip(self.wk, self.gk)]
 
     # ---- site averages ----------------------------------------------------------------------------
     def _avg(self, fn, n, v, T):
@@ -139,21 +221,22 @@ class Learning:
 
     # ---- noise --------------------------------------------------------------------------------------
     def xi(self, q, alpha, deriv=0):
-        return alpha * _poly(self.c, q, deriv)
+        return alpha * _poly(self.c, q, deriv, self.c_nz)
 
     def _noise(self, C, alpha, T):
         """-(noise part of f) without v C / 2: Noise(C; alpha, T) (P >= 3) or its soft-mode form (P = 2)."""
         if self.P == 2:
             use_log = (T > 0) & (alpha > 0)
             out = 0.0
-            for wk, gk in zip(self.wk, self.gk):
+            for wk, gk in self._modes():
                 arg = jnp.where(use_log, 1.0 - gk * C, 1.0)
                 out = out + wk * (jnp.where(use_log, T * jnp.log(arg), 0.0) - gk * (1.0 - C * T) / (1.0 - gk * C))
             return -0.5 * alpha * out - self.c_conv * alpha
         out = 0.0
-        for j, cj in enumerate(self.c):
-            if cj == 0 or j == 0:
+        for j in range(1, self.P + 1):
+            if not self.c_nz[j]:
                 continue
+            cj = self.c[j]
             for k in range(1, j + 1):
                 out = out + cj * math.comb(j, k) * (-1) ** (k + 1) * C ** k * T ** (k - 1)
         return 0.5 * alpha * out
@@ -194,7 +277,7 @@ class Learning:
         # T = 0 without noise: the S = 0 sites (even M) are free spins, q -> 1 - P(S = 0)
         q = jnp.where((T == 0) & (alpha == 0) & (n != 0), 1.0 - self.p_zero, q)
         if self.P == 2:
-            r_eq = sum(wk * gk * gk * q / (1.0 - gk * C) ** 2 for wk, gk in zip(self.wk, self.gk))
+            r_eq = sum(wk * gk * gk * q / (1.0 - gk * C) ** 2 for wk, gk in self._modes())
         else:
             r_eq = jnp.zeros_like(q)
         r = jnp.where(alpha > 0, v / jnp.where(alpha > 0, alpha, 1.0), r_eq)
@@ -207,7 +290,7 @@ class Learning:
         n, C, v = x[0], x[1], x[2]
         s4 = self._avg(Q.sech4_over_T, n, v, T)
         if self.P == 2:
-            k = alpha * sum(wk * gk * gk / (1.0 - gk * C) ** 2 for wk, gk in zip(self.wk, self.gk))
+            k = alpha * sum(wk * gk * gk / (1.0 - gk * C) ** 2 for wk, gk in self._modes())
         else:
             k = self.xi(1.0 - C * T, alpha, 2)
         a = k * s4
@@ -219,7 +302,7 @@ class Learning:
         T = jnp.asarray(T, float)
         beta = 1.0 / jnp.maximum(T, 1e-300)
         if self.P == 2:
-            v1 = alpha * float(np.sum(self.wk * self.gk ** 2))
+            v1 = alpha * jnp.sum(jnp.asarray(self.wk) * jnp.asarray(self.gk) ** 2)
         else:
             v1 = self.xi(1.0, alpha, 1)
         if branch == "retrieval":
@@ -231,7 +314,7 @@ class Learning:
             if self.P == 2:
                 a = jnp.sqrt(2.0 / (jnp.pi * jnp.maximum(v1, 1e-12)))
                 C = jnp.minimum(jnp.minimum(a / (1.0 + a), 0.5 / self.g_max), 0.5 * beta)
-                v = alpha * sum(wk * gk * gk / (1.0 - gk * C) ** 2 for wk, gk in zip(self.wk, self.gk))
+                v = alpha * sum(wk * gk * gk / (1.0 - gk * C) ** 2 for wk, gk in self._modes())
             else:
                 v = v1 + 0 * T
                 C = jnp.minimum(jnp.sqrt(2.0 / (jnp.pi * jnp.maximum(v, 1e-12))), 0.5 * beta)
@@ -260,3 +343,78 @@ class Learning:
         if self.P == 2:
             return (T > 0) & ((alpha == 0) | (T > self.g_max))
         return T > 0
+
+
+# ------------------------------------------------------------------ many datasets in one compiled solver
+def template(spec: Model) -> Model:
+    """The spec with its dataset's numbers set to a canonical (M, r) = (1, 1): the static part of the solver
+    that :func:`solve_datasets` compiles once for every (M, r)."""
+    ex = spec.examples
+    if ex is None:
+        raise ValueError("solve_datasets needs a Model with examples=densehebb.Examples(...)")
+    return spec.replace(examples=Examples(M=1, r=1.0, supervised=ex.supervised, normalisation=ex.normalisation,
+                                          gaussian=ex.gaussian))
+
+
+def _check_datasets(M, r):
+    Mf, rf = np.asarray(M, dtype=float), np.asarray(r, dtype=float)
+    if np.any(~np.isfinite(Mf)) or np.any(Mf < 1) or np.any(Mf != np.round(Mf)):
+        raise ValueError("examples: M must be an integer >= 1")
+    if np.any(~np.isfinite(rf)) or np.any(rf <= 0) or np.any(rf > 1):
+        raise ValueError("examples: r must lie in (0, 1]")
+    return Mf.astype(np.int64), rf
+
+
+def pack_datasets(spec: Model, M, r):
+    """(L, d): the packed datasets (M, r) (flat arrays of one length) for the traced solver of
+    ``template(spec)``, with L the bucket of the longest site sum."""
+    model = Learning(template(spec))
+    pairs, inv = np.unique(np.stack([M.astype(float), r]), axis=1, return_inverse=True)
+    pairs = [(int(m), float(rr)) for m, rr in pairs.T]
+    L = bucket(max(model.site_terms(m, rr) for m, rr in pairs))
+    packed = np.stack([model.pack(m, rr, L) for m, rr in pairs])
+    return L, packed[np.ravel(inv)]
+
+
+@x64
+def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=None, tol=None):
+    """The RS learning theory of ``spec`` (P, convention, protocol, normalisation, gaussian) solved at
+    broadcastable arrays of (alpha, T, M, r) by one compiled solver: the dataset (M, r) is traced, not
+    static (:meth:`Learning.bind`), so a whole threshold scan or (M, T) plane compiles once per branch and
+    site-sum bucket.  Same guarantees and fields as :func:`theory.solve` (the AGS noise r is ``r_noise``);
+    inputs alpha, T, M, r.  The Result's model is ``spec`` when all points share its dataset, else the
+    template with (M, r) = (1, 1) and a note."""
+    from .solver import TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
+
+    _check_branch(branch)
+    a_in, t_in = _check_inputs(alpha, T)
+    M_in, r_in = _check_datasets(M, r)
+    shape = np.broadcast_shapes(a_in.shape, t_in.shape, M_in.shape, r_in.shape,
+                                () if x0 is None else np.shape(x0)[:-1])
+    a, t, Mf, rf = (np.broadcast_to(v, shape).ravel() for v in (a_in, t_in, M_in, r_in))
+    tmpl = template(spec)
+    L, d = pack_datasets(spec, Mf, rf)
+    if x0 is None:
+        from .numerics import chunked
+
+        x0 = chunked(_guess_fn(tmpl, branch, L), (a, t, d))[0]
+    else:
+        x0 = np.broadcast_to(np.asarray(x0, dtype=float), shape + (len(NAMES),)).reshape(-1, len(NAMES))
+    flat = _run_stages(tmpl, branch, float(TOL if tol is None else tol), a, t, np.array(x0), (L, d))
+    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(tmpl), flat)}
+    from .results import Result, Status
+
+    same = bool(np.all(Mf == spec.examples.M) and np.all(rf == spec.examples.r))
+    dims = tuple(f"dim_{i}" for i in range(len(shape))) if len(shape) != 1 else ("point",)
+    codes = out["status"].astype(np.int8)
+    values = {"m": out["m"], "n": out["n"], "q": out["q"], "r_noise": out["r"], "C": out["C"], "f": out["f"]}
+    inputs = {"alpha": out["alpha"], "T": out["T"], "M": Mf.reshape(shape).astype(float),
+              "r": rf.reshape(shape), "branch": branch}
+    note = "" if same else "the dataset (M, r) varies over the points: inputs M and r"
+    if not shape:
+        return Result(spec if same else tmpl, "saddle", {k: (v if isinstance(v, str) else float(v)) for k, v in
+                      inputs.items()}, {k: float(v) for k, v in values.items()}, Status.from_code(int(codes)),
+                      float(out["residual"]), int(out["iterations"]), float(out["replicon"]), (),
+                      extra={"raw": out["x"]}, note=note)
+    return Result(spec if same else tmpl, "saddle", inputs, values, codes, out["residual"], out["iterations"],
+                  out["replicon"], dims, extra={"raw": out["x"]}, note=note)

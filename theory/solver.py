@@ -152,27 +152,37 @@ def _finish(model, spec, branch, tol, alpha, T, x, it):
 
 
 @lru_cache(maxsize=None)
-def _compiled(spec: Model, branch: str, tol: float):
+def _compiled(spec: Model, branch: str, tol: float, L: int | None = None):
     """The jitted, vmapped pieces of a solve (each over a 1-d batch of points): a resumable Newton step, a
     resumable fixed-point step and the finishing map (residual, status, reported values); see
-    :func:`_run_stages`."""
-    model = model_for(spec)
+    :func:`_run_stages`.  ``L`` (learning from examples): every function takes the dataset vector d
+    (``Learning.pack``, site sums of length L) after (alpha, T), so one compile serves every (M, r)."""
+    base = model_for(spec)
+    bind = (lambda d: base) if L is None else (lambda d: base.bind(d, L))  # noqa: E731
 
-    def newton_one(alpha, T, x, res, it, stalled, it_stop):
+    def split(args):
+        return (None, args) if L is None else (args[0], args[1:])
+
+    def newton_one(alpha, T, *args):
+        d, (x, res, it, stalled, it_stop) = split(args)
+        model = bind(d)
         fixed, F, dom = _system(model, branch, alpha, T)
         # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
         # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
         return newton_resume(F, x, fixed, dom, POLISH * tol, NEWTON_MAXITER, it, stalled, it_stop)
 
-    def fp_one(alpha, T, x, res, it, it_stop):
+    def fp_one(alpha, T, *args):
+        d, (x, res, it, it_stop) = split(args)
+        model = bind(d)
         fixed, F, dom = _system(model, branch, alpha, T)
         fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
         return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
 
-    def finish_one(alpha, T, x, it):
-        return _finish(model, spec, branch, tol, alpha, T, x, it)
+    def finish_one(alpha, T, *args):
+        d, (x, it) = split(args)
+        return _finish(bind(d), spec, branch, tol, alpha, T, x, it)
 
-    key = ("rs", spec, branch, float(tol))
+    key = ("rs", spec, branch, float(tol)) + (() if L is None else ("data", int(L)))
     return (aot.jit(jax.vmap(newton_one), key + ("newton",)), aot.jit(jax.vmap(fp_one), key + ("fixed-point",)),
             aot.jit(jax.vmap(finish_one), key + ("finish",)))
 
@@ -202,43 +212,49 @@ NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged poin
 FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
 
 
-def _newton_rounds(step, a, t, x, tol):
-    n = a.shape[0]
+def _newton_rounds(step, consts, x, tol):
+    n = consts[0].shape[0]
     state = (x, np.full(n, np.inf), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
     active = lambda x, res, it, st: (res > POLISH * tol) & (it < NEWTON_MAXITER) & ~st  # noqa: E731
-    x, res, it, _ = in_rounds(step, (a, t), state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2)
+    x, res, it, _ = in_rounds(step, consts, state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2)
     return x, res, it
 
 
-def _run_stages(spec: Model, branch: str, tol: float, a, t, x0):
+def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None):
     """One solve on flat arrays a, t (n,) and x0 (n, k): NumPy outputs in _FIELDS order.
 
     Per point: Newton from x0; where it is not accepted (residual > tol), the damped fixed-point iteration
     from the same x0 and Newton again to polish.  Batches run in rounds (numerics.in_rounds): a vmapped
     while loop costs its slowest lane on every lane, so converged points leave the batch and the fallback
-    runs only where Newton failed.  Each point's result is that of the point solved on its own."""
-    newton_step, fp_step, finish = _compiled(spec, branch, tol)
+    runs only where Newton failed.  Each point's result is that of the point solved on its own.
+    ``data``: (L, d) with d (n, D) the packed datasets of the points (learning from examples, traced)."""
+    L, d = (None, None) if data is None else data
+    newton_step, fp_step, finish = _compiled(spec, branch, tol, L)
+    consts = (a, t) if d is None else (a, t, d)
     n = a.shape[0]
     if branch == "paramagnetic" and model_for(spec).paramagnet_is_exact:
         x, it = x0, np.zeros(n, dtype=np.int64)
     else:
-        x, res, it = _newton_rounds(newton_step, a, t, x0, tol)
+        x, res, it = _newton_rounds(newton_step, consts, x0, tol)
         todo = np.flatnonzero(~(res <= tol))
         if todo.size:
-            sub = (a[todo], t[todo])
+            sub = tuple(c[todo] for c in consts)
             state = (x0[todo], np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, dtype=np.int64))
             active = lambda x, res, it: (res > FP_TOL) & (it < FP_MAXITER) & np.isfinite(res)  # noqa: E731
             x2, _, it2 = in_rounds(fp_step, sub, state, active, FP_ROUNDS + (FP_MAXITER,), 2)
-            x3, _, it3 = _newton_rounds(newton_step, *sub, x2, tol)
+            x3, _, it3 = _newton_rounds(newton_step, sub, x2, tol)
             x, it = x.copy(), it.copy()
             x[todo], it[todo] = x3, it[todo] + it2 + it3
-    return chunked(finish, (a, t, x, it))
+    return chunked(finish, consts + (x, it))
 
 
 @lru_cache(maxsize=None)
-def _guess_fn(spec: Model, branch: str):
+def _guess_fn(spec: Model, branch: str, L: int | None = None):
     model = model_for(spec)
-    return aot.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)), ("rs-guess", spec, branch))
+    if L is None:
+        return aot.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)), ("rs-guess", spec, branch))
+    return aot.jit(jax.vmap(lambda a, t, d: (model.bind(d, L).initial_guess(branch, a, t),)),
+                   ("rs-guess", spec, branch, "data", int(L)))
 
 
 def _check_branch(branch):

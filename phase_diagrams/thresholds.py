@@ -1,0 +1,199 @@
+"""How many examples a dense network needs to learn: thresholds in M (learning from examples, RS).
+
+The threshold for learning at given (r, alpha, T, P) is the smallest number M of examples per archetype from
+which the archetype (learning) state
+
+* ``exists``:  the retrieval branch of the RS learning theory has a converged solution;
+* ``global``:  it exists and is the global minimum of f (below the spin glass and the paramagnet of
+  non-negative entropy, as for the storage lines, :func:`phase_diagrams.lines._delta_f`);
+* ``overlap``: it exists and its archetype overlap m reaches ``m_target``.
+
+M is an integer and the theory is solved exactly in it (binomial site sums): one traced solver
+(:func:`theory.learning.solve_datasets`) evaluates a geometric grid of M in [1, M_max] for every r at once,
+then every integer of the bracket where the criterion starts to hold (k-section in rounds of at most 16
+integers).  M_min is the smallest M from which the criterion holds at every M evaluated up to M_max;
+rho_max = (1 - r^2)/(M_min r^2) is the largest dataset entropy that still learns.  Unsupervised, K finite
+(alpha = 0): also the largest M at which the example ("storing") attractors exist
+(:func:`theory.low_storage.solve_examples`), and so the window where both kinds coexist.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from densehebb.theory import Model, Result, Status, x64
+from densehebb.theory import aot
+from densehebb.theory.learning import pack_datasets, solve_datasets, template
+from densehebb.theory.solver import model_for
+
+CRITERIA = ("exists", "global", "overlap")
+M_MAX = 10_000
+GRID = 40      # points of the geometric grid in M
+ROUND = 16     # integers per refinement round
+
+
+@lru_cache(maxsize=None)
+def _entropy_data(spec: Model, L: int):
+    """(x, alpha, T, d) -> -df/dT at fixed solver variables, with the dataset traced (vmapped)."""
+    import jax
+
+    model = model_for(spec)
+    return aot.jit(jax.vmap(lambda x, a, t, d: -jax.grad(lambda tt: model.bind(d, L).free_energy(x, a, tt))(t)),
+                   ("rs-entropy", spec, "data", int(L)))
+
+
+def _holds(spec, criterion, m_target, alpha, T, M, r):
+    """criterion (bool array) and the retrieval Result at the flat points (M, r) (same alpha, T)."""
+    R = solve_datasets(spec, alpha, T, M, r, "retrieval")
+    ok = np.asarray(R.converged)
+    if criterion == "overlap":
+        ok = ok & (np.asarray(R.values["m"]) >= m_target)
+    elif criterion == "global":
+        comp = np.full(M.shape, np.inf)
+        if alpha > 0:
+            S = solve_datasets(spec, alpha, T, M, r, "spin-glass")
+            comp = np.where(np.asarray(S.converged), np.asarray(S.values["f"]), comp)
+        if T > 0:
+            PM = solve_datasets(spec, alpha, T, M, r, "paramagnetic")
+            conv = np.asarray(PM.converged)
+            if np.any(conv):
+                L, d = pack_datasets(spec, M, r)
+                from densehebb.theory.numerics import chunked
+
+                sel = np.flatnonzero(conv)
+                ent = chunked(lambda *a: (_entropy_data(template(spec), L)(*a),),
+                              (np.asarray(PM.extra["raw"])[sel], np.full(sel.size, float(alpha)),
+                               np.full(sel.size, float(T)), d[sel]))[0]
+                good = np.zeros(M.shape, bool)
+                good[sel] = ent >= 0
+                comp = np.where(good, np.minimum(comp, np.asarray(PM.values["f"])), comp)
+        ok = ok & (np.asarray(R.values["f"]) <= comp)
+    return ok, R
+
+
+def _first_from(holds_sorted):
+    """Index of the first element from which every element holds (len if the last does not hold)."""
+    bad = np.flatnonzero(~holds_sorted)
+    return 0 if bad.size == 0 else int(bad[-1]) + 1
+
+
+@x64
+def threshold(spec: Model, r, alpha: float = 0.0, T: float = 0.0, criterion: str = "exists",
+              m_target: float = 0.9, M_max: int = M_MAX) -> Result:
+    """M_min(r): the threshold for learning (see the module docstring), for one r or an array of r (one
+    batched solve per round for all of them).  A Result of kind "threshold": values M_min, rho_max, and m, n
+    of the archetype state at M_min (unsupervised at alpha = 0 also M_example_max, the largest M with an
+    example attractor, and the coexistence window); status branch_missing where the criterion is not met up
+    to M_max (M_min NaN)."""
+    if spec.examples is None:
+        raise ValueError("threshold: the Model needs examples=densehebb.Examples(...) (the protocol)")
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown criterion {criterion!r}; choose one of {', '.join(CRITERIA)}")
+    if not (math.isfinite(alpha) and alpha >= 0 and math.isfinite(T) and T >= 0):
+        raise ValueError("alpha and T must be finite and >= 0")
+    if not (0 < m_target <= 1):
+        raise ValueError(f"m_target must lie in (0, 1], got {m_target!r}")
+    if int(M_max) < 1:
+        raise ValueError("M_max must be >= 1")
+    r_in = np.asarray(r, dtype=float)
+    rs = np.atleast_1d(r_in).ravel()
+    if np.any(~(rs > 0)) or np.any(rs > 1):
+        raise ValueError("examples: r must lie in (0, 1]")
+    M_max = int(M_max)
+    grid = np.unique(np.round(np.geomspace(1, M_max, GRID)).astype(np.int64))
+    MM, RR = np.meshgrid(grid, rs, indexing="ij")
+    hold, _ = _holds(spec, criterion, m_target, alpha, T, MM.ravel(), RR.ravel())
+    hold = hold.reshape(MM.shape)
+    M_min = np.full(rs.size, np.nan)
+    lo = np.zeros(rs.size, np.int64)   # largest M known to fail (0: none)
+    hi = np.zeros(rs.size, np.int64)   # smallest M from which it holds on the grid
+    for j in range(rs.size):
+        i = _first_from(hold[:, j])
+        if i < grid.size:
+            hi[j] = grid[i]
+            lo[j] = grid[i - 1] if i > 0 else 0
+    # refine every bracket (lo, hi] until it is at most ROUND integers wide, then every integer in it
+    while True:
+        todo = [j for j in range(rs.size) if hi[j] and hi[j] - lo[j] > 1]
+        if not todo:
+            break
+        Ms, Rs, owner = [], [], []
+        for j in todo:
+            width = hi[j] - lo[j] - 1
+            cand = (np.arange(lo[j] + 1, hi[j]) if width <= ROUND else
+                    np.unique(np.round(np.linspace(lo[j], hi[j], ROUND + 2)[1:-1]).astype(np.int64)))
+            Ms.append(cand)
+            Rs.append(np.full(cand.size, rs[j]))
+            owner.append(np.full(cand.size, j))
+        Ms, Rs, owner = np.concatenate(Ms), np.concatenate(Rs), np.concatenate(owner)
+        h, _ = _holds(spec, criterion, m_target, alpha, T, Ms, Rs)
+        for j in todo:
+            sel = owner == j
+            cand, hj = Ms[sel], h[sel]
+            i = _first_from(hj)
+            new_hi = cand[i] if i < cand.size else hi[j]
+            new_lo = cand[i - 1] if i > 0 else lo[j]
+            if hi[j] - lo[j] - 1 <= ROUND:
+                new_lo = new_hi - 1    # every integer of the bracket was evaluated
+            lo[j], hi[j] = new_lo, new_hi
+    found = hi > 0
+    M_min[found] = hi[found]
+    Mq = np.where(found, hi, 1)
+    _, R = _holds(spec, "exists", m_target, alpha, T, Mq, rs)
+    nan = np.where(found, 1.0, np.nan)
+    values = {"M_min": M_min, "rho_max": (1 - rs ** 2) / (M_min * rs ** 2),
+              "m": np.asarray(R.values["m"]) * nan, "n": np.asarray(R.values["n"]) * nan}
+    status = np.where(found, Status.CONVERGED.code, Status.BRANCH_MISSING.code).astype(np.int8)
+    inputs = {"r": rs, "alpha": float(alpha), "T": float(T), "criterion": criterion, "M_max": M_max}
+    if criterion == "overlap":
+        inputs["m_target"] = float(m_target)
+    note = f"M_min: smallest M from which the criterion holds at every M evaluated up to M_max = {M_max}"
+    if not spec.examples.supervised and alpha == 0:
+        values["M_example_max"] = np.array([example_limit(spec, float(x), float(T), M_max) for x in rs])
+        values["coexistence"] = np.where(np.isfinite(M_min) & (values["M_example_max"] >= M_min),
+                                         values["M_example_max"] - M_min + 1, 0.0)
+    model = spec.replace(examples=template(spec).examples) if rs.size > 1 else spec.replace(
+        examples=spec.examples.__class__(M=spec.examples.M, r=float(rs[0]), supervised=spec.examples.supervised,
+                                         normalisation=spec.examples.normalisation, gaussian=spec.examples.gaussian))
+    if r_in.ndim == 0:
+        return Result(model, "threshold", {k: (float(v[0]) if isinstance(v, np.ndarray) else v)
+                                           for k, v in inputs.items()},
+                      {k: float(v[0]) for k, v in values.items()}, Status.from_code(int(status[0])), note=note)
+    return Result(model, "threshold", inputs, values, status, dims=("r",), note=note)
+
+
+def example_limit(spec: Model, r: float, T: float, M_max: int = M_MAX) -> float:
+    """Unsupervised, K finite: the largest M at which the example state sigma ~ eta^1 exists (converged, not
+    collapsed to the archetype, locally stable); NaN if it exists at no M >= 2, M_max if at all of them.
+    T = 0: (M - 1) r^(2(P-1)) < 1 exactly; T > 0: bisection on existence (assumed lost for good once lost)."""
+    from densehebb.theory.low_storage import solve_examples
+
+    P = spec.P
+    if T == 0:
+        m = math.ceil(1 + r ** (-2 * (P - 1))) - 1            # largest M with (M - 1) r^(2(P-1)) < 1
+        if (m - 1) * r ** (2 * (P - 1)) >= 1:
+            m -= 1
+        return float(min(m, M_max)) if m >= 2 else float("nan")
+
+    def exists(M):
+        ex = spec.examples
+        mod = spec.replace(storage="low", examples=ex.__class__(M=int(M), r=r, supervised=False,
+                                                                normalisation=ex.normalisation))
+        res = solve_examples(mod, T, "example")
+        return bool(res.converged) and res.replicon > 0
+
+    if not exists(2):
+        return float("nan")
+    lo, hi = 2, 4
+    while hi <= M_max and exists(hi):
+        lo, hi = hi, 2 * hi
+    if hi > M_max:
+        if exists(M_max):
+            return float(M_max)
+        hi = M_max
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if exists(mid) else (lo, mid)
+    return float(lo)
