@@ -21,6 +21,8 @@ Layout (jax-md / NetKet style):
 * :mod:`~montecarlo.patterns` -- pattern sampling (plain patterns, and archetypes with examples).
 * :mod:`~montecarlo.learning` -- learning from examples: exact energies and O(K) flips of couplings built
   from examples (supervised class means, unsupervised examples), the same engine.
+* :mod:`~montecarlo.realdata` -- the same couplings from given labelled +-1 examples (an .npz; scikit-learn's
+  digits), retrieval from corrupted examples (``densehebb learn``).
 * :mod:`~montecarlo.energy` -- exact energies and the O(K) single-flip energy change, any P.
 * :mod:`~montecarlo.dynamics` -- ``(init_fn, step_fn)`` pairs (Glauber / Metropolis / greedy), one sweep
   per step, and the batched sweep of many chains.
@@ -37,7 +39,8 @@ Layout (jax-md / NetKet style):
 
 User guide: docs/montecarlo.md.
 """
-from . import checkpoint, devices, dynamics, energy, engine, learning, patterns, polynomials, run  # noqa: F401
+from . import (checkpoint, devices, dynamics, energy, engine, learning, patterns, polynomials,  # noqa: F401
+               realdata, run)
 from .anneal import anneal, crossing_temperature
 from .capacity import capacity_curve, extrapolate, run_size
 from .dynamics import MCState, glauber, greedy, metropolis
@@ -45,7 +48,8 @@ from .run import simulate
 from .stats import Stats, statistics
 from .summary import equilibration, summarize, summarize_anneal
 
-__all__ = ["polynomials", "patterns", "energy", "learning", "dynamics", "engine", "devices", "checkpoint", "run",
+__all__ = ["polynomials", "patterns", "energy", "learning", "realdata", "dynamics", "engine", "devices", "checkpoint",
+           "run",
            "MCState", "glauber", "metropolis", "greedy", "simulate", "summarize", "equilibration",
            "anneal", "crossing_temperature", "summarize_anneal", "capacity_curve", "run_size", "extrapolate",
            "Stats", "statistics"]

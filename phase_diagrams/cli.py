@@ -1,6 +1,6 @@
 """The ``densehebb`` command line: a thin layer over the Python API.
 
-Subcommands: solve, capacity, derive, phase-diagram, mc, bench.  Every command is validated completely
+Subcommands: solve, capacity, derive, phase-diagram, mc, bench, learn.  Every command is validated completely
 before anything is computed or written (numbers and their ranges, option combinations -- an option that
 does not apply to the chosen mode is refused --, output paths, the memory of a Monte Carlo run), without
 importing JAX: bad input gives one line ``densehebb: error: ...`` on stderr and exit code 2 within a
@@ -16,6 +16,7 @@ import sys
 
 from .cli_common import (P_MAX, Parser, UsageError, VersionAction, add_dataset_args, check_dataset_args,
                          check_output, emit, finite, given_options, model_from_args, no_answer_line, refuse)
+from .cli_learn import register as register_learn
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
 
@@ -264,6 +265,7 @@ def build_parser():
     dv.set_defaults(func=cmd_derive, validate=validate_derive)
 
     register_mc(sub, model_args)
+    register_learn(sub, model_args)
     return p
 
 
