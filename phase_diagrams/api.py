@@ -8,6 +8,8 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> R
     """Where retrieval ends, as a Result.
 
     * high storage, RS: alpha_c(T) and m_c, the fold of the retrieval branch (:func:`lines.capacity`);
+      learning from examples (``model.examples``): the archetype state's alpha_c, m_c (archetype overlap)
+      and n_c (class-mean overlap);
     * high storage, 1RSB: alpha_c(T), m_c and q0, q1, x, mu, C there, and alpha_c_rs
       (:func:`theory.rsb1_solver.capacity_rsb1`);
     * low storage (K finite): the spinodal and thermodynamic temperatures of the symmetric ``mixture``
@@ -15,7 +17,14 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> R
 
     ``progress``: optional callback for one-line stage messages (the 1RSB continuation reports through it).
     """
-    model.require_plain("capacity")
+    if model.examples is not None:
+        model.replace(examples=None).require_plain("capacity")    # dilution still refused
+        if model.ansatz != "rs":
+            raise NotImplementedError("capacity: learning from examples is replica symmetric only (ansatz='rs')")
+        if model.storage == "low" or mixture != 1:
+            raise ValueError("capacity with examples: high storage (alpha_c of the archetype state) only")
+    else:
+        model.require_plain("capacity")
     if model.storage == "low":
         import dataclasses
 

@@ -1,6 +1,6 @@
 """The ``densehebb`` command line: a thin layer over the Python API.
 
-Subcommands: solve, capacity, derive, phase-diagram, mc, bench, learn.  Every command is validated completely
+Subcommands: solve, capacity, threshold, derive, phase-diagram, mc, bench, learn.  Every command is validated completely
 before anything is computed or written (numbers and their ranges, option combinations -- an option that
 does not apply to the chosen mode is refused --, output paths, the memory of a Monte Carlo run), without
 importing JAX: bad input gives one line ``densehebb: error: ...`` on stderr and exit code 2 within a
@@ -107,11 +107,20 @@ def validate_capacity(args):
     if args.mc and args.low_storage:
         raise UsageError("--mc and --low-storage cannot be combined")
     if args.mc:
+        refuse(g, ["dataset", "r", "M", "normalisation", "gaussian"], "does not apply with --mc (the Monte Carlo "
+               "capacity is that of plain storage)")
         refuse(g, ["ansatz"], "applies to the replica theory, not to --mc (Monte Carlo has no ansatz)")
         refuse(g, ["mixture"], "applies with --low-storage only")
         validate_capacity_mc(args)
         return
     refuse(g, [o for o in CAPACITY_MC_OPTIONS if o != "quiet"], "applies with --mc only")
+    check_dataset_args(args, g)
+    if args.dataset != "none":
+        if args.low_storage:
+            raise UsageError("--dataset: the capacity of the archetype state is a high-storage quantity "
+                             "(K finite: densehebb solve --alpha 0 --dataset ...)")
+        if args.ansatz != "rs":
+            raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
     if args.low_storage:
         refuse(g, ["T"], "does not apply with --low-storage (it reports the transition temperatures)")
         refuse(g, ["ansatz"], "does not apply with --low-storage (K finite: no replica ansatz)")
@@ -119,6 +128,11 @@ def validate_capacity(args):
             raise UsageError("mixture size n must be odd and between 1 and 9 (even mixtures have ties)")
     else:
         refuse(g, ["mixture"], "applies with --low-storage only")
+
+
+def validate_threshold(args):
+    if args.criterion != "overlap":
+        refuse(args.given, ["m_target"], "applies with --criterion overlap only")
 
 
 def validate_derive(args):
@@ -138,12 +152,46 @@ def cmd_solve(args):
     if report:
         report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
                f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
-    add = None
-    if spec.examples is not None:   # learning from examples: m is the archetype overlap, n the class-mean one
-        ex = spec.examples
-        add = {"dataset": args.dataset, "r": ex.r, "M": ex.M, "rho": ex.rho, "normalisation": ex.normalisation,
-               "gaussian": ex.gaussian}
+    add = _dataset_record(args, spec)   # learning from examples: m is the archetype overlap, n the class-mean one
     return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json, add)
+
+
+def _dataset_record(args, spec):
+    """The dataset keys of a learning-from-examples record (None without --dataset)."""
+    ex = spec.examples
+    if ex is None:
+        return None
+    return {"dataset": args.dataset, "r": ex.r, "M": ex.M, "rho": ex.rho, "normalisation": ex.normalisation,
+            "gaussian": ex.gaussian}
+
+
+def cmd_threshold(args):
+    from densehebb.phase_diagrams.thresholds import threshold
+    from densehebb.theory import Model, convention_name
+    from densehebb.theory.model import Examples
+
+    spec = Model(P=args.P, convention=convention_name(args.self_interaction),
+                 examples=Examples(M=1, r=float(args.r), supervised=args.dataset == "supervised",
+                                   normalisation=args.normalisation, gaussian=bool(args.gaussian)))
+    report = _reporter(args)
+    if report:
+        report(f"compiling the RS learning theory for P = {spec.P} (one solver for every M) and searching M in "
+               f"[1, {args.M_max}] ...")
+    res = threshold(spec, float(args.r), args.alpha, args.T, args.criterion, args.m_target, args.M_max)
+    rec = res.to_dict()
+    for k in ("examples_M", "examples_r", "residual", "iterations", "stable", "replicon"):
+        rec.pop(k, None)   # a threshold is a search over solves: each M's residual is that of its solve
+    for k in ("M_min", "M_example_max", "coexistence"):
+        if k in rec and rec[k] == rec[k]:
+            rec[k] = int(rec[k])
+    rec.update({"dataset": args.dataset, "normalisation": args.normalisation, "gaussian": bool(args.gaussian)})
+    emit(rec, args.json)
+    if res.converged:
+        return 0
+    sys.stdout.flush()
+    sys.stderr.write(f"densehebb: no answer: {res.status.value}: the criterion {args.criterion!r} is not met at any "
+                     f"M up to M_max = {args.M_max}\n")
+    return 3
 
 
 def cmd_capacity(args):
@@ -154,6 +202,11 @@ def cmd_capacity(args):
     if args.low_storage:
         return _print_result(capacity(model_from_args(args, storage="low"), mixture=args.mixture), args.json)
     spec, report = model_from_args(args), _reporter(args)
+    if spec.examples is not None:
+        if report:
+            report(f"compiling the RS learning theory for P = {spec.P} and locating the end of the archetype "
+                   "(retrieval) branch ...")
+        return _print_result(capacity(spec, args.T), args.json, _dataset_record(args, spec))
     if report:
         report(f"compiling the RS{' and 1RSB' if spec.ansatz == '1rsb' else ''} solver{'s' if spec.ansatz == '1rsb' else ''} "
                f"for P = {spec.P} and locating the end of the retrieval branch ...")
@@ -246,7 +299,37 @@ def build_parser():
     c.add_argument("--mixture", type=finite("mixture", lo=1, integer=True), default=1,
                    help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
     register_capacity_mc_args(c)
+    add_dataset_args(c, ": the capacity of the archetype (learning) state; the output adds n_c (class-mean "
+                        "overlap at alpha_c), dataset, r, M, rho (RS, high storage)", gaussian=True)
     c.set_defaults(func=cmd_capacity, validate=validate_capacity)
+
+    th = sub.add_parser("threshold", help="learning from examples: the smallest number of examples per "
+                                          "archetype M_min at which the archetype state is learnt")
+    th.add_argument("--P", type=finite("P", lo=2, integer=True, hi=P_MAX), default=2,
+                    help=f"interaction order (2..{P_MAX})")
+    th.add_argument("--dataset", choices=("supervised", "unsupervised"), required=True,
+                    help="couplings from the class means (supervised) or from every example (unsupervised)")
+    th.add_argument("--r", type=finite("r", lo=0, strict=True, hi=1), required=True,
+                    help="dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2")
+    th.add_argument("--alpha", type=finite("alpha", lo=0), default=0.0,
+                    help="load K / N^(P-1) (default 0: K finite)")
+    th.add_argument("--T", type=finite("T", lo=0), default=0.0, help="temperature (>= 0, default 0)")
+    th.add_argument("--criterion", choices=("exists", "global", "overlap"), default="exists",
+                    help="the archetype state exists (default), is the global minimum of f, or has overlap "
+                         "m >= --m-target")
+    th.add_argument("--m-target", type=finite("m-target", lo=0, strict=True, hi=1), default=0.9,
+                    help="with --criterion overlap: the archetype overlap to reach (default 0.9)")
+    th.add_argument("--M-max", type=finite("M-max", lo=1, integer=True, hi=10**6), default=10_000,
+                    help="largest M searched (default 10000)")
+    th.add_argument("--normalisation", choices=("r", "R"), default="r",
+                    help="energy divided by r^P (default) or R^(P/2), R = r^2 + (1 - r^2)/M")
+    th.add_argument("--gaussian", action="store_true",
+                    help="CLT site average s = 1 + sqrt(rho) z instead of the exact binomial")
+    th.add_argument("--self-interaction", action="store_true",
+                    help="all-tuples energy convention (default: distinct indices)")
+    th.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    th.add_argument("--json", action="store_true", help="print one JSON object")
+    th.set_defaults(func=cmd_threshold, validate=validate_threshold)
 
     d = sub.add_parser("phase-diagram", help="transition lines in the (alpha, T) plane -> netCDF (+ PNG)")
     model_args(d, need_alpha=False, need_T=False)

@@ -72,12 +72,17 @@ def _reported(items, progress, desc):
 
 def default_grids(spec: Model):
     """alpha and T grids that cover the retrieval region of P (loads and temperatures scale with P!)."""
-    if spec.P == 2:
+    if spec.P == 2 and spec.examples is None:
         return DEFAULT_ALPHAS, DEFAULT_TS
-    from densehebb.theory.low_storage import transitions
-
     a_c = lines.capacity(spec, 0.0).alpha_c
-    t_sp = transitions(spec.replace(storage="low")).T_spinodal
+    if spec.examples is None:
+        from densehebb.theory.low_storage import transitions
+
+        t_sp = transitions(spec.replace(storage="low")).T_spinodal
+    else:   # learning: the archetype state's spinodal at vanishing load
+        t_sp = lines.T_M(spec, 1e-4 * a_c)
+    if not (np.isfinite(a_c) and np.isfinite(t_sp)):
+        raise ValueError("phase diagram: no retrieval (archetype) state at T = 0 and vanishing load for this model")
     fr = np.concatenate([[0.002, 0.005, 0.01, 0.02, 0.035], np.linspace(0.05, 0.95, 19), [0.98, 0.995]])
     return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
 

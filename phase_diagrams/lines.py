@@ -137,7 +137,8 @@ def T_g(spec: Model, alpha: float) -> float:
     def lam(t):  # the paramagnet (m = q = 0, C = beta) is an exact solution for T > 1
         return float(lam_pm(float(alpha), float(t)))
 
-    lo, hi = 1.0 + 1e-15, 1.0 + 10.0 * (1.0 + math.sqrt(alpha))
+    g = float(getattr(model_for(spec), "g_max", 1.0))   # learning: the paramagnet exists for T > gamma_max
+    lo, hi = g * (1.0 + 1e-15), g * (1.0 + 10.0 * (1.0 + math.sqrt(alpha)))
     if not (lam(lo) < 0 < lam(hi)):
         return float("nan")
     return brentq(lam, lo, hi, xtol=XTOL, rtol=4 * np.finfo(float).eps)
@@ -165,8 +166,23 @@ def _capacity_cached(spec, T, alpha_max):
 
 
 def _capacity(spec, T, alpha_max, start):
-    r = fold(spec, "retrieval", None, float(T), "alpha", 1e-9, alpha_max, start=start)
-    return Result(spec, "capacity", {"T": float(T)}, {"alpha_c": r.p, "m_c": r.m}, r.status, r.residual,
+    p_lo = 1e-9
+    if spec.examples is not None and start is None:
+        # learning, P = 2, even M, T = 0: the free (S = 0) sites make C grow as alpha -> 0 and the default
+        # guess misses the retrieval solution at the smallest loads; start from the smallest load that has it
+        for p in (1e-9, 1e-7, 1e-5, 1e-4, 1e-3, 1e-2):
+            if bool(solve(spec, p, T, "retrieval").converged):
+                p_lo = p
+                break
+    r = fold(spec, "retrieval", None, float(T), "alpha", p_lo, alpha_max, start=start)
+    values = {"alpha_c": r.p, "m_c": r.m}
+    if spec.examples is not None:   # the fold variable is n (class-mean overlap); m is the archetype overlap
+        values = {"alpha_c": r.p, "m_c": float("nan"), "n_c": float("nan")}
+        if r.converged:
+            model = model_for(spec)
+            x = np.asarray(r.raw)
+            values.update(m_c=float(model.archetype_overlap(x, r.p, float(T))), n_c=float(x[0]))
+    return Result(spec, "capacity", {"T": float(T)}, values, r.status, r.residual,
                   r.iterations, extra={"raw": r.raw, "bracket": r.bracket})
 
 
