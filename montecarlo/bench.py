@@ -22,6 +22,15 @@ One result per case (P, N, K, regime), printed as one JSON line with --json:
 * the acceptance rate, the device, the chain layout, and whether the targets (speedup >= 10 for P = 2 and
   >= 3 for P >= 3, fraction >= 0.3) are met (``targets_met``).
 
+Learning cases (:data:`LEARNING_CASES`; couplings built from examples, :mod:`montecarlo.learning`): for
+each (dataset, P, N, K archetypes, M examples) one line for the exact dynamics and one for the Plefka
+(mean-field) dynamics (``dynamics`` "metropolis" / "metropolis-plefka", :func:`run_learning_case`), with
+``flips_per_s`` (flip attempts per second, chains x sweeps x N / seconds, best of ``repeats`` blocks) and
+``units_per_s`` (flips x the K (supervised) or K M (unsupervised) patterns a flip reads); the baseline of
+both lines is the exact dynamics of the same case, timed in interleaved blocks of the same run
+(``baseline_flips_per_s``; ``speedup_vs_exact`` is the ratio, exactly 1 on the exact line).  No NumPy
+reference or roofline for these cases.
+
 Layout of the engine: chains (samples x temperatures x replicas) sharded over devices by sample; per site,
 one fused pass over the K overlaps of every chain (int8/int16 storage, exact int32 chunk sums of 32
 terms) and one masked update pass; for P = 2 the flip pass is one float32 matrix-vector product of the
@@ -52,6 +61,13 @@ QUICK_CASES = ((2, 256, 35), (4, 32, 1638))
 REGIMES = {"high_T": {2: 100.0, 4: 100.0}, "retrieval": {2: 0.05, 4: 0.01}}
 #: chains per device (replicas of one sample)
 CHAINS_PER_DEVICE = {(2, 1024, 140): 512, (4, 64, 13107): 64, (4, 128, 104857): 16}
+#: learning from examples: (dataset, P, N, K archetypes, M examples per archetype), exact and Plefka dynamics
+LEARNING_CASES = (("supervised", 4, 256, 64, 20), ("unsupervised", 4, 256, 4, 10),
+                  ("supervised", 2, 1024, 64, 20), ("unsupervised", 2, 1024, 4, 10))
+#: tiny learning cases of ``--quick``
+QUICK_LEARNING_CASES = (("supervised", 4, 32, 2, 3), ("unsupervised", 2, 32, 2, 3))
+#: dataset quality and temperature of the learning cases (retrieval: chains started at archetype 0)
+LEARNING_R, LEARNING_T = 0.6, {2: 0.05, 4: 0.01}
 
 
 # --------------------------------------------------------------------------------- NumPy reference
@@ -364,6 +380,74 @@ def run_case(model, N, K, regime, n_dev, mkey, chains_per_device=None, sweeps=No
     )
 
 
+def run_learning_case(dataset, P, N, K, M, n_dev, mkey, convention="distinct-indices", chains_per_device=None,
+                      sweeps=None, repeats=5, seed=0):
+    """Benchmark the exact and the Plefka dynamics of one learning case in interleaved blocks; returns the two
+    result dicts (exact first; see module docstring)."""
+    import jax
+    import jax.numpy as jnp
+
+    from densehebb.theory.model import Examples, Model
+
+    from .dynamics import dynamics_name
+    from .engine import EngineConfig, Sweeps, compiled_segment, start
+    from .learning import plan_for
+
+    ex = Examples(M=M, r=LEARNING_R, supervised=dataset == "supervised")
+    model = Model(P=P, convention=convention, examples=ex)
+    T = LEARNING_T[P if P in LEARNING_T else 4]
+    R = chains_per_device or 32
+    S = n_dev
+    beta = jnp.asarray([1.0 / T])
+    none, t0_ = jnp.zeros((0,), jnp.int64), jnp.asarray(0, jnp.int64)
+    flips_per_sweep = S * R * N
+    patterns_per_flip = K if dataset == "supervised" else K * M
+    if sweeps is None:    # about 0.3 s per timed block at 2e8 pattern-spin updates per second
+        sweeps = int(max(2, min(200, 6e7 // (flips_per_sweep * patterns_per_flip))))
+    runs = []
+    for plefka in (False, True):
+        cfg = EngineConfig(N=N, K=K, P=P, self_interaction=model.self_interaction, dynamics="metropolis", n_T=1,
+                           n_R=R, examples=ex, plefka=plefka)
+        xi, carry = start(cfg, Sweeps(), "pattern", S)(jax.random.key(seed))
+        xi, carry = _devices.put_samples(xi, mkey), _devices.put_samples(carry, mkey)
+        t0 = time.perf_counter()
+        compiled = compiled_segment(cfg, Sweeps(), mkey).lower(carry, xi, beta, none, t0_,
+                                                               jnp.asarray(1, jnp.int64)).compile()
+        compile_s = time.perf_counter() - t0
+        carry = compiled(carry, xi, beta, none, t0_, jnp.asarray(max(2, sweeps // 2), jnp.int64))   # warm-up
+        jax.block_until_ready(carry)
+        runs.append(dict(plefka=plefka, compiled=compiled, xi=xi, carry=carry, compile_s=compile_s, best=math.inf,
+                         acc=[], plan=plan_for(N, K, P, model.self_interaction, ex, plefka)))
+    for _ in range(repeats):     # interleaved blocks, best of each: both see the same machine load
+        for r in runs:
+            a0 = np.asarray(r["carry"][0].accepted).sum()
+            t0 = time.perf_counter()
+            r["carry"] = r["compiled"](r["carry"], r["xi"], beta, none, t0_, jnp.asarray(sweeps, jnp.int64))
+            jax.block_until_ready(r["carry"])
+            r["best"] = min(r["best"], time.perf_counter() - t0)
+            r["acc"].append((np.asarray(r["carry"][0].accepted).sum() - a0) / (flips_per_sweep * sweeps))
+    dev = jax.devices()[0]
+    exact_fps = flips_per_sweep * sweeps / runs[0]["best"]
+    out = []
+    for r in runs:
+        fps = flips_per_sweep * sweeps / r["best"]
+        plan = r["plan"]
+        name = dynamics_name("metropolis", r["plefka"])
+        out.append(dict(
+            case=f"learning {dataset} P={P} N={N} K={K} M={M} {name}", kind="learning", dataset=dataset, P=P, N=N,
+            K=K, M=M, r=LEARNING_R, regime="retrieval", T=T, dynamics=name, plefka=r["plefka"],
+            convention=model.convention, chains=S * R, chain_layout=f"{S} samples x 1 temperature x {R} replicas",
+            devices=n_dev, device=f"{dev.platform}:{dev.device_kind}", host=_cpu_model(), cpu_count=os.cpu_count(),
+            sweeps_timed=sweeps, repeats=repeats, seconds=r["best"], compile_s=r["compile_s"], flips_per_s=fps,
+            units_per_s=fps * patterns_per_flip, patterns_per_flip=patterns_per_flip,
+            acceptance=float(np.mean(r["acc"])),
+            baseline="exact dynamics of the same case (metropolis), interleaved blocks of the same run",
+            baseline_flips_per_s=exact_fps, speedup_vs_exact=fps / exact_fps,
+            arithmetic=(("Plefka (mean-field) dH, " if r["plefka"] else "exact dH, ")
+                        + f"{plan.compute} chunks of {plan.chunk}, exact={plan.exact}")))
+    return out
+
+
 def _assumptions_linear(K, R, bytes_per_unit, working_set):
     return (f"P = 2 float32 path (montecarlo.dynamics.linear_flip_f32): per update 2 float32 operations in the "
             "flip pass (multiply-add of the matrix-vector product M . xi_i) and 2 in the update "
@@ -400,10 +484,11 @@ def main(argv=None, out=sys.stdout):
 
 @x64
 def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high_T", "retrieval"),
-        numpy_seconds=None, repeats=None, convention="distinct-indices"):
+        numpy_seconds=None, repeats=None, convention="distinct-indices", learning_cases=None):
     """Run the benchmark cases ((P, N, K) tuples; default :data:`CASES`, or tiny ones with ``quick``) in
-    both regimes for the given energy convention; writes one line per case to ``out`` and returns the
-    result dicts."""
+    both regimes for the given energy convention, then the learning cases ((dataset, P, N, K, M) tuples;
+    default :data:`LEARNING_CASES` / :data:`QUICK_LEARNING_CASES`; ``()`` for none), exact and Plefka; writes
+    one line per case to ``out`` and returns the result dicts."""
     from densehebb.theory.model import Model
 
     mkey = _devices.mesh_key(None)
@@ -428,5 +513,18 @@ def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high
                           f"  x{r['speedup_vs_numpy']:.1f}  roofline {r['fraction_of_roofline']:.2f}"
                           f"  acc {r['acceptance']:.3f}  compile {r['compile_s']:.1f}s"
                           f"  {'ok' if r['targets_met'] else 'TARGET MISSED'}\n")
+            out.flush()
+    if learning_cases is None:
+        learning_cases = QUICK_LEARNING_CASES if quick else LEARNING_CASES
+    for (dataset, P, N, K, M) in learning_cases:
+        for r in run_learning_case(dataset, P, N, K, M, n_dev, mkey, convention=convention,
+                                   chains_per_device=8 if quick else None, sweeps=2 if quick else None,
+                                   repeats=repeats):
+            results.append(r)
+            if json_lines:
+                out.write(json.dumps(r) + "\n")
+            else:
+                out.write(f"{r['case']:<56} {r['flips_per_s']:.3e} flips/s  exact {r['baseline_flips_per_s']:.3e}"
+                          f"  x{r['speedup_vs_exact']:.2f}  acc {r['acceptance']:.3f}  compile {r['compile_s']:.1f}s\n")
             out.flush()
     return results

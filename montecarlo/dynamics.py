@@ -167,7 +167,7 @@ def site_update(s, row, M, tau_i, u_i, plan, accept_fn):
 
 
 def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: bool = False,
-                     unroll: int = 1, examples=None):
+                     unroll: int = 1, examples=None, plefka: bool = False):
     """Generic sequential single-spin-flip dynamics: ``(init_fn, step_fn)``.
 
     ``acceptance``: a rule name ("glauber", "metropolis", "greedy"), one of the probability functions
@@ -178,11 +178,15 @@ def single_spin_flip(N: int, K: int, acceptance, P: int = 2, self_interaction: b
     ``examples`` (a :class:`densehebb.Examples`): couplings built from examples; the patterns are then the
     pattern set (N, K, C) of :func:`montecarlo.patterns.examples` (K archetypes) and the state overlaps
     (K, C) those of :mod:`montecarlo.learning`.
+    ``plefka`` (with ``examples`` only): the Plefka dynamics -- flips are accepted with the first-order
+    mean-field energy change (:func:`montecarlo.learning.delta_energy_plefka`) instead of the exact dH;
+    the state overlaps, and so every observable and the energy, stay exact.  ``energy_change`` then sums
+    the approximate dH of the accepted flips (it differs from the energy difference).
     Use :func:`batched_step` for many chains: it gives the same numbers as ``vmap(step_fn)``, faster.
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
-    plan = learning.plan_for(N, K, P, bool(self_interaction), examples)
+    plan = learning.plan_for(N, K, P, bool(self_interaction), examples, plefka)
     rule = _rule_fns(acceptance)
 
     def init_fn(key, sigma0, xi) -> MCState:
@@ -245,7 +249,7 @@ def linear_flip_f32(plan) -> bool:
 
 
 def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1,
-                 examples=None):
+                 examples=None, plefka: bool = False):
     """One sweep of C chains sharing one pattern set: ``step(states (C, ...), xi (N, K), beta (C,))``.
 
     Numerically identical to ``jax.vmap(step_fn)`` of :func:`single_spin_flip` (same keys, thresholds and
@@ -255,11 +259,12 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     chains.  The per-chain attempt is :func:`site_update`, vmapped over the chains; for P = 2 (when
     K N < 2^24) the flip sums of all chains are one exact float32 matrix-vector product instead
     (:func:`linear_flip_f32`; the overlaps are float32 within the sweep and converted back, exactly, at
-    its end).  ``examples``: as in :func:`single_spin_flip` (the integer kernel of :mod:`montecarlo.learning`).
+    its end).  ``examples``, ``plefka``: as in :func:`single_spin_flip` (the integer kernel of
+    :mod:`montecarlo.learning`).
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
-    plan = learning.plan_for(N, K, P, bool(self_interaction), examples)
+    plan = learning.plan_for(N, K, P, bool(self_interaction), examples, plefka)
     tau_fn, accept_fn = _rule_fns(rule)
     if linear_flip_f32(plan):
         return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll)
@@ -329,22 +334,34 @@ def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
     return step
 
 
-def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
+def glauber(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None,
+            plefka: bool = False):
     """Glauber (heat-bath) sequential dynamics: ``(init_fn, step_fn)``, p = 1/(1 + exp(beta dH))."""
-    return single_spin_flip(N, K, "glauber", P, self_interaction, unroll, examples)
+    return single_spin_flip(N, K, "glauber", P, self_interaction, unroll, examples, plefka)
 
 
-def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
+def metropolis(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None,
+               plefka: bool = False):
     """Metropolis sequential dynamics: ``(init_fn, step_fn)``, p = min(1, exp(-beta dH))."""
-    return single_spin_flip(N, K, "metropolis", P, self_interaction, unroll, examples)
+    return single_spin_flip(N, K, "metropolis", P, self_interaction, unroll, examples, plefka)
 
 
-def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None):
+def greedy(N: int, K: int, P: int = 2, self_interaction: bool = False, unroll: int = 1, examples=None,
+           plefka: bool = False):
     """Zero-temperature strict-descent sequential dynamics (flip iff dH < 0): ``(init_fn, step_fn)``."""
-    return single_spin_flip(N, K, "greedy", P, self_interaction, unroll, examples)
+    return single_spin_flip(N, K, "greedy", P, self_interaction, unroll, examples, plefka)
 
 
 DYNAMICS: dict[str, Callable] = {"glauber": glauber, "metropolis": metropolis, "greedy": greedy}
+
+#: suffix of the dynamics name of a run with the Plefka flips (e.g. "metropolis-plefka")
+PLEFKA_SUFFIX = "-plefka"
+
+
+def dynamics_name(rule: str, plefka: bool = False) -> str:
+    """The name every output gives the dynamics: the rule ("glauber", "metropolis", "greedy"), with
+    :data:`PLEFKA_SUFFIX` when the flips are the Plefka (mean-field) ones."""
+    return rule + (PLEFKA_SUFFIX if plefka else "")
 
 
 def state_energy(state: MCState, N: int, P: int = 2, self_interaction: bool = False, examples=None):

@@ -50,7 +50,8 @@ INITS = ("pattern", "patterns", "random")
 class EngineConfig:
     """The chains of a run (static, hashable): N neurons, K patterns, order P, convention, dynamics rule,
     n_T temperatures and n_R replicas per disorder sample; ``examples`` (a :class:`densehebb.Examples`)
-    for couplings built from examples (then K counts archetypes)."""
+    for couplings built from examples (then K counts archetypes); ``plefka``: their Plefka (mean-field)
+    flips (:func:`montecarlo.learning.delta_energy_plefka`)."""
 
     N: int
     K: int
@@ -60,11 +61,13 @@ class EngineConfig:
     n_T: int
     n_R: int
     examples: object = None
+    plefka: bool = False
 
 
 def make_step(cfg: EngineConfig):
     """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``."""
-    stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction, examples=cfg.examples)
+    stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction, examples=cfg.examples,
+                         plefka=cfg.plefka)
     T, R = cfg.n_T, cfg.n_R
 
     def step(chains, xi, beta):
@@ -77,7 +80,8 @@ def make_step(cfg: EngineConfig):
 
 def make_init(cfg: EngineConfig):
     """``init(keys (T, R), sigma0 (T, R, N), xi (N, K)) -> MCState`` for one sample."""
-    init1, _ = DYNAMICS[cfg.dynamics](cfg.N, cfg.K, cfg.P, cfg.self_interaction, examples=cfg.examples)
+    init1, _ = DYNAMICS[cfg.dynamics](cfg.N, cfg.K, cfg.P, cfg.self_interaction, examples=cfg.examples,
+                                      plefka=cfg.plefka)
     return jax.vmap(jax.vmap(init1, in_axes=(0, 0, None)), in_axes=(0, 0, None))
 
 

@@ -27,6 +27,10 @@ m = M[:, 0]/N, class-mean overlap n = xibar . sigma / (r N) (supervised Z_1 / (M
 sum_a x_a / (M r)) and, unsupervised, the example overlaps x_a = eta^a . sigma / N.
 
 :func:`energy_reference` is the definition (explicit e_P over index subsets) for tests at small N.
+
+Plefka dynamics (``plan_for(..., plefka=True)``, :func:`delta_energy_plefka`; docs/montecarlo.md): flips accepted
+with the first-order mean-field energy change 2 sigma_i h_i, h_i computed from the cavity overlaps
+sum_{j != i} xibar_j sigma_j (every example, unsupervised) as if continuous; the state and the energy stay exact.
 """
 from __future__ import annotations
 
@@ -43,14 +47,17 @@ from .polynomials import ExamplePlan, FlipPlan, example_plan, flip_plan
 _STATE = {"int8": jnp.int8, "int16": jnp.int16, "int32": jnp.int32, "int64": jnp.int64, "float64": jnp.float64}
 
 
-def plan_for(N: int, K: int, P: int, self_interaction: bool = False, examples=None):
+def plan_for(N: int, K: int, P: int, self_interaction: bool = False, examples=None, plefka: bool = False):
     """The flip plan of a run: :class:`FlipPlan` (plain patterns, ``examples=None``) or
-    :class:`ExamplePlan` (``examples``: a :class:`densehebb.Examples`)."""
+    :class:`ExamplePlan` (``examples``: a :class:`densehebb.Examples`); ``plefka``: the flips of the Plefka
+    dynamics (couplings built from examples only, see :func:`delta_energy_plefka`)."""
     P = check_order(P, self_interaction)
     if examples is None:
+        if plefka:
+            raise ValueError("the Plefka dynamics applies to couplings built from examples (model.examples) only")
         return flip_plan(P, bool(self_interaction), int(N), int(K))
     return example_plan(P, bool(self_interaction), int(N), int(K), int(examples.M), bool(examples.supervised),
-                        float(examples.norm(P)))
+                        float(examples.norm(P)), plefka=bool(plefka))
 
 
 def columns(examples) -> int:
@@ -206,11 +213,24 @@ def flip_update(M, row, s, accept, plan: ExamplePlan):
     return M - jnp.where(accept, 2, 0).astype(dt) * D
 
 
-def delta_energy(sigma, W, M, i, P, self_interaction, examples):
-    """dH of flipping spin i (float64), incrementally from the state overlaps M (K, C)."""
+def delta_energy(sigma, W, M, i, P, self_interaction, examples, plefka=False):
+    """dH of flipping spin i (float64), incrementally from the state overlaps M (K, C); with ``plefka`` the
+    energy change the Plefka dynamics uses instead (:func:`delta_energy_plefka`)."""
     W = jnp.asarray(W)
-    plan = plan_for(W.shape[0], W.shape[1], P, self_interaction, examples)
+    plan = plan_for(W.shape[0], W.shape[1], P, self_interaction, examples, plefka)
     return flip_sum_examples(jnp.asarray(M), W[i], jnp.asarray(sigma)[i], plan).astype(jnp.float64) * plan.scale
+
+
+def delta_energy_plefka(sigma, W, M, i, P, self_interaction, examples):
+    """The energy change of flipping spin i that the Plefka dynamics accepts with (float64).
+
+    First-order (mean-field) flip: dH_plefka = 2 sigma_i h_i with the field of the other neurons taken as
+    continuous overlaps, h_i = (1/((P-1)! Norm N^(P-1))) sum_mu xibar_i^mu (sum_{j != i} xibar_j^mu sigma_j)^(P-1)
+    (supervised) or (1/(M (P-1)! Norm N^(P-1))) sum_{mu,a} eta_i^{mu,a} (sum_{j != i} eta_j^{mu,a} sigma_j)^(P-1)
+    (unsupervised); the same for both conventions.  docs/montecarlo.md "Plefka dynamics" gives the
+    difference from the exact dH (:func:`delta_energy`): O(1/N) at finite load, O(1) at high load.
+    """
+    return delta_energy(sigma, W, M, i, P, self_interaction, examples, plefka=True)
 
 
 # ------------------------------------------------------------------------------------ the definition
@@ -257,5 +277,6 @@ def is_example_plan(plan) -> bool:
 
 
 __all__ = ["plan_for", "initial_overlaps", "archetype_overlaps", "class_overlaps", "example_overlaps",
-           "energy_from_state", "energy", "flip_sum_examples", "flip_update", "delta_energy", "energy_reference",
+           "energy_from_state", "energy", "flip_sum_examples", "flip_update", "delta_energy", "delta_energy_plefka",
+           "energy_reference",
            "FlipPlan", "ExamplePlan"]

@@ -286,6 +286,38 @@ def supervised_flip_polynomial(P: int, self_interaction: bool = False):
     return sp.expand(F), c
 
 
+# Plefka (first-order mean-field) dynamics (docs/montecarlo.md "Plefka dynamics").  The exact flip needs the
+# elementary symmetric polynomial e_{P-1} of the other sites' y_j (distinct indices) or the odd part of
+# (Y_1 + v)^P (all tuples); the Plefka flip keeps only the first-order term of the expansion in the flipped
+# spin, with the field of the other sites taken as a continuous overlap:
+#
+#     dH_plefka = (2 / ((P-1)! Norm' N^(P-1))) sum_mu v_mu (Y_1^mu)^(P-1),   Y_1^mu = sum_{j != i} y_j^mu,
+#
+# the same for both conventions (they differ only in the terms with repeated indices, which the mean-field
+# field does not resolve).  Supervised: v = w_i sigma_i and Y_1 = Z_1 - v in the integer units of w = M xibar
+# (Norm' = M^P Norm); unsupervised: the plain flip of every example with G(y) = y^(P-1) (Norm' = M Norm).
+def plefka_flip_polynomial(P: int):
+    """(F(v, Y_1), c without M^P Norm) of the Plefka flip, dH = c / (M^P Norm) * sum_mu F: F = v Y_1^(P-1),
+    c = 2 / ((P-1)! N^(P-1)) (sympy; Y_1 is the symbol Z1)."""
+    P, _ = _check(P, False)
+    return _V * _ZS[0] ** (P - 1), sp.Integer(2) / (sp.factorial(P - 1) * _N ** (P - 1))
+
+
+@functools.lru_cache(maxsize=256)
+def plefka_flip_plan(P: int, self_interaction: bool, N: int, K: int, min_chunk: int = 32) -> FlipPlan:
+    """:class:`FlipPlan` of the Plefka flip of K plain +-1 patterns: G'(y) = y^(P-1) (one monomial, no
+    N-dependent coefficients), scale = 2 / ((P-1)! N^(P-1)); ``self_interaction`` is only recorded (the
+    Plefka flip is the same for both conventions)."""
+    P, si = _check(P, self_interaction)
+    parity = (P - 1) % 2
+    coeffs = (0,) * ((P - 1) // 2) + (1,)
+    bound = max(1, (max(int(N) - 1, 0)) ** (P - 1))
+    scale = float(sp.Rational(2, math.factorial(P - 1) * int(N) ** (P - 1)))
+    compute, chunk, exact = _arithmetic(bound, int(K), min_chunk)
+    return FlipPlan(P=P, self_interaction=si, N=int(N), K=int(K), coeffs=coeffs, parity=parity, scale=scale,
+                    gcd=1, term_bound=bound, compute=compute, chunk=chunk, exact=exact)
+
+
 def _terms(expr, gens):
     """((coefficient, exponents), ...) of a polynomial with integer coefficients in ``gens``."""
     poly = sp.Poly(expr, *gens)
@@ -317,6 +349,9 @@ class ExamplePlan:
     unsupervised: ``base`` is the plain :class:`FlipPlan` of the K M examples (scale = base.scale / (M Norm)).
     Energy: H = -S / (energy_denominator * norm), S = sum_mu Q exact in int64 when ``energy_exact``
     (supervised ``energy_terms``: Q in Z_1..Z_P; unsupervised: the plain energy of the examples).
+
+    ``plefka``: the flip terms are those of the Plefka (first-order mean-field) dynamics instead of the exact
+    dH (:func:`plefka_flip_polynomial`); the state and the energy are the exact ones.
     """
 
     kind: str
@@ -339,6 +374,7 @@ class ExamplePlan:
     energy_denominator: int
     energy_exact: bool
     base: FlipPlan | None
+    plefka: bool = False
 
     @property
     def supervised(self) -> bool:
@@ -354,20 +390,22 @@ def _state_dtype(bound: int) -> str:
 
 @functools.lru_cache(maxsize=256)
 def example_plan(P: int, self_interaction: bool, N: int, K: int, M: int, supervised: bool, norm: float,
-                 min_chunk: int = 32) -> ExamplePlan:
-    """The :class:`ExamplePlan` for (P, convention, N, K archetypes, M examples each, protocol, Norm)."""
+                 min_chunk: int = 32, plefka: bool = False) -> ExamplePlan:
+    """The :class:`ExamplePlan` for (P, convention, N, K archetypes, M examples each, protocol, Norm);
+    ``plefka``: the flip of the Plefka dynamics (:func:`plefka_flip_polynomial`) instead of the exact one."""
     P, si = _check(P, self_interaction)
-    N, K, M = int(N), int(K), int(M)
+    N, K, M, plefka = int(N), int(K), int(M), bool(plefka)
     if not supervised:
-        base = flip_plan(P, si, N, K * M, min_chunk)
+        base = plefka_flip_plan(P, si, N, K * M, min_chunk) if plefka else flip_plan(P, si, N, K * M, min_chunk)
         eplan = energy_plan(P, si, N, K * M)
         return ExamplePlan(kind="unsupervised", P=P, self_interaction=si, N=N, K=K, M=M, norm=float(norm),
                            columns=1 + M, state_dtype=_state_dtype(N), scale=base.scale / (M * float(norm)),
                            gcd=base.gcd, term_bound=base.term_bound, compute=base.compute, chunk=base.chunk,
                            exact=base.exact, flip_terms=(), energy_terms=(),
-                           energy_denominator=eplan.denominator * M, energy_exact=eplan.exact, base=base)
+                           energy_denominator=eplan.denominator * M, energy_exact=eplan.exact, base=base,
+                           plefka=plefka)
     kmax = 1 if si else P
-    F, c = supervised_flip_polynomial(P, si)
+    F, c = plefka_flip_polynomial(P) if plefka else supervised_flip_polynomial(P, si)
     gens = (_V,) + (_ZS[:1] if si else _ZS[:P - 1])
     terms = _terms(F, gens)
     g = 0
@@ -387,4 +425,4 @@ def example_plan(P: int, self_interaction: bool, N: int, K: int, M: int, supervi
                        columns=1 + kmax, state_dtype=_state_dtype(N * M ** kmax), scale=scale, gcd=g,
                        term_bound=bound, compute=compute, chunk=chunk, exact=exact, flip_terms=terms,
                        energy_terms=e_terms, energy_denominator=math.factorial(P) * M ** P * N ** (P - 1),
-                       energy_exact=K * e_bound < 2**63 - 1, base=None)
+                       energy_exact=K * e_bound < 2**63 - 1, base=None, plefka=plefka)

@@ -49,7 +49,7 @@ from . import checkpoint as _ckpt
 from . import devices as _devices
 from .dataset import attrs as _attrs
 from .dataset import simulate_dataset
-from .dynamics import DYNAMICS
+from .dynamics import DYNAMICS, dynamics_name
 from .engine import INITS, EngineConfig, compiled_segment, start, take_samples
 from .inputs import (as_int, as_key, check_memory, check_model, inverse_temperatures, key_attrs, load,
                      pattern_columns, temperatures)
@@ -77,12 +77,22 @@ class _Progress:
             self.bar.close()
 
 
+#: what the Plefka option does, in every Dataset of a learning run (docs/montecarlo.md "Plefka dynamics")
+PLEFKA_NOTE = ("flips accepted with the first-order mean-field (Plefka) energy change dH = 2 sigma_i h_i, "
+               "h_i = sum_mu xibar_i^mu (sum_{j != i} xibar_j^mu sigma_j)^(P-1) / ((P-1)! Norm N^(P-1)) "
+               "(unsupervised: every example, with 1/M), instead of the exact dH; the same as the exact dH for P = 2, "
+               "different by O(1/N) at finite load and, distinct indices, by O(sqrt(alpha)) at high load "
+               "K = alpha N^(P-1); m, n, x and the energy reported are exact")
+
+
 def _example_attrs(model, plan) -> dict:
     """Attributes of a run with couplings built from examples (none for plain patterns)."""
     ex = model.examples
     if ex is None:
         return {}
-    return dict(dataset=ex.protocol, examples_norm=float(plan.norm),
+    plefka = dict(plefka=int(plan.plefka), plefka_note=(PLEFKA_NOTE if plan.plefka else
+                                                        "exact dH (no Plefka approximation)"))
+    return dict(dataset=ex.protocol, examples_norm=float(plan.norm), **plefka,
                 examples_note=("K archetypes xi^mu, M examples eta^{mu,a} = chi^{mu,a} xi^mu each; m: archetype "
                                "overlap, n: class-mean overlap xibar.sigma/(r N)"
                                + ("" if ex.supervised else ", x_max / x_mean: largest / mean example overlap "
@@ -94,7 +104,7 @@ def _example_attrs(model, plan) -> dict:
 def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sweeps=1000, burn_in=200,
              *, measure_every=1, dynamics="glauber", init="pattern", n_blocks=10, tempering=False, swap_every=1,
              n_track=None, q_bins=None, max_lag=None, timeseries=False, checkpoint=None, checkpoint_every=60.0,
-             progress=False, devices=None, segment_sweeps=None, _stop_after_segments=None):
+             progress=False, devices=None, segment_sweeps=None, plefka=False, _stop_after_segments=None):
     """Run Monte Carlo chains for every (disorder sample, temperature, replica).
 
     Parameters
@@ -122,6 +132,10 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         ``sweeps - burn_in`` must be a multiple of ``measure_every``.
     dynamics : "glauber" | "metropolis" | "greedy"
         Heat bath, Metropolis, or zero-temperature strict descent (needs every T = 0).
+    plefka : bool
+        With ``model.examples`` only: the Plefka dynamics, flips accepted with the first-order mean-field
+        energy change instead of the exact one (docs/montecarlo.md "Plefka dynamics"); the observables and
+        the energy are still exact.  The Dataset's ``dynamics`` attribute is then e.g. "glauber-plefka".
     init : "pattern" | "patterns" | "random"
     n_blocks : int >= 1
         Number of time blocks kept for blocking errors (capped at the number of measurements).
@@ -166,6 +180,11 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     """
     model = check_model(model, examples=True)
     P, si, ex = model.P, model.self_interaction, model.examples
+    if not isinstance(plefka, (bool, np.bool_)):
+        raise ValueError(f"plefka must be a bool, got {plefka!r}")
+    plefka = bool(plefka)
+    if plefka and ex is None:
+        raise ValueError("plefka: the Plefka dynamics applies to couplings built from examples (model.examples) only")
     N = as_int("N", N, 2)
     K, alpha_eff = load(N, alpha, K, P, memory=ex is None)
     if ex is not None:
@@ -208,7 +227,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
             or not checkpoint_every >= 0:
         raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {checkpoint_every!r}")
     key, seed_attr = as_key(key)
-    plan_dH = learning.plan_for(N, K, P, si, ex)
+    plan_dH = learning.plan_for(N, K, P, si, ex, plefka)
 
     mkey = _devices.mesh_key(devices)
     S_pad = _devices.padded_samples(n_samples, mkey)
@@ -216,7 +235,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     check_memory(N, pattern_columns(K, P, ex), n_samples, n_T, n_replicas, len(mkey), what="simulate")  # the whole run, before allocating
     targets = tuple(int(r % K) if init == "patterns" else 0 for r in range(n_replicas))
     cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas,
-                       examples=ex)
+                       examples=ex, plefka=plefka)
     plan = Measurements(n_blocks=n_blocks, tempering=bool(tempering), n_track=n_track, q_bins=q_bins,
                         max_lag=max_lag, series_len=n_meas if timeseries else 0, targets=targets)
     beta = jnp.asarray(inverse_temperatures(temps))
@@ -231,6 +250,8 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         prng_impl=str(jax.random.key_impl(key)))
     if ex is not None:
         fingerprint["examples"] = [ex.M, ex.r, ex.supervised, ex.normalisation]
+    if plefka:
+        fingerprint["plefka"] = True
 
     resume = checkpoint is not None and os.path.exists(checkpoint)
     if resume and _ckpt.read_meta(checkpoint).get("fingerprint") != json.loads(json.dumps(fingerprint)):
@@ -278,13 +299,14 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     attrs = _attrs(
         model, "densehebb.montecarlo.simulate", N=N, K=K, alpha=alpha_eff,
         alpha_requested=None if alpha is None else float(alpha),
-        dynamics=dynamics, update_order="sequential sweep i = 0..N-1", init=init,
+        dynamics=dynamics_name(dynamics, plefka), update_order="sequential sweep i = 0..N-1", init=init,
         sweeps=sweeps, burn_in=burn_in, measure_every=measure_every, n_measurements=n_meas,
         n_blocks=n_blocks, n_samples=n_samples, n_replicas=n_replicas,
         tempering=bool(tempering), swap_every=swap_every, seed=seed_attr, **key_attrs(key),
         n_devices=len(mkey), device_kind=str(_devices.resolve_devices(devices)[0].device_kind),
-        delta_energy_arithmetic=(f"exact {plan_dH.compute} chunks of {plan_dH.chunk} terms, int64 total"
-                                 if plan_dH.exact else "float64 (not exact: terms exceed 2^62)"),
+        delta_energy_arithmetic=(("Plefka (mean-field) dH, " if plefka else "")
+                                 + (f"exact {plan_dH.compute} chunks of {plan_dH.chunk} terms, int64 total"
+                                    if plan_dH.exact else "float64 (not exact: terms exceed 2^62)")),
         delta_energy_exact=bool(plan_dH.exact),
         burn_in_note=("the first burn_in sweeps are discarded; observables are measured after every "
                       "measure_every-th of the remaining sweeps and time-averaged"),

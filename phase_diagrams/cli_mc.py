@@ -132,6 +132,9 @@ def validate_mc(args):
     if args.checkpoint is None:
         refuse(g, ["checkpoint_every"], "applies with --checkpoint only")
     check_dataset_args(args, g)
+    if args.plefka and args.dataset == "none":
+        raise UsageError("--plefka applies with --dataset supervised|unsupervised only (the Plefka approximation "
+                         "of the couplings built from examples)")
     check_output(args.checkpoint, "--checkpoint", forbid_ext=_NOT_CHECKPOINT)
     check_output(args.out, "--out", ".nc", "netCDF")
     distinct_outputs(out=args.out, checkpoint=args.checkpoint)
@@ -179,7 +182,8 @@ def cmd_mc(args):
                   measure_every=args.measure_every, dynamics=args.dynamics, init=args.init,
                   tempering=args.tempering, swap_every=args.swap_every,
                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                  segment_sweeps=args.segment_sweeps, progress=not args.quiet and not args.json and sys.stderr.isatty())
+                  segment_sweeps=args.segment_sweeps, plefka=args.plefka,
+                  progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
         ds.attrs["command"] = "densehebb " + " ".join(args.argv)
         _write_netcdf(ds, args.out)
@@ -187,13 +191,13 @@ def cmd_mc(args):
     per_T = [s] if len(temps) == 1 else [s[float(t)] for t in ds["T"].values]
     out = {"P": args.P, "N": args.N, "K": int(ds.attrs["K"]), "alpha": args.alpha,
            "T": temps[0] if len(temps) == 1 else [float(t) for t in ds["T"].values],
-           "convention": model.convention, "dynamics": args.dynamics, "samples": args.samples,
+           "convention": model.convention, "dynamics": ds.attrs["dynamics"], "samples": args.samples,
            "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
            "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"]),
            "dataset": args.dataset}
     if model.examples is not None:
         out.update(r=model.examples.r, M=model.examples.M, normalisation=model.examples.normalisation,
-                   norm=float(ds.attrs["examples_norm"]))
+                   norm=float(ds.attrs["examples_norm"]), plefka=bool(args.plefka))
     if args.tempering:
         out["tempering"] = True
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
@@ -243,14 +247,17 @@ def cmd_bench(args):
     from densehebb.theory import convention_name
 
     all_cases = bench.QUICK_CASES if args.quick else bench.CASES
+    all_learning = bench.QUICK_LEARNING_CASES if args.quick else bench.LEARNING_CASES    # (dataset, P, N, K, M)
     cases = all_cases if args.P is None else [c for c in all_cases if c[0] == args.P]
-    if not cases:
-        raise UsageError(f"no benchmark case for P = {args.P} (the cases have P in {sorted({c[0] for c in all_cases})})")
+    learning = all_learning if args.P is None else [c for c in all_learning if c[1] == args.P]
+    if not cases and not learning:
+        orders = sorted({c[0] for c in all_cases} | {c[1] for c in all_learning})
+        raise UsageError(f"no benchmark case for P = {args.P} (the cases have P in {orders})")
     if not fresh:
         sys.stderr.write(f"densehebb bench: note: JAX/NumPy were already imported: running on "
                          f"{jax.device_count()} device(s) with the BLAS threads of this process (use the "
                          "densehebb command for one device per core and single-threaded BLAS)\n")
-    bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout, cases=cases,
+    bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout, cases=cases, learning_cases=learning,
               convention=convention_name(args.self_interaction))
     return 0
 
@@ -295,6 +302,10 @@ def register(sub, model_args):
     m.add_argument("--theory", action="store_true", help="also print the RS retrieval overlap m_theory_rs")
     add_dataset_args(m, "; m is then the archetype overlap and the output adds n (class-mean overlap) and, "
                         "unsupervised, x_max, x_mean (example overlaps)")
+    m.add_argument("--plefka", action="store_true",
+                   help="with --dataset: the Plefka (first-order mean-field) dynamics, flips accepted with the "
+                        "mean-field energy change; the output's dynamics is then e.g. glauber-plefka (the "
+                        "observables stay exact; docs/montecarlo.md)")
     m.set_defaults(func=cmd_mc, validate=validate_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark, or with --theory the theory's speed "
