@@ -136,7 +136,9 @@ def validate_threshold(args):
 
 
 def validate_derive(args):
-    pass
+    check_dataset_args(args, args.given, need_values=False)     # r, M stay symbolic unless given
+    if args.dataset != "none" and args.ansatz != "rs":
+        raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
 
 
 def validate_phase_diagram(args):
@@ -216,15 +218,25 @@ def cmd_capacity(args):
 def cmd_derive(args):
     from densehebb.theory.symbolic import derive
 
-    d = derive(model_from_args(args))
+    add = {}
+    if args.dataset != "none":      # learning from examples: r, M symbolic unless given
+        from densehebb.theory import convention_name
+        from densehebb.theory.symbolic import derive_learning
+
+        d = derive_learning(args.P, convention_name(args.self_interaction), args.dataset == "supervised",
+                            args.normalisation, args.gaussian, args.r, args.M)
+        add = {"dataset": args.dataset, "normalisation": args.normalisation, "gaussian": args.gaussian}
+        add.update({k: getattr(args, k) for k in ("r", "M") if getattr(args, k) is not None})
+    else:
+        d = derive(model_from_args(args))
     if not args.json:
         print(d.latex() if args.latex else d.text())
         return 0
     import sympy as sp
 
     fmt = sp.latex if args.latex else sp.sstr
-    emit({"P": d.P, "convention": d.convention, "ansatz": d.ansatz, "format": "latex" if args.latex else "sympy",
-          "free_energy": fmt(d.free_energy),
+    emit({"P": d.P, "convention": d.convention, "ansatz": d.ansatz, **add,
+          "format": "latex" if args.latex else "sympy", "free_energy": fmt(d.free_energy),
           "stationarity": {sp.sstr(x): fmt(c) for x, c in d.conditions.items()},
           "fixed_point": [{"lhs": fmt(e.lhs), "rhs": fmt(e.rhs)} for e in d.fixed_point]}, True)
     return 0
@@ -341,6 +353,8 @@ def build_parser():
     dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")
     model_args(dv, need_alpha=False, need_T=False)
     dv.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
+    add_dataset_args(dv, "; variables (n, C, v), r and M symbolic unless given (theory.symbolic_learning)",
+                     gaussian=True)
     for action in dv._actions:
         if action.dest == "json":
             action.help = ("one JSON object: free_energy, stationarity {variable: df/dx}, fixed_point "

@@ -101,11 +101,12 @@ def add_dataset_args(sp, what, gaussian=False):
                         help="with --dataset: CLT site average s = 1 + sqrt(rho) z instead of the exact binomial")
 
 
-def check_dataset_args(args, given):
-    """--r, --M, --normalisation (, --gaussian) only with a dataset; a dataset needs --r and --M."""
+def check_dataset_args(args, given, need_values=True):
+    """--r, --M, --normalisation (, --gaussian) only with a dataset; a dataset needs --r and --M (unless
+    ``need_values`` is False: derive keeps them symbolic)."""
     if args.dataset == "none":
         refuse(given, ["r", "M", "normalisation", "gaussian"], "applies with --dataset supervised|unsupervised only")
-    elif args.r is None or args.M is None:
+    elif need_values and (args.r is None or args.M is None):
         raise UsageError(f"--dataset {args.dataset} needs the dataset quality --r (in (0, 1]) and the number of "
                          "examples per archetype --M (>= 1)")
 

@@ -18,6 +18,10 @@ Variables (``Derivation.args``): RS m (Mattis overlap), q (replica overlap), v (
 noise field; for P = 2 the AGS r enters as v = alpha r), alpha, beta; 1RSB m, q0, q1, x (Parisi parameter),
 v0, v1 (field variances between states and in total), alpha, beta.  The noise covariance xi(q) is derived
 in theory.covariance (re-exported here as ``noise_covariance``).  Equations: docs/theory.md.
+
+Learning from examples (``Model(examples=Examples(M, r, ...))``, RS): :func:`derive` returns the
+LearningDerivation of theory.symbolic_learning (variables n, C, v; site average E_S over the binomial S);
+:func:`derive_learning` keeps r and M symbolic.
 """
 from __future__ import annotations
 
@@ -157,11 +161,36 @@ def _check_model(model, what):
                                   "see densehebb.theory.low_storage")
 
 
+def derive_learning(P, convention="distinct-indices", supervised=True, normalisation="r", gaussian=False,
+                    r=None, M=None):
+    """Learning from examples with r and M symbolic (None) or given: see
+    :func:`densehebb.theory.symbolic_learning.derive_learning`."""
+    from .symbolic_learning import derive_learning as _derive_learning
+
+    return _derive_learning(P, convention, supervised, normalisation, gaussian, r, M)
+
+
+def _learning(model, what):
+    """The LearningDerivation of a Model with examples (None without)."""
+    if not isinstance(model, Model) or model.examples is None:
+        return None
+    if model.storage != "high":
+        raise NotImplementedError(f"{what}: low storage (K finite) is not derived symbolically; "
+                                  "see densehebb.theory.low_storage")
+    from .symbolic_learning import derive_model
+
+    return derive_model(model)
+
+
 def free_energy_expr(model: Model) -> sp.Expr:
     """Free energy per neuron of ``model`` as a sympy expression: RS f(m, q, v; alpha, beta) (see
     theory.dense_rs for the derivation) or 1RSB f(m, q0, q1, x, v0, v1; alpha, beta) (nested averages
     E_z0 ln E_z1 [2 cosh(...)]^x, the conjugate variances v0, v1 explicit; theory.dense_rsb1 eliminates
-    them).  P = 2 uses the exact AGS log-det noise, P >= 3 the covariance xi(q) of theory.covariance."""
+    them).  P = 2 uses the exact AGS log-det noise, P >= 3 the covariance xi(q) of theory.covariance.
+    With ``model.examples``: the learning free energy f(n, C, v; alpha, beta) (theory.symbolic_learning)."""
+    d = _learning(model, "free_energy_expr")
+    if d is not None:
+        return d.free_energy
     _check_model(model, "free_energy_expr")
     return _expr(model.P, model.self_interaction, model.ansatz)
 
@@ -179,7 +208,10 @@ def free_energy_jax(model: Model, n: int | None = None):
     """JAX callable f(*args) -> free energy per neuron (float64), args as in :class:`Derivation`
     (RS: m, q, v, alpha, beta; 1RSB: m, q0, q1, x, v0, v1, alpha, beta).  Gaussian averages by n-node
     Gauss-Hermite, nested in z0 and z1 for 1RSB (n: model.nodes, else theory.quadrature.DEFAULT_NODES).
-    It needs no derivation, so it is cheap to build."""
+    It needs no derivation, so it is cheap to build.  With ``model.examples``: args (n, C, v, alpha, beta)."""
+    d = _learning(model, "free_energy_jax")
+    if d is not None:
+        return d.free_energy_jax(_nodes(model, n))
     f = free_energy_expr(model)
     fn = to_jax([f], _args(model.ansatz), _nodes(model, n))
     return lambda *a: fn(*a)[0]
@@ -359,7 +391,14 @@ def derive(model: Model) -> Derivation:
     """Derive the stationarity equations of ``model`` (P, convention, ansatz "rs" or "1rsb") by
     differentiating its free energy (:func:`free_energy_expr`).  RS variables (m, q, v); 1RSB
     (m, q0, q1, x, v0, v1), whose q0- and q1-conditions are linear in v0, v1 and give them in closed form
-    (v = xi'(q) for P >= 3, the AGS alpha r0, alpha r1 for P = 2).  Cached per model."""
+    (v = xi'(q) for P >= 3, the AGS alpha r0, alpha r1 for P = 2).  Cached per model.
+
+    ``Model(examples=Examples(M, r, ...))`` (RS): the learning free energy of theory.learning in (n, C, v)
+    with r and M substituted (:func:`derive_learning` keeps them symbolic), a LearningDerivation
+    (theory.symbolic_learning)."""
+    d = _learning(model, "derive")
+    if d is not None:
+        return d
     _check_model(model, "derive")
     variables = RSB1_ARGS[:6] if model.ansatz == "1rsb" else RS_ARGS[:3]
     return Derivation(model, free_energy_expr(model), variables)
