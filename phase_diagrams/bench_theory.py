@@ -15,6 +15,9 @@ One JSON object per case, then a summary line (``case: "summary"``, ``targets_me
   on a seeded subset (``speedup_vs_point_by_point``, ``max_abs_diff_vs_reference`` in m and f).  About a
   second a point on 2 cores, so the default is n = 6; ``--rsb1-grid 20`` gives the 20 x 20 case of issue
   10.
+* ``learning_grid_P4_supervised`` / ``_unsupervised``: the RS archetype state of learning from examples
+  (M = 10, r = 0.5) on a 100 x 100 (alpha, T) grid, one vmapped solve; reference: the same solver point by
+  point on a seeded subset (``speedup_vs_point_by_point``); target: under 60 s (issue 11).
 * ``cli_*``: wall time of the commands a user types (``solve``, ``capacity --ansatz 1rsb``,
   ``phase-diagram``), each run twice as a subprocess: ``seconds`` is the second run (warm persistent
   compilation cache), ``first_s`` the first (cold if the cache was empty), ``compile_s`` their difference.
@@ -153,6 +156,54 @@ def rsb1_grid(P: int = 4, n: int = 20, reference_points: int = 8) -> dict:
             "target": None, "target_met": None}
 
 
+LEARNING_GRID_TARGET_S = 60.0
+
+
+@x64
+def learning_grid(P: int = 4, supervised: bool = True, n: int = 100, M: int = 10, r: float = 0.5,
+                  reference_points: int = 20, seed: int = 0) -> dict:
+    """Learning from examples: the RS archetype state on an n x n (alpha, T) grid at a fixed dataset (M, r)
+    (alpha up to 1.1 alpha_c(T = 0), T up to 1.1 T_M(alpha -> 0)), one vmapped solve; the reference is the
+    same solver called point by point on a seeded subset (``speedup_vs_point_by_point``, largest difference
+    in m, n and f).  Target (issue 11): the 100 x 100 grid in under a minute on 2 cores."""
+    from densehebb.theory import Examples, solve
+
+    from . import lines
+
+    spec = Model(P=P, examples=Examples(M=M, r=r, supervised=supervised))
+    a_c = lines.capacity(spec, 0.0).alpha_c
+    t_m = lines.T_M(spec, 1e-4 * a_c)
+    alphas, Ts = np.linspace(0.01 * a_c, 1.1 * a_c, n), np.linspace(0.0, 1.1 * t_m, n)
+    A, T = np.meshgrid(alphas, Ts, indexing="ij")
+    t0 = time.perf_counter()
+    solve(spec, A, T)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    g = solve(spec, A, T)
+    seconds = time.perf_counter() - t0
+    pick = np.random.default_rng(seed).choice(A.size, size=min(reference_points, A.size), replace=False)
+    t0 = time.perf_counter()
+    ref = [solve(spec, float(A.flat[k]), float(T.flat[k])) for k in pick]
+    ref_s = time.perf_counter() - t0
+    diffs, disagree = [], 0
+    for k, p in zip(pick, ref):
+        if p.converged and bool(np.ravel(g.converged)[k]):
+            diffs.append(max(abs(p.values[v] - float(np.ravel(g.values[v])[k])) for v in ("m", "n", "f")))
+        elif p.converged != bool(np.ravel(g.converged)[k]):
+            disagree += 1
+    tag = "supervised" if supervised else "unsupervised"
+    return {"case": f"learning_grid_P{P}_{tag}", "points": int(A.size), "seconds": seconds,
+            "points_per_s": A.size / seconds, "compile_s": max(first - seconds, 0.0),
+            "converged_fraction": float(np.mean(g.converged)), "speedup_vs_scipy": None,
+            "speedup_vs_point_by_point": (A.size / seconds) / (len(pick) / ref_s),
+            "max_abs_diff_vs_reference": max(diffs) if diffs else None, "reference_disagreements": disagree,
+            "reference": f"theory.solve point by point on {len(pick)} of the points (m, n, f)",
+            "dataset": {"protocol": tag, "M": M, "r": r},
+            "grid": {"alpha": [float(alphas[0]), float(alphas[-1]), n], "T": [float(Ts[0]), float(Ts[-1]), n]},
+            "target": f"seconds <= {LEARNING_GRID_TARGET_S:g} (n = 100)" if n == 100 else None,
+            "target_met": bool(seconds <= LEARNING_GRID_TARGET_S and disagree == 0) if n == 100 else None}
+
+
 def cli_case(case: str, argv: list, target=None) -> dict:
     """Wall time of one ``densehebb`` command, run twice in fresh processes (second: warm cache)."""
     with tempfile.TemporaryDirectory(prefix="densehebb-bench-") as tmp:
@@ -196,6 +247,8 @@ def run(out=sys.stdout, json_lines=True, quick=False, rsb1_grid_n=6) -> list:
     for P in (2, 4):
         emit(rs_grid(P, n=10 if quick else 100, reference_points=4 if quick else 60))
     emit(rsb1_grid(4, n=2 if quick else rsb1_grid_n))
+    for supervised in (True, False):
+        emit(learning_grid(4, supervised, n=8 if quick else 100, reference_points=3 if quick else 20))
     if not quick:
         for case, argv, target in CLI_CASES:
             emit(cli_case(case, argv, target))

@@ -144,6 +144,20 @@ def validate_derive(args):
 def validate_phase_diagram(args):
     check_output(args.out, "--out", ".nc", "netCDF")
     check_output(args.png, "--png", ".png", "PNG")
+    g = args.given
+    if args.plane == "alpha-T":
+        refuse(g, ["alpha"], "applies with --plane M-T or rho-T only (the alpha-T plane spans the loads)")
+        check_dataset_args(args, g)
+    else:
+        if args.dataset == "none":
+            raise UsageError(f"--plane {args.plane} is a plane of learning from examples: give --dataset "
+                             "supervised|unsupervised")
+        need, free = ("r", "M") if args.plane == "M-T" else ("M", "r")
+        if getattr(args, need) is None:
+            raise UsageError(f"--plane {args.plane} needs --{need} (fixed along the plane)")
+        refuse(g, [free], f"does not apply with --plane {args.plane} ({free} varies along the plane)")
+    if args.dataset != "none" and args.ansatz != "rs":
+        raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
 
 
 # ------------------------------------------------------------------------------------------- commands
@@ -248,6 +262,8 @@ def cmd_phase_diagram(args):
     from densehebb.phase_diagrams.diagram import phase_diagram
     from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
+    if args.plane != "alpha-T":
+        return _dataset_plane(args)
     spec = model_from_args(args)
     report = _reporter(args)
     try:
@@ -270,6 +286,44 @@ def cmd_phase_diagram(args):
     for k in ("alpha_c_T0_1rsb", "alpha_Tc_T0_1rsb", "e_sg_1rsb"):
         if k in ds:
             summary[k] = float(ds[k])
+    summary.update(_dataset_record(args, spec) or {})
+    emit(summary, args.json)
+    return 0
+
+
+def _dataset_plane(args):
+    """phase-diagram --plane M-T|rho-T: phase_diagrams.dataset_plane."""
+    import numpy as np
+
+    from densehebb.phase_diagrams.dataset_plane import dataset_diagram, plot_dataset_diagram
+    from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
+    from densehebb.theory import Model, convention_name
+    from densehebb.theory.model import Examples
+
+    M = int(args.M) if args.M is not None else 1
+    r = float(args.r) if args.r is not None else 1.0
+    spec = Model(P=args.P, convention=convention_name(args.self_interaction),
+                 examples=Examples(M=M, r=r, supervised=args.dataset == "supervised",
+                                   normalisation=args.normalisation, gaussian=bool(args.gaussian)))
+    report = _reporter(args)
+    if report:
+        report(f"compiling the RS learning theory for P = {spec.P} (one solver for the whole plane) and tracing "
+               f"T_M, T_c{', T_g' if args.alpha else ''} along {args.plane.split('-')[0]} ...")
+    ds = dataset_diagram(spec, alpha=float(args.alpha or 0.0), plane=args.plane)
+    ds.attrs["command"] = "densehebb " + " ".join(args.argv)
+    with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):
+        to_netcdf(ds, nc_tmp)
+        if args.png:
+            plot_dataset_diagram(ds, png_tmp)
+    axis = "M" if args.plane == "M-T" else "rho"
+    summary = {"out": args.out, "png": args.png, "convention": spec.convention, "plane": args.plane,
+               "dataset": args.dataset, "alpha": float(args.alpha or 0.0), f"n_{axis}": int(ds.sizes[axis]),
+               "n_T": int(ds.sizes["T"]), "normalisation": args.normalisation, "gaussian": bool(args.gaussian)}
+    summary.update({"r": r} if args.plane == "M-T" else {"M": M})
+    for k in ("T_M", "T_c", "T_g"):
+        if k in ds:
+            summary[f"missing_{k}"] = int(np.isnan(ds[k].values).sum())
+            summary[f"{k}_max"] = float(np.nanmax(ds[k].values)) if np.any(np.isfinite(ds[k].values)) else None
     emit(summary, args.json)
     return 0
 
@@ -348,6 +402,13 @@ def build_parser():
     d.add_argument("--out", required=True, help="netCDF file to write")
     d.add_argument("--png", help="figure to write")
     d.add_argument("--quiet", action="store_true", help="no progress on stderr (bar or lines)")
+    add_dataset_args(d, ": the (alpha, T) diagram of the archetype (learning) state at fixed (r, M), or with "
+                        "--plane a dataset plane", gaussian=True)
+    d.add_argument("--plane", choices=("alpha-T", "M-T", "rho-T"), default="alpha-T",
+                   help="alpha-T (default); with --dataset: M-T at fixed (--alpha, --r) or rho-T at fixed "
+                        "(--alpha, --M), rho = (1 - r^2)/(M r^2)")
+    d.add_argument("--alpha", type=finite("alpha", lo=0), default=None,
+                   help="with --plane M-T or rho-T: the fixed load (default 0: K finite)")
     d.set_defaults(func=cmd_phase_diagram, validate=validate_phase_diagram)
 
     dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")

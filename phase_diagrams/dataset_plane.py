@@ -5,15 +5,16 @@ Every point of the plane is a dataset (M, r) and a temperature; the RS learning 
 dataset traced (:func:`theory.learning.solve_datasets`), so the whole plane needs one compiled solver per
 branch.  Computed:
 
-* a phase map on the (dataset, T) grid: which states exist (archetype/retrieval, spin glass, paramagnet) and
-  which is the global minimum (the paramagnet counts only where its entropy is >= 0, as in
-  :mod:`phase_diagrams.lines`); codes in ``phase`` (flag_meanings);
-* the lines along T for every dataset value, by bisection batched over the dataset axis (each step one batched
-  solve, started from the last solution on the side where the branch exists):
-  T_M (the archetype state exists below it), T_c (below it the archetype state is the global minimum; the
-  highest such T, NaN where it is not the global minimum at T = 0) and, at alpha > 0, T_g (the spin glass
-  exists below it).
-Bisection resolves each line to ``T_TOL`` (absolute); a line is NaN where the state does not exist at T = 0.
+* the lines along T for every dataset value, batched over the dataset axis (each step one batched solve,
+  Newton continued from the last solution on the side where the branch exists):
+  T_M (the archetype state exists below it: bisection on existence, then the fold Newton with the dataset
+  traced, certified as in :func:`theory.bifurcation.fold`), T_c (below it the archetype state is the global
+  minimum against the spin glass and the paramagnet of non-negative entropy, as in :mod:`phase_diagrams.lines`:
+  bisection on the sign of the free-energy difference to ``T_TOL``; NaN where it is not the global minimum at
+  T = 0) and, at alpha > 0, T_g (P >= 3: the fold of the RS spin glass; P = 2: the paramagnet's instability);
+  ``<line>_method`` says how each value was found;
+* the phase map on a (dataset, T) grid read from those lines (each line is assumed single-valued in T: no
+  reentrance), with m and n of the archetype state solved wherever it exists.
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ import numpy as np
 import xarray as xr
 
 from densehebb.theory import Model, x64
-from densehebb.theory.learning import solve_datasets
+from densehebb.theory.learning import fold_T_datasets, solve_datasets
+from densehebb.theory.numerics import BRACKET_RTOL, TOL_FOLD
 from densehebb.theory.provenance import describe_variables
 
 from .io import provenance
 
 PLANES = ("M-T", "rho-T")
-T_TOL = 1e-7
+T_TOL = 1e-9
 PHASES = ("none", "retrieval", "retrieval-metastable", "spin-glass", "paramagnetic")
 
 
@@ -49,31 +51,12 @@ def _entropy_ok(spec, alpha, T, M, r, pm):
     return ok
 
 
-def _states(spec, alpha, T, M, r, x0=None):
-    """(f_retrieval, f_competitor, exists_R, exists_SG, exists_PM(physical), retrieval Result) at flat points."""
-    R = solve_datasets(spec, alpha, T, M, r, "retrieval", x0=x0)
-    fR = np.where(R.converged, R.values["f"], np.nan)
-    n = np.size(fR)
-    sg = np.zeros(n, bool)
-    comp = np.full(n, np.inf)
-    if alpha > 0:
-        S = solve_datasets(spec, alpha, T, M, r, "spin-glass")
-        sg = np.asarray(S.converged)
-        comp = np.where(sg, S.values["f"], comp)
-    pm = np.zeros(n, bool)
-    if np.any(np.asarray(T) > 0):
-        PM = solve_datasets(spec, alpha, T, M, r, "paramagnetic")
-        pm = _entropy_ok(spec, alpha, T, M, r, PM)
-        comp = np.where(pm, np.minimum(comp, PM.values["f"]), comp)
-    return fR, comp, np.asarray(R.converged), sg, pm, R
-
-
-def _bisect(test, lo, hi, tol=T_TOL, max_iter=60):
-    """Batched bisection: ``test(T) -> bool array`` true below the line; lo (true) and hi (false) arrays.
-    Returns the final (lo, hi); entries with lo = NaN are skipped."""
+def _bisect(test, lo, hi, rtol=BRACKET_RTOL, atol=T_TOL, max_iter=80):
+    """Batched bisection: ``test(T, active) -> bool array``, true below the line; lo (true) and hi (false)
+    arrays, entries with lo = NaN skipped; stops at a width rtol * hi + atol."""
     lo, hi = lo.copy(), hi.copy()
     for _ in range(max_iter):
-        act = np.isfinite(lo) & (hi - lo > tol)
+        act = np.isfinite(lo) & (hi - lo > rtol * hi + atol)
         if not np.any(act):
             break
         mid = np.where(act, 0.5 * (lo + hi), lo)
@@ -81,6 +64,116 @@ def _bisect(test, lo, hi, tol=T_TOL, max_iter=60):
         lo = np.where(act & ok, mid, lo)
         hi = np.where(act & ~ok, mid, hi)
     return lo, hi
+
+
+def _continued(spec, alpha, T, Mv, rv, branch, x0):
+    """Newton only, from x0 (continuation), then from the default guess where that failed: (ok, raw x)."""
+    R = solve_datasets(spec, alpha, T, Mv, rv, branch, x0=x0, fallback=False)
+    ok, raw = np.asarray(R.converged), np.asarray(R.extra["raw"])
+    if not np.all(ok):
+        R2 = solve_datasets(spec, alpha, T, Mv, rv, branch, fallback=False)
+        ok2 = np.asarray(R2.converged) & ~ok
+        raw = np.where(ok2[:, None], R2.extra["raw"], raw)
+        ok = ok | ok2
+    return ok, raw, R
+
+
+def _spinodal(spec, alpha, Mv, rv, branch, t_hi):
+    """The end in T of ``branch`` for every dataset: bisection on existence (Newton continued from the last
+    solution) to a relative bracket BRACKET_RTOL, then the fold Newton (:func:`theory.learning.fold_T_datasets`)
+    from the last solution, certified as in :func:`theory.bifurcation.fold` (converged, at or just beyond the
+    bracket); where it is not, the bisection goes on to T_TOL (with the full solver) and the value is marked
+    "bisection".  Returns (T, method codes 0 fold / 1 bisection / 2 absent at T = 0, x at the lower end)."""
+    T0 = 0.0 if branch == "retrieval" else 1e-9
+    R0 = solve_datasets(spec, alpha, T0, Mv, rv, branch)
+    lo = np.where(R0.converged, T0, np.nan)
+    x = np.asarray(R0.extra["raw"]).copy()
+
+    def exists(T, act):
+        ok, raw, _ = _continued(spec, alpha, T, Mv, rv, branch, x)
+        x[:] = np.where((ok & act)[:, None], raw, x)
+        return ok
+    lo, hi = _bisect(exists, lo, t_hi)
+    Tf = np.full(Mv.shape, np.nan)
+    how = np.full(Mv.shape, 2, np.int8)
+    has = np.isfinite(lo)
+    if np.any(has):
+        i = np.flatnonzero(has)
+        p, _, res = fold_T_datasets(spec, alpha, lo[i], x[i], Mv[i], rv[i], branch)
+        good = (res <= TOL_FOLD) & (p >= lo[i] - 1e-9) & (p <= hi[i] + 10 * (hi[i] - lo[i]))
+        Tf[i[good]], how[i[good]] = p[good], 0
+        bad = i[~good]
+        if bad.size:   # finish by bisection with the full solver (every stage)
+            def exists_full(T, act):
+                return np.asarray(solve_datasets(spec, alpha, T, Mv[bad], rv[bad], branch).converged)
+            lo_b, hi_b = _bisect(exists_full, lo[bad], hi[bad], rtol=0.0)
+            Tf[bad], how[bad] = 0.5 * (lo_b + hi_b), 1
+    return Tf, how, x
+
+
+def _pm_instability(spec, alpha, Mv, rv, t_hi):
+    """P = 2: T_g, where the paramagnet (exact, q = 0) becomes unstable (its replicon changes sign), by
+    bisection to T_TOL; below gamma_max it does not exist (counted as unstable)."""
+    def unstable(T, act):
+        pm = solve_datasets(spec, alpha, T, Mv, rv, "paramagnetic")
+        return ~(np.asarray(pm.replicon) > 0)
+    lo, hi = _bisect(unstable, np.zeros(Mv.shape), t_hi, rtol=0.0)
+    return 0.5 * (lo + hi), np.ones(Mv.shape, np.int8)
+
+
+def _global_line(spec, alpha, Mv, rv, T_M, T_g):
+    """T_c: the highest T below which the archetype state is the global minimum, by bisection to T_TOL on the
+    sign of f_R - f_competitor (each branch continued by Newton from its last solution, the full solver
+    where that fails but the branch should exist: below T_M, below T_g).  NaN where the archetype state is
+    not the global minimum at T = 0."""
+    xs = {}
+
+    def delta(T, act, init=False):
+        n = Mv.size
+        fR = np.full(n, np.nan)
+        comp = np.full(n, np.inf)
+        for branch, top in (("retrieval", T_M), ("spin-glass", T_g)):
+            if branch == "spin-glass" and not alpha > 0:
+                continue
+            if init or branch not in xs:
+                R = solve_datasets(spec, alpha, T, Mv, rv, branch)
+                ok, raw = np.asarray(R.converged), np.asarray(R.extra["raw"])
+            else:
+                ok, raw, R = _continued(spec, alpha, T, Mv, rv, branch, xs[branch])
+                miss = ~ok & act & (T < np.nan_to_num(top, nan=-1.0))
+                if np.any(miss):
+                    R2 = solve_datasets(spec, alpha, T, Mv, rv, branch)
+                    ok2 = np.asarray(R2.converged) & miss
+                    raw = np.where(ok2[:, None], R2.extra["raw"], raw)
+                    ok = ok | ok2
+                    R = _merge_f(R, R2, ok2)
+            f = np.where(ok, R.values["f"], np.nan)
+            xs[branch] = np.where((ok & act)[:, None], raw, xs.get(branch, raw))
+            if branch == "retrieval":
+                fR = f
+            else:
+                comp = np.where(ok, np.minimum(comp, f), comp)
+        if np.any(T > 0):
+            PM = solve_datasets(spec, alpha, T, Mv, rv, "paramagnetic")
+            good = _entropy_ok(spec, alpha, T, Mv, rv, PM)
+            comp = np.where(good, np.minimum(comp, PM.values["f"]), comp)
+        return fR, comp
+
+    fR0, comp0 = delta(np.zeros(Mv.shape), np.ones(Mv.shape, bool), init=True)
+    lo = np.where(np.isfinite(T_M) & (fR0 <= comp0), 0.0, np.nan)
+
+    def is_global(T, act):
+        fR, comp = delta(T, act)
+        return np.isfinite(fR) & (fR <= comp)
+    lo, hi = _bisect(is_global, lo, np.where(np.isfinite(T_M), T_M, 0.0), rtol=0.0)
+    return np.where(np.isfinite(lo), 0.5 * (lo + hi), np.nan), np.where(np.isfinite(lo), 1, 2).astype(np.int8)
+
+
+def _merge_f(R, R2, take2):
+    """R with the free energies of R2 where ``take2`` (only f is read afterwards)."""
+    import dataclasses
+
+    return dataclasses.replace(R, values=dict(R.values, f=np.where(take2, R2.values["f"], R.values["f"])))
 
 
 @x64
@@ -125,52 +218,31 @@ def dataset_diagram(spec: Model, alpha: float = 0.0, plane: str = "M-T", r: floa
                 raise ValueError("dataset_diagram: the archetype state exists at every T (no spinodal below 1e3)")
     else:
         t_hi = np.full(n, float(T_max))
-
-    # T_M: the archetype state exists below it
-    R0 = solve_datasets(spec, alpha, 0.0, Mv, rv, "retrieval")
-    lo = np.where(R0.converged, 0.0, np.nan)
-    last = {"x": np.asarray(R0.extra["raw"])}
-
-    def exists_R(T, act):
-        R = solve_datasets(spec, alpha, T, Mv, rv, "retrieval", x0=last["x"])
-        ok = np.asarray(R.converged)
-        bad = ~ok
-        if np.any(bad & act):   # from the default guess where the continued start failed
-            R2 = solve_datasets(spec, alpha, T, Mv, rv, "retrieval")
-            ok = ok | np.asarray(R2.converged)
-            raw = np.where(np.asarray(R.converged)[:, None], R.extra["raw"], R2.extra["raw"])
-        else:
-            raw = R.extra["raw"]
-        last["x"] = np.where((ok & act)[:, None], raw, last["x"])
-        return ok
-    T_M, _ = _bisect(exists_R, lo, t_hi)
-
-    # T_c: highest T where the archetype state is the global minimum (bisection between 0 and T_M)
-    fR0, comp0, _, _, _, _ = _states(spec, alpha, 0.0, Mv, rv)
-    lo = np.where(np.isfinite(T_M) & (fR0 <= comp0), 0.0, np.nan)
-
-    def is_global(T, act):
-        fR, comp, okR, _, _, _ = _states(spec, alpha, T, Mv, rv)
-        return okR & (fR <= comp)
-    T_c, _ = _bisect(is_global, lo, np.where(np.isfinite(T_M), T_M, t_hi))
-
-    out = {"T_M": T_M, "T_c": T_c}
+    out, how = {}, {}
+    out["T_M"], how["T_M"], x_R = _spinodal(spec, alpha, Mv, rv, "retrieval", t_hi)
     if alpha > 0:
-        S0 = solve_datasets(spec, alpha, 1e-12, Mv, rv, "spin-glass")
-        lo = np.where(S0.converged, 0.0, np.nan)
+        if spec.P == 2:
+            out["T_g"], how["T_g"] = _pm_instability(spec, alpha, Mv, rv, t_hi)
+        else:
+            out["T_g"], how["T_g"], _ = _spinodal(spec, alpha, Mv, rv, "spin-glass", t_hi)
+    out["T_c"], how["T_c"] = _global_line(spec, alpha, Mv, rv, out["T_M"], out.get("T_g"))
 
-        def exists_SG(T, act):
-            return np.asarray(solve_datasets(spec, alpha, T, Mv, rv, "spin-glass").converged)
-        out["T_g"], _ = _bisect(exists_SG, lo, t_hi)
-
-    # the phase map on the grid
+    # the phase map on the grid, from the lines (one phase below T_c, metastable archetype state up to T_M,
+    # spin glass below T_g, paramagnet above); m and n solved where the archetype state exists
+    T_M = out["T_M"]
     top = float(np.nanmax(np.concatenate([T_M, out.get("T_g", T_M)])))
     Tg = np.linspace(0.0, 1.15 * top if np.isfinite(top) and top > 0 else 1.0, 48) if Ts is None \
         else np.asarray(Ts, dtype=float)
     DD, TT = np.meshgrid(np.arange(n), Tg, indexing="ij")
-    fR, comp, okR, sg, pm, R = _states(spec, alpha, TT.ravel(), Mv[DD.ravel()], rv[DD.ravel()])
-    glob = okR & (fR <= comp)
-    phase = np.where(glob, 1, np.where(okR, 2, np.where(sg, 3, np.where(pm, 4, 0)))).astype(np.int8)
+    below = lambda line: TT < np.nan_to_num(line, nan=-1.0)[:, None]  # noqa: E731
+    okR = below(T_M)
+    glob = below(out["T_c"])
+    sg = below(out["T_g"]) if "T_g" in out else np.zeros(TT.shape, bool)
+    phase = np.where(glob, 1, np.where(okR, 2, np.where(sg, 3, np.where(TT > 0, 4, 0)))).astype(np.int8)
+    m_grid, n_grid = np.full(TT.shape, np.nan), np.full(TT.shape, np.nan)
+    if np.any(okR):
+        R = solve_datasets(spec, alpha, TT[okR], Mv[DD[okR]], rv[DD[okR]], "retrieval")
+        m_grid[okR], n_grid[okR] = R.values["m"], R.values["n"]
     shape = DD.shape
     ds = xr.Dataset(coords={axis: coord, "T": ("T", Tg, {"long_name": "temperature T = 1/beta", "units": "1"})})
     doc = {"T_M": "the archetype (learning) state exists below it (end of the retrieval branch)",
@@ -179,14 +251,17 @@ def dataset_diagram(spec: Model, alpha: float = 0.0, plane: str = "M-T", r: floa
            "T_g": "the RS spin-glass solution exists below it"}
     for k, v in out.items():
         ds[k] = (axis, v, {"long_name": doc[k], "units": "1 (temperature T = 1/beta)"})
+        ds[f"{k}_method"] = (axis, how[k], {"long_name": f"how {k} was found", "units": "1",
+                                            "flag_values": np.array([0, 1, 2], np.int8),
+                                            "flag_meanings": "fold_newton bisection absent"})
     ds["phase"] = ((axis, "T"), phase.reshape(shape),
                    {"long_name": "global-minimum phase on the grid", "flag_values": np.arange(len(PHASES),
                                                                                              dtype=np.int8),
                     "flag_meanings": " ".join(p.replace("-", "_") for p in PHASES), "units": "1"})
-    ds["m"] = ((axis, "T"), np.asarray(R.values["m"]).reshape(shape),
+    ds["m"] = ((axis, "T"), m_grid,
                {"long_name": "archetype overlap m of the archetype state (NaN where it does not exist)",
                 "units": "1"})
-    ds["n"] = ((axis, "T"), np.asarray(R.values["n"]).reshape(shape),
+    ds["n"] = ((axis, "T"), n_grid,
                {"long_name": "class-mean overlap n of the archetype state", "units": "1"})
     ds["M_examples"] = (axis, Mv.astype(float), {"long_name": "examples per archetype M", "units": "1"})
     ds["r_quality"] = (axis, rv, {"long_name": "example quality r", "units": "1"})

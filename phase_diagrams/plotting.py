@@ -253,7 +253,13 @@ def _figure_class():
 def _title(ds):
     P = ds.attrs.get("P", "?")
     ansatz = str(ds.attrs.get("ansatz", "")).upper()
-    return f"P = {P}, {ansatz}, convention: {ds.attrs.get('convention', 'unknown')}"
+    title = f"P = {P}, {ansatz}, convention: {ds.attrs.get('convention', 'unknown')}"
+    a = ds.attrs
+    if "examples_M" in a:   # learning from examples: the archetype state and its dataset
+        proto = "supervised" if int(a.get("examples_supervised", 1)) else "unsupervised"
+        title += (f"\n{proto} learning: M = {int(a['examples_M'])}, r = {float(a['examples_r']):.3g}, "
+                  f"normalisation {a.get('examples_normalisation', 'r')}; lines of the archetype state")
+    return title
 
 
 def plot_phase_diagram(ds, path=None, ax=None, T_max=None, alpha_max=None, regions=True, legend=True,

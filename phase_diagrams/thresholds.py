@@ -165,26 +165,22 @@ def threshold(spec: Model, r, alpha: float = 0.0, T: float = 0.0, criterion: str
 
 
 def example_limit(spec: Model, r: float, T: float, M_max: int = M_MAX) -> float:
-    """Unsupervised, K finite: the largest M at which the example state sigma ~ eta^1 exists (converged, not
-    collapsed to the archetype, locally stable); NaN if it exists at no M >= 2, M_max if at all of them.
-    T = 0: (M - 1) r^(2(P-1)) < 1 exactly; T > 0: bisection on existence (assumed lost for good once lost)."""
+    """Unsupervised, K finite: the largest M at which an example attractor sigma ~ eta^1 exists: the example
+    state of :func:`theory.low_storage.solve_examples` converged, locally stable, and nearer the pure example
+    than the symmetric (archetype) point, x - y >= (1 - r^2)/2 (pure example: x - y = 1 - r^2; at T = 0 the
+    archetype state of even M also has solutions with x - y of a few per cent, ties broken towards one
+    example, which do not count).  NaN if none at M = 2, M_max if up to M_max; bisection on existence (assumed
+    lost for good once lost).  At T = 0 the pure example is a fixed point iff (M - 1) r^(2(P-1)) < 1."""
     from densehebb.theory.low_storage import solve_examples
-
-    P = spec.P
-    if T == 0:
-        m = math.ceil(1 + r ** (-2 * (P - 1))) - 1            # largest M with (M - 1) r^(2(P-1)) < 1
-        if (m - 1) * r ** (2 * (P - 1)) >= 1:
-            m -= 1
-        return float(min(m, M_max)) if m >= 2 else float("nan")
 
     def exists(M):
         ex = spec.examples
         mod = spec.replace(storage="low", examples=ex.__class__(M=int(M), r=r, supervised=False,
                                                                 normalisation=ex.normalisation))
         res = solve_examples(mod, T, "example")
-        return bool(res.converged) and res.replicon > 0
+        return bool(res.converged) and res.replicon > 0 and res.values["x"] - res.values["y"] >= (1 - r * r) / 2
 
-    if not exists(2):
+    if r >= 1 or not exists(2):
         return float("nan")
     lo, hi = 2, 4
     while hi <= M_max and exists(hi):

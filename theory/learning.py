@@ -35,6 +35,7 @@ r = 1 (any M): one site type s = 1, g = 1, xi = the storage xi (unsupervised: ga
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
@@ -377,13 +378,14 @@ def pack_datasets(spec: Model, M, r):
 
 
 @x64
-def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=None, tol=None):
+def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=None, tol=None, fallback=True):
     """The RS learning theory of ``spec`` (P, convention, protocol, normalisation, gaussian) solved at
     broadcastable arrays of (alpha, T, M, r) by one compiled solver: the dataset (M, r) is traced, not
     static (:meth:`Learning.bind`), so a whole threshold scan or (M, T) plane compiles once per branch and
     site-sum bucket.  Same guarantees and fields as :func:`theory.solve` (the AGS noise r is ``r_noise``);
     inputs alpha, T, M, r.  The Result's model is ``spec`` when all points share its dataset, else the
-    template with (M, r) = (1, 1) and a note."""
+    template with (M, r) = (1, 1) and a note.  ``fallback=False``: Newton only from ``x0`` (no fixed-point
+    stage; for continuation, where a failed Newton is read as "no solution here")."""
     from .solver import TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
 
     _check_branch(branch)
@@ -400,7 +402,8 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
         x0 = chunked(_guess_fn(tmpl, branch, L), (a, t, d))[0]
     else:
         x0 = np.broadcast_to(np.asarray(x0, dtype=float), shape + (len(NAMES),)).reshape(-1, len(NAMES))
-    flat = _run_stages(tmpl, branch, float(TOL if tol is None else tol), a, t, np.array(x0), (L, d))
+    flat = _run_stages(tmpl, branch, float(TOL if tol is None else tol), a, t, np.array(x0), (L, d),
+                       fallback=fallback)
     out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(tmpl), flat)}
     from .results import Result, Status
 
@@ -418,3 +421,42 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
                       extra={"raw": out["x"]}, note=note)
     return Result(spec if same else tmpl, "saddle", inputs, values, codes, out["residual"], out["iterations"],
                   out["replicon"], dims, extra={"raw": out["x"]}, note=note)
+
+
+@lru_cache(maxsize=None)
+def _fold_newton_data(spec: Model, branch: str, L: int):
+    """The fold Newton in (x, T) at fixed alpha (:mod:`theory.bifurcation`), vmapped, with the dataset traced."""
+    from . import aot
+    from .numerics import FOLD_MAXITER, fold_system, newton
+    from .solver import model_for
+
+    base = model_for(spec)
+    hold = np.arange(len(NAMES)) == 0 if branch != "retrieval" else np.zeros(len(NAMES), bool)
+
+    def run(y0, alpha, d, tol):
+        model = base.bind(d, L)
+
+        def dom(y):
+            return model.in_domain(y[:-1], alpha, y[-1]) & (y[-1] >= 0)
+
+        G = fold_system(lambda x, p: model.equations(x, alpha, p), jnp.asarray(hold))
+        return newton(G, y0, jnp.asarray(np.append(hold, False)), dom, tol, FOLD_MAXITER)
+
+    return aot.jit(jax.vmap(run, in_axes=(0, 0, 0, None)), ("rs-fold-T", spec, branch, "data", int(L)))
+
+
+@x64
+def fold_T_datasets(spec: Model, alpha, T0, x0, M, r, branch: str = "retrieval"):
+    """Ends (folds in T, at fixed alpha) of ``branch`` for many datasets at once: the fold Newton of
+    :mod:`theory.bifurcation` from (x0, T0) (a solution just below the fold) with (M, r) traced.  Returns
+    (T_fold, x, residual) arrays; the caller certifies them (residual <= TOL_FOLD, T_fold near T0)."""
+    from .numerics import TOL_FOLD
+    from .numerics import chunked
+
+    a = np.broadcast_to(np.asarray(alpha, dtype=float), np.shape(T0)).ravel()
+    Mf, rf = _check_datasets(M, r)
+    L, d = pack_datasets(spec, np.ravel(Mf), np.ravel(rf))
+    y0 = np.concatenate([np.asarray(x0, dtype=float).reshape(-1, len(NAMES)), np.ravel(T0)[:, None]], axis=1)
+    fn = _fold_newton_data(template(spec), branch, L)
+    y, res, _ = chunked(lambda y, a, d: fn(y, a, d, 1e-3 * TOL_FOLD), (y0, a, d))
+    return y[:, -1], y[:, :-1], res

@@ -220,14 +220,15 @@ def _newton_rounds(step, consts, x, tol):
     return x, res, it
 
 
-def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None):
+def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallback=True):
     """One solve on flat arrays a, t (n,) and x0 (n, k): NumPy outputs in _FIELDS order.
 
     Per point: Newton from x0; where it is not accepted (residual > tol), the damped fixed-point iteration
     from the same x0 and Newton again to polish.  Batches run in rounds (numerics.in_rounds): a vmapped
     while loop costs its slowest lane on every lane, so converged points leave the batch and the fallback
     runs only where Newton failed.  Each point's result is that of the point solved on its own.
-    ``data``: (L, d) with d (n, D) the packed datasets of the points (learning from examples, traced)."""
+    ``data``: (L, d) with d (n, D) the packed datasets of the points (learning from examples, traced);
+    ``fallback=False``: Newton only (continuation along a line, where a failed Newton means "absent here")."""
     L, d = (None, None) if data is None else data
     newton_step, fp_step, finish = _compiled(spec, branch, tol, L)
     consts = (a, t) if d is None else (a, t, d)
@@ -237,7 +238,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None):
     else:
         x, res, it = _newton_rounds(newton_step, consts, x0, tol)
         todo = np.flatnonzero(~(res <= tol))
-        if todo.size:
+        if todo.size and fallback:
             sub = tuple(c[todo] for c in consts)
             state = (x0[todo], np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, dtype=np.int64))
             active = lambda x, res, it: (res > FP_TOL) & (it < FP_MAXITER) & np.isfinite(res)  # noqa: E731
