@@ -125,7 +125,8 @@ def test_T0_existence_at_vanishing_load(r, exists):
 # ---------------------------------------------------------------- alpha > 0: the independent implementation
 @pytest.mark.parametrize("P,M,r,nm,conv,alpha,T", [
     (3, 5, 0.6, "R", "distinct", 0.01, 0.0), (3, 3, 0.5, "r", "all-tuples", 0.003, 0.0),
-    (2, 3, 0.5, "r", "distinct", 0.01, 0.1), (2, 3, 0.5, "R", "all-tuples", 0.01, 0.1)])
+    (2, 3, 0.5, "r", "distinct", 0.01, 0.1), (2, 3, 0.5, "R", "all-tuples", 0.01, 0.1),
+    (5, 6, 0.6, "r", "distinct", 0.001, 0.02)])
 def test_high_storage_against_learn_theory(P, M, r, nm, conv, alpha, T):
     """learn_theory.example_state (P >= 3) / ags_state(example=True) (P = 2, soft modes): damped iteration of
     the same RS equations written independently (NumPy)."""
