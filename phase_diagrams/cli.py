@@ -100,6 +100,9 @@ def validate_solve(args):
     check_dataset_args(args, args.given)
     if args.dataset != "none" and args.ansatz != "rs":
         raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
+    if args.branch == "example" and (args.dataset != "unsupervised" or args.gaussian):
+        raise UsageError("--branch example (the example state) needs --dataset unsupervised (exact binomial "
+                         "sites, no --gaussian)")
 
 
 def validate_capacity(args):
@@ -351,7 +354,9 @@ def build_parser():
 
     s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T)")
     model_args(s)
-    s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic"), default="retrieval")
+    s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic", "example"), default="retrieval",
+                   help="example: with --dataset unsupervised, the state retrieving one example (adds x, its "
+                        "overlap, y, the overlap with each other example of the class; theory.learning_example)")
     s.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_dataset_args(s, "; m is then the archetype overlap and the output adds n (class-mean overlap), dataset, "
                         "r, M, rho (the AGS noise parameter r is then r_noise; RS theory: theory.learning)", gaussian=True)

@@ -277,19 +277,25 @@ class Learning:
         q = jnp.clip(1.0 - C * T, 0.0, 1.0)
         # T = 0 without noise: the S = 0 sites (even M) are free spins, q -> 1 - P(S = 0)
         q = jnp.where((T == 0) & (alpha == 0) & (n != 0), 1.0 - self.p_zero, q)
+        return m, q, self._r_noise(q, C, v, alpha)
+
+    def _r_noise(self, q, C, v, alpha):
+        """r = v/alpha (alpha = 0: the P = 2 limit sum_k w_k gamma_k^2 q/D_k^2, 0 for P >= 3)."""
         if self.P == 2:
             r_eq = sum(wk * gk * gk * q / (1.0 - gk * C) ** 2 for wk, gk in self._modes())
         else:
             r_eq = jnp.zeros_like(q)
-        r = jnp.where(alpha > 0, v / jnp.where(alpha > 0, alpha, 1.0), r_eq)
-        return m, q, r
+        return jnp.where(alpha > 0, v / jnp.where(alpha > 0, alpha, 1.0), r_eq)
 
     def extra_values(self, x, alpha, T):
         return (x[0],)
 
     def replicon(self, x, alpha, T):
         n, C, v = x[0], x[1], x[2]
-        s4 = self._avg(Q.sech4_over_T, n, v, T)
+        return self._replicon(self._avg(Q.sech4_over_T, n, v, T), C, alpha, T)
+
+    def _replicon(self, s4, C, alpha, T):
+        """1 - beta^2 xi''(q) E sech^4 from s4 = beta E sech^4 (the site average of the state)."""
         if self.P == 2:
             k = alpha * sum(wk * gk * gk / (1.0 - gk * C) ** 2 for wk, gk in self._modes())
         else:
@@ -389,6 +395,9 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
     from .solver import TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
 
     _check_branch(branch)
+    if branch == "example":
+        raise ValueError("solve_datasets solves the archetype-state branches; the example state: theory.solve("
+                         "model, alpha, T, branch='example') for each dataset")
     a_in, t_in = _check_inputs(alpha, T)
     M_in, r_in = _check_datasets(M, r)
     shape = np.broadcast_shapes(a_in.shape, t_in.shape, M_in.shape, r_in.shape,
@@ -418,9 +427,9 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
         return Result(spec if same else tmpl, "saddle", {k: (v if isinstance(v, str) else float(v)) for k, v in
                       inputs.items()}, {k: float(v) for k, v in values.items()}, Status.from_code(int(codes)),
                       float(out["residual"]), int(out["iterations"]), float(out["replicon"]), (),
-                      extra={"raw": out["x"]}, note=note)
+                      extra={"raw": out["raw"]}, note=note)
     return Result(spec if same else tmpl, "saddle", inputs, values, codes, out["residual"], out["iterations"],
-                  out["replicon"], dims, extra={"raw": out["x"]}, note=note)
+                  out["replicon"], dims, extra={"raw": out["raw"]}, note=note)
 
 
 @lru_cache(maxsize=None)

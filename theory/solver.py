@@ -30,12 +30,12 @@ from .precision import x64
 from .quadrature import DEFAULT_NODES
 from .results import Result, Status
 
-BRANCHES = ("retrieval", "spin-glass", "paramagnetic")
+BRANCHES = ("retrieval", "spin-glass", "paramagnetic", "example")   # example: unsupervised learning only
 TOL = TOL_RS
 # the jitted solver emits Status codes directly
 _OK, _NOT_CONVERGED, _DIVERGED = Status.CONVERGED.code, Status.NOT_CONVERGED.code, Status.DIVERGED.code
 _COLLAPSED, _MISSING = Status.COLLAPSED.code, Status.BRANCH_MISSING.code
-_FIELDS = ("alpha", "T", "m", "q", "r", "C", "f", "replicon", "status", "residual", "iterations", "x")
+_FIELDS = ("alpha", "T", "m", "q", "r", "C", "f", "replicon", "status", "residual", "iterations", "raw")
 
 
 class _Bound:
@@ -84,10 +84,15 @@ class _Bound:
 
 
 @lru_cache(maxsize=None)
-def model_for(spec: Model):
+def model_for(spec: Model, branch: str = "retrieval"):
     """The theory (free energy, equations, stability) of a spec, with the static parts bound; learning from
-    examples (``spec.examples``): :class:`theory.learning.Learning`."""
+    examples (``spec.examples``): :class:`theory.learning.Learning`; its unsupervised example state
+    (``branch="example"``): :class:`theory.learning_example.LearningExample`."""
     if spec.ansatz == "rs":
+        if branch == "example":
+            from .learning_example import LearningExample
+
+            return LearningExample(spec)
         if spec.examples is not None:
             from .learning import Learning
 
@@ -108,7 +113,8 @@ def _fixed_mask(branch, alpha, pm_exact=True):
 
 def _system(model, branch, alpha, T):
     """(fixed mask, equations, domain test) of one point: what every Newton and fixed-point stage solves."""
-    fixed = _fixed_mask(branch, alpha, model.paramagnet_is_exact)
+    fixed = (model.fixed_mask(branch, alpha) if hasattr(model, "fixed_mask")
+             else _fixed_mask(branch, alpha, model.paramagnet_is_exact))
     return fixed, (lambda x: model.equations(x, alpha, T)), (lambda x: model.in_domain(x, alpha, T))
 
 
@@ -119,8 +125,8 @@ def _finish(model, spec, branch, tol, alpha, T, x, it):
     # residual: all equations that define the solution (those of the fixed closed-form paramagnet too);
     # m = 0 on the m = 0 branches is exact by symmetry (its equation reads 0 = 0 for P >= 3)
     feq_all = F(x)
-    check = jnp.where(alpha == 0, jnp.where(jnp.arange(x.shape[0]) == 2, 0.0, feq_all), feq_all)
-    if branch != "retrieval":
+    check = jnp.where(alpha == 0, jnp.where(jnp.arange(x.shape[0]) == x.shape[0] - 1, 0.0, feq_all), feq_all)
+    if branch in ("spin-glass", "paramagnetic"):
         check = jnp.where(jnp.arange(x.shape[0]) == 0, 0.0, check)
     residual = jnp.max(jnp.abs(jnp.where(jnp.isfinite(check), check, jnp.inf)))
     ok = (residual <= tol) & model.in_domain(x, alpha, T)
@@ -130,6 +136,8 @@ def _finish(model, spec, branch, tol, alpha, T, x, it):
         bad = ok & (jnp.abs(m) < 1e-6)
         x = x.at[0].set(jnp.abs(x[0]))
         m = jnp.abs(m)
+    elif branch == "example":
+        bad = ok & model.collapsed(x, alpha, T)
     elif branch == "spin-glass":
         bad = ok & (q < 1e-8)
         ok = ok & (alpha > 0)  # no spin-glass phase without a noise field
@@ -157,7 +165,7 @@ def _compiled(spec: Model, branch: str, tol: float, L: int | None = None):
     resumable fixed-point step and the finishing map (residual, status, reported values); see
     :func:`_run_stages`.  ``L`` (learning from examples): every function takes the dataset vector d
     (``Learning.pack``, site sums of length L) after (alpha, T), so one compile serves every (M, r)."""
-    base = model_for(spec)
+    base = model_for(spec, branch)
     bind = (lambda d: base) if L is None else (lambda d: base.bind(d, L))  # noqa: E731
 
     def split(args):
@@ -193,7 +201,7 @@ def _single(spec: Model, branch: str, tol: float):
     Newton to the end and the finished outputs, with the start point and whether Newton was accepted; the
     fallback then runs through :func:`_run_stages` only where it was not.  The same computation as the
     staged path, without its dispatches."""
-    model = model_for(spec)
+    model = model_for(spec, branch)
 
     def one(alpha, T, x0, use_guess):
         x0 = jnp.where(use_guess, model.initial_guess(branch, alpha, T), x0)
@@ -233,7 +241,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     newton_step, fp_step, finish = _compiled(spec, branch, tol, L)
     consts = (a, t) if d is None else (a, t, d)
     n = a.shape[0]
-    if branch == "paramagnetic" and model_for(spec).paramagnet_is_exact:
+    if branch == "paramagnetic" and model_for(spec, branch).paramagnet_is_exact:
         x, it = x0, np.zeros(n, dtype=np.int64)
     else:
         x, res, it = _newton_rounds(newton_step, consts, x0, tol)
@@ -251,7 +259,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
 
 @lru_cache(maxsize=None)
 def _guess_fn(spec: Model, branch: str, L: int | None = None):
-    model = model_for(spec)
+    model = model_for(spec, branch)
     if L is None:
         return aot.jit(jax.vmap(lambda a, t: (model.initial_guess(branch, a, t),)), ("rs-guess", spec, branch))
     return aot.jit(jax.vmap(lambda a, t, d: (model.bind(d, L).initial_guess(branch, a, t),)),
@@ -296,7 +304,7 @@ def retrieval_ceiling(P: int) -> float:
 def _solve_one(model, branch, tol, a, t, x0):
     """_FIELDS outputs (each with a leading axis of one) of one point: :func:`_single`, and the staged
     fallback only if its Newton was not accepted."""
-    k = len(model_for(model).NAMES)
+    k = len(model_for(model, branch).NAMES)
     ok, x_start, *out = _single(model, branch, float(tol))(
         float(a), float(t), np.zeros(k) if x0 is None else np.asarray(x0, dtype=float).reshape(k), x0 is None)
     if bool(ok):
@@ -308,10 +316,10 @@ def _solve_one(model, branch, tol, a, t, x0):
 def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     a_in, t_in = _check_inputs(alpha, T)
     a, t = np.broadcast_arrays(a_in, t_in)
-    if a.size == 1 and (x0 is None or np.size(x0) == len(model_for(model).NAMES)):
+    if a.size == 1 and (x0 is None or np.size(x0) == len(model_for(model, branch).NAMES)):
         shape = a.shape
         flat = _solve_one(model, branch, tol, a.ravel()[0], t.ravel()[0], x0)
-        out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model), flat)}
+        out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model, branch), flat)}
         return _result(model, branch, out, shape, a_in, t_in)
     if x0 is None:
         x0 = chunked(_guess_fn(model, branch), (a.ravel(), t.ravel()))[0].reshape(a.shape + (-1,))
@@ -320,13 +328,13 @@ def _solve_rs(model: Model, alpha, T, branch, x0, tol):
     k = x0.shape[-1]
     a, t = (np.broadcast_to(v, shape).ravel() for v in (a, t))
     flat = _run_stages(model, branch, float(tol), a, t, np.broadcast_to(x0, shape + (k,)).reshape(-1, k))
-    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model), flat)}
+    out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(model, branch), flat)}
     return _result(model, branch, out, shape, a_in, t_in)
 
 
-def _fields(spec):
+def _fields(spec, branch="retrieval"):
     """Names of a solve's outputs: _FIELDS, then the model's extra values (learning: n)."""
-    return _FIELDS + tuple(model_for(spec).EXTRA)
+    return _FIELDS + tuple(model_for(spec, branch).EXTRA)
 
 
 def _result(model, branch, out, shape, a_in, t_in):
@@ -337,9 +345,9 @@ def _result(model, branch, out, shape, a_in, t_in):
         above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
-    values = {k: out[k] for k in ("m",) + tuple(model_for(model).EXTRA) + ("q", "r", "C", "f")}
+    values = {k: out[k] for k in ("m",) + tuple(model_for(model, branch).EXTRA) + ("q", "r", "C", "f")}
     return Result(model, "saddle", inputs, values, codes if shape else Status.from_code(int(codes)),
-                  out["residual"], out["iterations"], out["replicon"], dims, extra={"raw": out["x"]})
+                  out["residual"], out["iterations"], out["replicon"], dims, extra={"raw": out["raw"]})
 
 
 @x64
@@ -353,6 +361,13 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
     Returns a :class:`Result` (one point) or a grid Result (``to_xarray()`` gives a Dataset).
     """
     _check_branch(branch)
+    if branch == "example":
+        ex = model.examples
+        if ex is None or ex.supervised:
+            raise ValueError("branch 'example' (the example state) belongs to unsupervised learning from "
+                             "examples: Model(examples=Examples(..., supervised=False))")
+        if ex.gaussian:
+            raise ValueError("branch 'example' sums over the exact binomial sites (gaussian=False)")
     if model.examples is None:
         model.require_plain("solve")
     elif model.ansatz != "rs":
@@ -370,11 +385,11 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
             return solve_rsb1(model, float(a_in), float(t_in), branch)
         a, t = np.broadcast_arrays(a_in, t_in)
         return stack(solve_rsb1_batch(model, a.ravel(), t.ravel(), branch), a.shape, _dims(a.shape, a_in, t_in))
-    _check_grid_memory(model, alpha, T, x0)
+    _check_grid_memory(model, alpha, T, x0, branch)
     return _solve_rs(model, alpha, T, branch, x0, TOL if tol is None else tol)
 
 
-def _check_grid_memory(model, alpha, T, x0):
+def _check_grid_memory(model, alpha, T, x0, branch="retrieval"):
     """Refuse an RS grid that cannot fit in memory, from the shapes alone (before anything is allocated:
     broadcast views stay views)."""
     from .resources import check_solve_memory
@@ -387,7 +402,7 @@ def _check_grid_memory(model, alpha, T, x0):
     except ValueError:
         return  # incompatible shapes: the solver reports them
     if shape:
-        check_solve_memory(shape, len(model_for(model).NAMES))
+        check_solve_memory(shape, len(model_for(model, branch).NAMES))
 
 
 def stack(points, shape, dims) -> Result:
