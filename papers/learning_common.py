@@ -166,7 +166,8 @@ def plot_diagram(pd, ax, P):
     """dh.plot_phase_diagram into ax, with the assumed paper temperature T' = (P!/2) T on a right axis."""
     import densehebb as dh
 
-    dh.plot_phase_diagram(pd, ax=ax, legend=True)
+    dh.plot_phase_diagram(pd, ax=ax, legend=False)
+    ax.legend(fontsize=7, loc="upper right")
     k = math.factorial(P) / 2
     ax.set_ylabel("T (plain temperature, T = 1/beta)")
     sec = ax.secondary_yaxis("right", functions=(lambda t: k * t, lambda t: t / k))

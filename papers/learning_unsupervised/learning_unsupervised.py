@@ -52,11 +52,12 @@ PD = dict(P=4, r=0.6, M=20)
 
 
 def competition(Ps, r, Ms):
-    """K finite, T = 0: the example state (solve_examples) and the archetype state (solve_datasets at
-    alpha = 0) versus M."""
+    """K finite, T = 0: the example state (solve_examples; kept where it is the pure example x_1 = 1 and
+    (M - 1) r^(2(P-1)) < 1, example_state_exists_T0; beyond, the iteration from (1, r^2) may settle on a
+    partly condensed x > y state, not counted here) and the archetype state (solve_datasets at alpha = 0) versus M."""
     import densehebb as dh
     from densehebb.theory.learning import solve_datasets
-    from densehebb.theory.low_storage import solve_examples
+    from densehebb.theory.low_storage import example_state_exists_T0, solve_examples
 
     Ms = np.asarray(Ms, np.int64)
     shape = (len(Ps), Ms.size)
@@ -70,9 +71,11 @@ def competition(Ps, r, Ms):
         for i, M in enumerate(Ms):
             if M < 2:
                 continue
-            E = solve_examples(dh.Model(P=P, storage="low", examples=dh.Examples(M=int(M), r=r, supervised=False)),
-                               0.0, "example")
-            if E.converged and E.replicon > 0:
+            model = dh.Model(P=P, storage="low", examples=dh.Examples(M=int(M), r=r, supervised=False))
+            E = solve_examples(model, 0.0, "example")
+            # the pure example (x_1 = 1) only, and only where it is exact: (M - 1) r^(2(P-1)) < 1 (beyond, the
+            # sites that flip it have weights below double precision and the iteration still returns x = 1)
+            if E.converged and E.replicon > 0 and E.x > 1 - 1e-9 and example_state_exists_T0(model):
                 out["m_ex"][j, i], out["x_ex"][j, i], out["y_ex"][j, i] = E.m, E.x, E.y
                 out["f_ex"][j, i], out["replicon_ex"][j, i] = E.f, E.replicon
     import xarray as xr
@@ -210,13 +213,14 @@ def main(argv=None):
                            fmt="o", ms=5, capsize=2, color=colors[P], mfc="white",
                            label=f"MC P = {P}, N = {sel[0]['N']}, K = {sel[0]['K']}, T = 0" if k == 0 else None)
     ax[0].set_ylabel("archetype overlap m")
-    ax[1].set_ylabel("example overlap (example state: x_1; archetype state: r n; MC: x_max)")
+    ax[1].set_ylabel("example overlap x (dashed: x_1 of the example state;\nsolid: r n of the archetype state; "
+                     "points: MC x_max)", fontsize=8)
     ax[2].set_ylabel("f_example - f_archetype (per neuron, plain T)")
     ax[2].axhline(0, color="k", lw=0.6)
     for a in ax:
         a.set_xlabel(f"M (examples per archetype), r = {R_CURVES}")
         a.grid(alpha=0.3)
-    ax[0].legend(fontsize=6.5)
+    ax[0].legend(fontsize=6.5, loc="center right")
     ax[2].legend(fontsize=7)
     fig.suptitle(f"unsupervised, K finite, T = 0: examples (storing) against archetype (learning); lines RS theory, "
                  f"points Monte Carlo (Glauber from the archetype); {lc.CONV}", fontsize=10)
