@@ -90,8 +90,8 @@ def equilibration(ds, k=None):
         eq = frozen or (reliable and burn_in >= 10 * tau and (sweeps - burn_in) >= 50 * tau
                         and (not math.isfinite(z) or abs(z) < 3))
         out[float(d["T"])] = {"tau": tau, "tau_reliable": reliable,
-                              "burn_in_over_tau": burn_in / tau if finite else math.inf,
-                              "measured_over_tau": (sweeps - burn_in) / tau if finite else math.inf,
+                              "burn_in_over_tau": burn_in / tau if finite and tau > 0 else math.inf,
+                              "measured_over_tau": (sweeps - burn_in) / tau if finite and tau > 0 else math.inf,
                               "drift": drift, "drift_z": z, "equilibrated": bool(eq)}
     return out if k is None else out[next(iter(out))]
 

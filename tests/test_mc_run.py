@@ -310,3 +310,13 @@ def test_simulate_refuses_a_whole_run_that_cannot_fit_before_allocating():
         montecarlo.simulate(0, HOPFIELD, N=20000, alpha=0.05, T=(0.3,), n_samples=100000, n_replicas=2,
                             sweeps=2, burn_in=0)
     assert time.perf_counter() - t0 < 30
+
+
+def test_equilibration_accepts_a_zero_autocorrelation_time():
+    """A measured tau of 0 sweeps (chains that never move, e.g. some T = 0 runs) gives infinite
+    burn_in_over_tau / measured_over_tau, not a ZeroDivisionError."""
+    ds = montecarlo.simulate(1, HOPFIELD, N=40, K=2, T=[0.5], n_samples=2, n_replicas=2, sweeps=12, burn_in=2)
+    ds["tau_energy"][...] = 0.0
+    ds["tau_m"][...] = 0.0
+    s = montecarlo.summarize(ds)
+    assert s["burn_in_over_tau"] == math.inf and s["measured_over_tau"] == math.inf
