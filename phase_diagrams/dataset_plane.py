@@ -290,9 +290,11 @@ def plot_dataset_diagram(ds, path=None, dpi=150):
     x = ds[axis].values
     cmap = ListedColormap(["white", "#9ecae1", "#deebf7", "#fdd0a2", "#f0f0f0"])
     ax.pcolormesh(x, ds["T"].values, ds["phase"].values.T, cmap=cmap, vmin=-0.5, vmax=4.5, shading="nearest")
+    short = {"T_M": "T_M: archetype state exists below", "T_c": "T_c: archetype state is the global minimum below",
+             "T_g": "T_g: RS spin glass exists below"}
     for k, style in (("T_M", "-"), ("T_c", "--"), ("T_g", ":")):
         if k in ds:
-            ax.plot(x, ds[k].values, style, color="k", label=f"{k}: {ds[k].attrs['long_name'][:48]}")
+            ax.plot(x, ds[k].values, style, color="k", label=short[k])
     if axis == "M":
         ax.set_xscale("log")
         ax.set_xlabel("examples per archetype M")

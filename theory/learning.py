@@ -52,6 +52,7 @@ EXTRA = ("n",)
 FP_PERM = jnp.array([0, 2, 1])
 
 
+CONTINUATION_MAXITER = 12   # solve_datasets(fallback=False): Newton steps from a neighbouring solution
 TAIL = 1e-17  # binomial tail mass left out on each side (far below float64 resolution of the averages)
 
 
@@ -391,8 +392,9 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
     site-sum bucket.  Same guarantees and fields as :func:`theory.solve` (the AGS noise r is ``r_noise``);
     inputs alpha, T, M, r.  The Result's model is ``spec`` when all points share its dataset, else the
     template with (M, r) = (1, 1) and a note.  ``fallback=False``: Newton only from ``x0`` (no fixed-point
-    stage; for continuation, where a failed Newton is read as "no solution here")."""
-    from .solver import TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
+    stage, at most CONTINUATION_MAXITER iterations; for continuation, where a failed Newton is read as "no
+    solution here")."""
+    from .solver import DATA_CHUNK, TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
 
     _check_branch(branch)
     if branch == "example":
@@ -408,11 +410,11 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
     if x0 is None:
         from .numerics import chunked
 
-        x0 = chunked(_guess_fn(tmpl, branch, L), (a, t, d))[0]
+        x0 = chunked(_guess_fn(tmpl, branch, L), (a, t, d), DATA_CHUNK)[0]
     else:
         x0 = np.broadcast_to(np.asarray(x0, dtype=float), shape + (len(NAMES),)).reshape(-1, len(NAMES))
     flat = _run_stages(tmpl, branch, float(TOL if tol is None else tol), a, t, np.array(x0), (L, d),
-                       fallback=fallback)
+                       fallback=fallback, newton_maxiter=CONTINUATION_MAXITER)
     out = {f: v.reshape(shape + v.shape[1:]) for f, v in zip(_fields(tmpl), flat)}
     from .results import Result, Status
 
@@ -459,13 +461,13 @@ def fold_T_datasets(spec: Model, alpha, T0, x0, M, r, branch: str = "retrieval")
     """Ends (folds in T, at fixed alpha) of ``branch`` for many datasets at once: the fold Newton of
     :mod:`theory.bifurcation` from (x0, T0) (a solution just below the fold) with (M, r) traced.  Returns
     (T_fold, x, residual) arrays; the caller certifies them (residual <= TOL_FOLD, T_fold near T0)."""
-    from .numerics import TOL_FOLD
-    from .numerics import chunked
+    from .numerics import TOL_FOLD, chunked
+    from .solver import DATA_CHUNK
 
     a = np.broadcast_to(np.asarray(alpha, dtype=float), np.shape(T0)).ravel()
     Mf, rf = _check_datasets(M, r)
     L, d = pack_datasets(spec, np.ravel(Mf), np.ravel(rf))
     y0 = np.concatenate([np.asarray(x0, dtype=float).reshape(-1, len(NAMES)), np.ravel(T0)[:, None]], axis=1)
     fn = _fold_newton_data(template(spec), branch, L)
-    y, res, _ = chunked(lambda y, a, d: fn(y, a, d, 1e-3 * TOL_FOLD), (y0, a, d))
+    y, res, _ = chunked(lambda y, a, d: fn(y, a, d, 1e-3 * TOL_FOLD), (y0, a, d), DATA_CHUNK)
     return y[:, -1], y[:, :-1], res

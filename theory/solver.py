@@ -24,7 +24,7 @@ import numpy as np
 
 from . import aot, dense_rs
 from .model import Model
-from .numerics import (FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, chunked, fixed_point_resume, in_rounds,
+from .numerics import (CHUNK, FP_MAXITER, FP_TOL, NEWTON_MAXITER, POLISH, TOL_RS, chunked, fixed_point_resume, in_rounds,
                        newton_resume)
 from .precision import x64
 from .quadrature import DEFAULT_NODES
@@ -218,17 +218,21 @@ def _single(spec: Model, branch: str, tol: float):
 
 NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch
 FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
+DATA_CHUNK = 16  # lanes per call with traced datasets (their site sums make every lane costly: less padding)
 
 
-def _newton_rounds(step, consts, x, tol):
+def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK):
+    """Newton in rounds; ``maxiter`` below NEWTON_MAXITER stops every lane after the first round that reaches
+    it (continuation, where a Newton that needs many steps from a neighbouring solution means "absent")."""
     n = consts[0].shape[0]
     state = (x, np.full(n, np.inf), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
-    active = lambda x, res, it, st: (res > POLISH * tol) & (it < NEWTON_MAXITER) & ~st  # noqa: E731
-    x, res, it, _ = in_rounds(step, consts, state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2)
+    active = lambda x, res, it, st: (res > POLISH * tol) & (it < maxiter) & ~st  # noqa: E731
+    x, res, it, _ = in_rounds(step, consts, state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2, chunk)
     return x, res, it
 
 
-def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallback=True):
+def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallback=True,
+                newton_maxiter=NEWTON_MAXITER):
     """One solve on flat arrays a, t (n,) and x0 (n, k): NumPy outputs in _FIELDS order.
 
     Per point: Newton from x0; where it is not accepted (residual > tol), the damped fixed-point iteration
@@ -236,25 +240,28 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     while loop costs its slowest lane on every lane, so converged points leave the batch and the fallback
     runs only where Newton failed.  Each point's result is that of the point solved on its own.
     ``data``: (L, d) with d (n, D) the packed datasets of the points (learning from examples, traced);
-    ``fallback=False``: Newton only (continuation along a line, where a failed Newton means "absent here")."""
+    ``fallback=False``: Newton only, at most ``newton_maxiter`` iterations (rounded up to a round; for
+    continuation along a line, where a failed Newton means "absent here")."""
     L, d = (None, None) if data is None else data
+    chunk = CHUNK if data is None else DATA_CHUNK
     newton_step, fp_step, finish = _compiled(spec, branch, tol, L)
     consts = (a, t) if d is None else (a, t, d)
     n = a.shape[0]
     if branch == "paramagnetic" and model_for(spec, branch).paramagnet_is_exact:
         x, it = x0, np.zeros(n, dtype=np.int64)
     else:
-        x, res, it = _newton_rounds(newton_step, consts, x0, tol)
+        x, res, it = _newton_rounds(newton_step, consts, x0, tol, NEWTON_MAXITER if fallback else newton_maxiter,
+                                    chunk)
         todo = np.flatnonzero(~(res <= tol))
         if todo.size and fallback:
             sub = tuple(c[todo] for c in consts)
             state = (x0[todo], np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, dtype=np.int64))
             active = lambda x, res, it: (res > FP_TOL) & (it < FP_MAXITER) & np.isfinite(res)  # noqa: E731
-            x2, _, it2 = in_rounds(fp_step, sub, state, active, FP_ROUNDS + (FP_MAXITER,), 2)
-            x3, _, it3 = _newton_rounds(newton_step, sub, x2, tol)
+            x2, _, it2 = in_rounds(fp_step, sub, state, active, FP_ROUNDS + (FP_MAXITER,), 2, chunk)
+            x3, _, it3 = _newton_rounds(newton_step, sub, x2, tol, chunk=chunk)
             x, it = x.copy(), it.copy()
             x[todo], it[todo] = x3, it[todo] + it2 + it3
-    return chunked(finish, consts + (x, it))
+    return chunked(finish, consts + (x, it), chunk)
 
 
 @lru_cache(maxsize=None)
