@@ -134,7 +134,7 @@ BAD = [
     (("phase-diagram", "--out", "x.nc", "--png", "x.nc"), "must end in .png"),
     (("phase-diagram", "--out", "x.nc", "--png", "adir"), "is a directory"),
     (("phase-diagram", "--out", "x.nc", "--png", "/dev/null/x.png"), "is not a directory"),
-    (("phase-diagram", "--out", "x.nc", "--alpha", "0.1"), "unrecognized arguments: --alpha"),
+    (("phase-diagram", "--out", "x.nc", "--alpha", "0.1"), "--alpha applies with --plane M-T or rho-T only"),
     (("phase-diagram", "--out", "x.nc", "--qui"), "unrecognized arguments: --qui"),
     # --- mc: prefixes, temperatures, tempering, schedule, sizes, types, paths, memory
     (("mc", "--N", "100", "--alpha", "0.1", "--T", "0.3", "--re", "3"), "unrecognized arguments: --re"),

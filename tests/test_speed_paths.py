@@ -117,6 +117,10 @@ def test_bench_theory_quick_cli():
                   "max_abs_diff_vs_reference"):
             assert k in r
         assert r["max_abs_diff_vs_reference"] < 1e-8 and r["reference_disagreements"] == 0
+    for c in ("learning_grid_P4_supervised", "learning_grid_P4_unsupervised"):   # grid == point by point
+        r = cases[c]
+        assert r["dataset"]["M"] == 10 and r["points"] == 64 and r["reference_disagreements"] == 0
+        assert r["max_abs_diff_vs_reference"] is None or r["max_abs_diff_vs_reference"] < 1e-10
     assert isinstance(cases["summary"]["targets_met"], bool)
 
 
