@@ -83,6 +83,11 @@ def default_grids(spec: Model):
         t_sp = lines.T_M(spec, 1e-4 * a_c)
     if not (np.isfinite(a_c) and np.isfinite(t_sp)):
         raise ValueError("phase diagram: no retrieval (archetype) state at T = 0 and vanishing load for this model")
+    if spec.examples is not None:
+        # the capacity is reentrant (it peaks at T > 0, far above alpha_c(0) for P >= 3): cover the peak
+        peak = lines._capacity_peak(spec)[1]
+        if np.isfinite(peak) and peak > a_c:
+            a_c = peak
     fr = np.concatenate([[0.002, 0.005, 0.01, 0.02, 0.035], np.linspace(0.05, 0.95, 19), [0.98, 0.995]])
     return a_c * fr, np.linspace(0.0, 0.98 * t_sp, 36)
 
