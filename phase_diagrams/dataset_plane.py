@@ -66,16 +66,27 @@ def _bisect(test, lo, hi, rtol=BRACKET_RTOL, atol=T_TOL, max_iter=80):
     return lo, hi
 
 
+def _solved(R):
+    """(converged, raw x, f with NaN where not converged) of a flat solve_datasets Result."""
+    ok = np.asarray(R.converged)
+    return ok, np.asarray(R.extra["raw"]), np.where(ok, R.values["f"], np.nan)
+
+
+def _or_else(first, second, where=True):
+    """Merge two _solved triples: the second where the first did not converge and the second did (and
+    ``where``)."""
+    (ok1, raw1, f1), (ok2, raw2, f2) = first, second
+    use = ok2 & ~ok1 & where
+    return ok1 | use, np.where(use[:, None], raw2, raw1), np.where(use, f2, f1)
+
+
 def _continued(spec, alpha, T, Mv, rv, branch, x0):
-    """Newton only, from x0 (continuation), then from the default guess where that failed: (ok, raw x)."""
-    R = solve_datasets(spec, alpha, T, Mv, rv, branch, x0=x0, fallback=False)
-    ok, raw = np.asarray(R.converged), np.asarray(R.extra["raw"])
-    if not np.all(ok):
-        R2 = solve_datasets(spec, alpha, T, Mv, rv, branch, fallback=False)
-        ok2 = np.asarray(R2.converged) & ~ok
-        raw = np.where(ok2[:, None], R2.extra["raw"], raw)
-        ok = ok | ok2
-    return ok, raw, R
+    """Newton only, from x0 (continuation), then from the default guess where that failed:
+    (converged, raw x, f)."""
+    out = _solved(solve_datasets(spec, alpha, T, Mv, rv, branch, x0=x0, fallback=False))
+    if not np.all(out[0]):
+        out = _or_else(out, _solved(solve_datasets(spec, alpha, T, Mv, rv, branch, fallback=False)))
+    return out
 
 
 def _spinodal(spec, alpha, Mv, rv, branch, t_hi):
@@ -136,18 +147,13 @@ def _global_line(spec, alpha, Mv, rv, T_M, T_g):
             if branch == "spin-glass" and not alpha > 0:
                 continue
             if init or branch not in xs:
-                R = solve_datasets(spec, alpha, T, Mv, rv, branch)
-                ok, raw = np.asarray(R.converged), np.asarray(R.extra["raw"])
+                ok, raw, f = _solved(solve_datasets(spec, alpha, T, Mv, rv, branch))
             else:
-                ok, raw, R = _continued(spec, alpha, T, Mv, rv, branch, xs[branch])
+                ok, raw, f = _continued(spec, alpha, T, Mv, rv, branch, xs[branch])
                 miss = ~ok & act & (T < np.nan_to_num(top, nan=-1.0))
-                if np.any(miss):
-                    R2 = solve_datasets(spec, alpha, T, Mv, rv, branch)
-                    ok2 = np.asarray(R2.converged) & miss
-                    raw = np.where(ok2[:, None], R2.extra["raw"], raw)
-                    ok = ok | ok2
-                    R = _merge_f(R, R2, ok2)
-            f = np.where(ok, R.values["f"], np.nan)
+                if np.any(miss):   # the full solver where the branch should exist
+                    ok, raw, f = _or_else((ok, raw, f), _solved(solve_datasets(spec, alpha, T, Mv, rv, branch)),
+                                          miss)
             xs[branch] = np.where((ok & act)[:, None], raw, xs.get(branch, raw))
             if branch == "retrieval":
                 fR = f
@@ -167,13 +173,6 @@ def _global_line(spec, alpha, Mv, rv, T_M, T_g):
         return np.isfinite(fR) & (fR <= comp)
     lo, hi = _bisect(is_global, lo, np.where(np.isfinite(T_M), T_M, 0.0), rtol=0.0)
     return np.where(np.isfinite(lo), 0.5 * (lo + hi), np.nan), np.where(np.isfinite(lo), 1, 2).astype(np.int8)
-
-
-def _merge_f(R, R2, take2):
-    """R with the free energies of R2 where ``take2`` (only f is read afterwards)."""
-    import dataclasses
-
-    return dataclasses.replace(R, values=dict(R.values, f=np.where(take2, R2.values["f"], R.values["f"])))
 
 
 @x64
