@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from densehebb.theory import Model, x64
-from densehebb.theory.learning import fold_T_datasets, solve_datasets
+from densehebb.theory.learning import fold_T_datasets, physical_paramagnet, solve_datasets
 from densehebb.theory.numerics import BRACKET_RTOL, TOL_FOLD
 from densehebb.theory.provenance import describe_variables
 
@@ -31,24 +31,6 @@ from .io import provenance
 PLANES = ("M-T", "rho-T")
 T_TOL = 1e-9
 PHASES = ("none", "retrieval", "retrieval-metastable", "spin-glass", "paramagnetic")
-
-
-def _entropy_ok(spec, alpha, T, M, r, pm):
-    """Boolean: the paramagnet solution ``pm`` (a Result over the flat points) has non-negative entropy."""
-    from .thresholds import _entropy_data
-    from densehebb.theory.learning import pack_datasets, template
-    from densehebb.theory.numerics import chunked
-
-    conv = np.asarray(pm.converged)
-    ok = np.zeros(conv.shape, bool)
-    sel = np.flatnonzero(conv)
-    if sel.size:
-        L, d = pack_datasets(spec, M, r)
-        ent = chunked(lambda *a: (_entropy_data(template(spec), L)(*a),),
-                      (np.asarray(pm.extra["raw"])[sel], np.broadcast_to(alpha, conv.shape)[sel].astype(float),
-                       np.broadcast_to(T, conv.shape)[sel].astype(float), d[sel]))[0]
-        ok[sel] = ent >= 0
-    return ok
 
 
 def _bisect(test, lo, hi, rtol=BRACKET_RTOL, atol=T_TOL, max_iter=80):
@@ -160,9 +142,8 @@ def _global_line(spec, alpha, Mv, rv, T_M, T_g):
             else:
                 comp = np.where(ok, np.minimum(comp, f), comp)
         if np.any(T > 0):
-            PM = solve_datasets(spec, alpha, T, Mv, rv, "paramagnetic")
-            good = _entropy_ok(spec, alpha, T, Mv, rv, PM)
-            comp = np.where(good, np.minimum(comp, PM.values["f"]), comp)
+            good, f_pm = physical_paramagnet(spec, alpha, T, Mv, rv)
+            comp = np.where(good, np.minimum(comp, f_pm), comp)
         return fR, comp
 
     fR0, comp0 = delta(np.zeros(Mv.shape), np.ones(Mv.shape, bool), init=True)
@@ -267,8 +248,7 @@ def dataset_diagram(spec: Model, alpha: float = 0.0, plane: str = "M-T", r: floa
     ds["rho_entropy"] = (axis, (1 - rv ** 2) / (Mv * rv ** 2), {"long_name": "dataset entropy rho", "units": "1"})
     fixed = ({"fixed_alpha": float(alpha), "fixed_r": float(rv[0])} if plane == "M-T"
              else {"fixed_alpha": float(alpha), "fixed_M": int(Mv[0])})
-    shown = spec.replace(examples=ex.__class__(M=int(Mv[0]), r=float(rv[0]), supervised=ex.supervised,
-                                               normalisation=ex.normalisation, gaussian=ex.gaussian))
+    shown = spec.replace(examples=ex.replace(M=int(Mv[0]), r=float(rv[0])))
     attrs = provenance(shown, title=f"learning from examples ({ex.protocol}), P = {spec.P}: the ({axis}, T) plane",
                        plane=plane, protocol=ex.protocol, bisection_T_tol=T_TOL, **fixed,
                        note="the dataset varies along the first axis; examples_M / examples_r name its first "

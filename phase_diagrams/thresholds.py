@@ -19,29 +19,16 @@ rho_max = (1 - r^2)/(M_min r^2) is the largest dataset entropy that still learns
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
 from densehebb.theory import Model, Result, Status, x64
-from densehebb.theory import aot
-from densehebb.theory.learning import pack_datasets, solve_datasets, template
-from densehebb.theory.solver import model_for
+from densehebb.theory.learning import physical_paramagnet, solve_datasets, template
 
 CRITERIA = ("exists", "global", "overlap")
 M_MAX = 10_000
 GRID = 40      # points of the geometric grid in M
 ROUND = 16     # integers per refinement round
-
-
-@lru_cache(maxsize=None)
-def _entropy_data(spec: Model, L: int):
-    """(x, alpha, T, d) -> -df/dT at fixed solver variables, with the dataset traced (vmapped)."""
-    import jax
-
-    model = model_for(spec)
-    return aot.jit(jax.vmap(lambda x, a, t, d: -jax.grad(lambda tt: model.bind(d, L).free_energy(x, a, tt))(t)),
-                   ("rs-entropy", spec, "data", int(L)))
 
 
 def _holds(spec, criterion, m_target, alpha, T, M, r):
@@ -56,19 +43,8 @@ def _holds(spec, criterion, m_target, alpha, T, M, r):
             S = solve_datasets(spec, alpha, T, M, r, "spin-glass")
             comp = np.where(np.asarray(S.converged), np.asarray(S.values["f"]), comp)
         if T > 0:
-            PM = solve_datasets(spec, alpha, T, M, r, "paramagnetic")
-            conv = np.asarray(PM.converged)
-            if np.any(conv):
-                L, d = pack_datasets(spec, M, r)
-                from densehebb.theory.numerics import chunked
-
-                sel = np.flatnonzero(conv)
-                ent = chunked(lambda *a: (_entropy_data(template(spec), L)(*a),),
-                              (np.asarray(PM.extra["raw"])[sel], np.full(sel.size, float(alpha)),
-                               np.full(sel.size, float(T)), d[sel]))[0]
-                good = np.zeros(M.shape, bool)
-                good[sel] = ent >= 0
-                comp = np.where(good, np.minimum(comp, np.asarray(PM.values["f"])), comp)
+            good, f_pm = physical_paramagnet(spec, alpha, T, M, r)
+            comp = np.where(good, np.minimum(comp, f_pm), comp)
         ok = ok & (np.asarray(R.values["f"]) <= comp)
     return ok, R
 
@@ -154,9 +130,7 @@ def threshold(spec: Model, r, alpha: float = 0.0, T: float = 0.0, criterion: str
         values["M_example_max"] = np.array([example_limit(spec, float(x), float(T), M_max) for x in rs])
         values["coexistence"] = np.where(np.isfinite(M_min) & (values["M_example_max"] >= M_min),
                                          values["M_example_max"] - M_min + 1, 0.0)
-    model = spec.replace(examples=template(spec).examples) if rs.size > 1 else spec.replace(
-        examples=spec.examples.__class__(M=spec.examples.M, r=float(rs[0]), supervised=spec.examples.supervised,
-                                         normalisation=spec.examples.normalisation, gaussian=spec.examples.gaussian))
+    model = template(spec) if rs.size > 1 else spec.replace(examples=spec.examples.replace(r=float(rs[0])))
     if r_in.ndim == 0:
         return Result(model, "threshold", {k: (float(v[0]) if isinstance(v, np.ndarray) else v)
                                            for k, v in inputs.items()},
@@ -175,8 +149,7 @@ def example_limit(spec: Model, r: float, T: float, M_max: int = M_MAX) -> float:
 
     def exists(M):
         ex = spec.examples
-        mod = spec.replace(storage="low", examples=ex.__class__(M=int(M), r=r, supervised=False,
-                                                                normalisation=ex.normalisation))
+        mod = spec.replace(storage="low", examples=ex.replace(M=int(M), r=r, supervised=False, gaussian=False))
         res = solve_examples(mod, T, "example")
         return bool(res.converged) and res.replicon > 0 and res.values["x"] - res.values["y"] >= (1 - r * r) / 2
 

@@ -44,7 +44,7 @@ from scipy.stats import binom
 
 from . import quadrature as Q
 from .covariance import noise_coefficients
-from .model import Examples, Model
+from .model import Model
 from .precision import x64
 
 NAMES = ("n", "C", "v")
@@ -143,8 +143,7 @@ class Learning:
         for P = 2, the soft modes (wk, gk, c_conv, g_max); exact site sums: s, w, padded with zero weights
         to length ``L`` when given."""
         P = self.P
-        ex = Examples(M=int(M), r=float(r), supervised=self.ex.supervised, normalisation=self.ex.normalisation,
-                      gaussian=self.gaussian)
+        ex = self.ex.replace(M=int(M), r=float(r))
         out = {"g": ex.r ** P / ex.norm(P), "rho": ex.rho, "c": noise_poly(P, self.si, ex)}
         if self.gaussian:
             out.update(s=None, w=None, p_zero=0.0, n_max=float(Q.abs_avg(1.0, math.sqrt(ex.rho))))
@@ -360,8 +359,7 @@ def template(spec: Model) -> Model:
     ex = spec.examples
     if ex is None:
         raise ValueError("solve_datasets needs a Model with examples=densehebb.Examples(...)")
-    return spec.replace(examples=Examples(M=1, r=1.0, supervised=ex.supervised, normalisation=ex.normalisation,
-                                          gaussian=ex.gaussian))
+    return spec.replace(examples=ex.replace(M=1, r=1.0))
 
 
 def _check_datasets(M, r):
@@ -394,7 +392,7 @@ def solve_datasets(spec: Model, alpha, T, M, r, branch: str = "retrieval", x0=No
     template with (M, r) = (1, 1) and a note.  ``fallback=False``: Newton only from ``x0`` (no fixed-point
     stage, at most CONTINUATION_MAXITER iterations; for continuation, where a failed Newton is read as "no
     solution here")."""
-    from .solver import DATA_CHUNK, TOL, _check_branch, _check_inputs, _dims, _fields, _guess_fn, _run_stages
+    from .solver import DATA_CHUNK, TOL, _check_branch, _check_inputs, _fields, _guess_fn, _run_stages
 
     _check_branch(branch)
     if branch == "example":
@@ -471,3 +469,35 @@ def fold_T_datasets(spec: Model, alpha, T0, x0, M, r, branch: str = "retrieval")
     fn = _fold_newton_data(template(spec), branch, L)
     y, res, _ = chunked(lambda y, a, d: fn(y, a, d, 1e-3 * TOL_FOLD), (y0, a, d), DATA_CHUNK)
     return y[:, -1], y[:, :-1], res
+
+
+@lru_cache(maxsize=None)
+def _entropy_data(spec: Model, L: int):
+    """(x, alpha, T, d) -> -df/dT at fixed solver variables, with the dataset traced (vmapped)."""
+    from . import aot
+    from .solver import model_for
+
+    model = model_for(spec)
+    return aot.jit(jax.vmap(lambda x, a, t, d: -jax.grad(lambda tt: model.bind(d, L).free_energy(x, a, tt))(t)),
+                   ("rs-entropy", spec, "data", int(L)))
+
+
+@x64
+def physical_paramagnet(spec: Model, alpha, T, M, r):
+    """The paramagnet of the learning theory at flat points (alpha, T, M, r): (mask, f), mask true where it
+    exists and its entropy -df/dT is >= 0 (a physical competitor, as in :mod:`phase_diagrams.lines`; for
+    P >= 3 the RS paramagnet has negative entropy at low T)."""
+    from .numerics import chunked
+    from .solver import DATA_CHUNK
+
+    pm = solve_datasets(spec, alpha, T, M, r, "paramagnetic")
+    conv = np.asarray(pm.converged)
+    ok = np.zeros(conv.shape, bool)
+    sel = np.flatnonzero(conv)
+    if sel.size:
+        L, d = pack_datasets(spec, np.ravel(M), np.ravel(r))
+        ent = chunked(lambda *a: (_entropy_data(template(spec), L)(*a),),
+                      (np.asarray(pm.extra["raw"])[sel], np.broadcast_to(alpha, conv.shape)[sel].astype(float),
+                       np.broadcast_to(T, conv.shape)[sel].astype(float), d[sel]), DATA_CHUNK)[0]
+        ok[sel] = ent >= 0
+    return ok, np.asarray(pm.values["f"])

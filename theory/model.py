@@ -60,6 +60,10 @@ class Examples:
         if not isinstance(self.gaussian, bool):
             raise ValueError(f"examples: gaussian must be a bool, got {self.gaussian!r}")
 
+    def replace(self, **changes) -> "Examples":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
     @property
     def protocol(self) -> str:
         """"supervised" or "unsupervised"."""
