@@ -112,6 +112,19 @@ def rs_grid(P: int, n: int = 100, reference_points: int = 60, seed: int = 0) -> 
                                and int(np.sum(ours != theirs)) == 0)}
 
 
+def _versus_points(grid, refs, flat_index, keys):
+    """A grid Result against the same points solved one by one (``refs``, at ``flat_index`` of the grid):
+    (largest |difference| over ``keys`` where both converged, or None; points where only one converged)."""
+    diffs, disagree = [], 0
+    for k, p in zip(flat_index, refs):
+        on_grid = bool(np.ravel(grid.converged)[k])
+        if p.converged and on_grid:
+            diffs.append(max(abs(p.values[v] - float(np.ravel(grid.values[v])[k])) for v in keys))
+        elif p.converged != on_grid:
+            disagree += 1
+    return (max(diffs) if diffs else None), disagree
+
+
 @x64
 def rsb1_grid(P: int = 4, n: int = 20, reference_points: int = 8) -> dict:
     """1RSB retrieval solves on an n x n grid (alpha up to 1.1 alpha_c^RS, T up to a quarter of the retrieval
@@ -139,18 +152,12 @@ def rsb1_grid(P: int = 4, n: int = 20, reference_points: int = 8) -> dict:
     t0 = time.perf_counter()
     ref = [solve_rsb1(spec, float(A.flat[k]), float(T.flat[k])) for k in sub]
     ref_s = time.perf_counter() - t0
-    diffs, disagree = [], 0
-    for k, p in zip(sub, ref):
-        bm, bf = float(np.ravel(r.m)[k]), float(np.ravel(r.f)[k])
-        if p.converged and np.isfinite(bm):
-            diffs.append(max(abs(p.m - bm), abs(p.f - bf)))
-        elif p.converged != bool(np.ravel(r.converged)[k]):
-            disagree += 1
+    dmax, disagree = _versus_points(r, ref, sub, ("m", "f"))
     return {"case": f"rsb1_grid_P{P}", "points": int(A.size), "seconds": seconds,
             "points_per_s": A.size / seconds, "compile_s": max(first - per_point, 0.0),
             "converged_fraction": float(np.mean(r.converged)), "speedup_vs_scipy": None,
             "speedup_vs_point_by_point": (A.size / seconds) / (len(sub) / ref_s),
-            "max_abs_diff_vs_reference": max(diffs) if diffs else None, "reference_disagreements": disagree,
+            "max_abs_diff_vs_reference": dmax, "reference_disagreements": disagree,
             "reference": f"solve_rsb1 point by point on {len(sub)} of the points (m and f)",
             "grid": {"alpha": [float(alphas[0]), float(alphas[-1]), n], "T": [float(Ts[0]), float(Ts[-1]), n]},
             "target": None, "target_met": None}
@@ -185,18 +192,13 @@ def learning_grid(P: int = 4, supervised: bool = True, n: int = 100, M: int = 10
     t0 = time.perf_counter()
     ref = [solve(spec, float(A.flat[k]), float(T.flat[k])) for k in pick]
     ref_s = time.perf_counter() - t0
-    diffs, disagree = [], 0
-    for k, p in zip(pick, ref):
-        if p.converged and bool(np.ravel(g.converged)[k]):
-            diffs.append(max(abs(p.values[v] - float(np.ravel(g.values[v])[k])) for v in ("m", "n", "f")))
-        elif p.converged != bool(np.ravel(g.converged)[k]):
-            disagree += 1
+    dmax, disagree = _versus_points(g, ref, pick, ("m", "n", "f"))
     tag = "supervised" if supervised else "unsupervised"
     return {"case": f"learning_grid_P{P}_{tag}", "points": int(A.size), "seconds": seconds,
             "points_per_s": A.size / seconds, "compile_s": max(first - seconds, 0.0),
             "converged_fraction": float(np.mean(g.converged)), "speedup_vs_scipy": None,
             "speedup_vs_point_by_point": (A.size / seconds) / (len(pick) / ref_s),
-            "max_abs_diff_vs_reference": max(diffs) if diffs else None, "reference_disagreements": disagree,
+            "max_abs_diff_vs_reference": dmax, "reference_disagreements": disagree,
             "reference": f"theory.solve point by point on {len(pick)} of the points (m, n, f)",
             "dataset": {"protocol": tag, "M": M, "r": r},
             "grid": {"alpha": [float(alphas[0]), float(alphas[-1]), n], "T": [float(Ts[0]), float(Ts[-1]), n]},
