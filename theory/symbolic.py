@@ -299,18 +299,20 @@ class Derivation:
     def __repr__(self):
         return self.text()
 
+    def _equations(self, which):
+        """The fixed-point residuals lhs - rhs (``"fixed_point"``) or the conditions df/dx (``"conditions"``)."""
+        if which == "fixed_point":
+            return [e.lhs - e.rhs for e in self.fixed_point]
+        if which == "conditions":
+            return list(self.conditions.values())
+        raise ValueError(f"which must be 'fixed_point' or 'conditions', got {which!r}")
+
     def to_jax(self, which="fixed_point", n=None):
         """JAX callable (*self.args) -> array of the equations, float64: the fixed-point residuals lhs - rhs
         (``which="fixed_point"``; RS: m, q, v; 1RSB: v0, v1) or the conditions df/dx (``"conditions"``, in
         the order of ``variables``).  E_z by n-node Gauss-Hermite (nested for 1RSB; n: model.nodes, else
         DEFAULT_NODES)."""
-        if which == "fixed_point":
-            exprs = [e.lhs - e.rhs for e in self.fixed_point]
-        elif which == "conditions":
-            exprs = list(self.conditions.values())
-        else:
-            raise ValueError(f"which must be 'fixed_point' or 'conditions', got {which!r}")
-        return to_jax(exprs, self.args, _nodes(self.model, n))
+        return to_jax(self._equations(which), self.args, _nodes(self.model, n))
 
     def free_energy_jax(self, n=None):
         """JAX callable (*self.args) -> f, float64 (see :func:`free_energy_jax`)."""

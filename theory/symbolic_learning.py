@@ -335,13 +335,7 @@ class LearningDerivation(Derivation):
         conditions (df/dn, df/dC, df/dv), float64.  The binomial site average is summed exactly (M + 1 terms),
         E_z (and E_u for the Gaussian site) by n-node Gauss-Hermite (default theory.quadrature.DEFAULT_NODES).
         Needs r and M as numbers."""
-        if which == "fixed_point":
-            exprs = [e.lhs - e.rhs for e in self.fixed_point]
-        elif which == "conditions":
-            exprs = list(self.conditions.values())
-        else:
-            raise ValueError(f"which must be 'fixed_point' or 'conditions', got {which!r}")
-        return to_jax(self._numeric(exprs), ARGS, int(n) if n else DEFAULT_NODES)
+        return to_jax(self._numeric(self._equations(which)), ARGS, int(n) if n else DEFAULT_NODES)
 
     def free_energy_jax(self, n=None):
         """JAX callable (n, C, v, alpha, beta) -> f, float64 (needs r and M as numbers)."""
