@@ -48,6 +48,25 @@ def compilation_cache():
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
+def setup(doc: str, here: str, argv=None):
+    """The command line of a learning paper script (--out-dir, --fig-dir, --quick, --seed), its folders and
+    the compilation cache: (args, start time)."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out-dir", default=os.path.join(here, "out"))
+    ap.add_argument("--fig-dir", default=os.path.join(here, "figures"))
+    ap.add_argument("--quick", action="store_true", help="smoke run: P = 2, 4, few points, no phase diagram")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    os.makedirs(args.out_dir, exist_ok=True)
+    os.makedirs(args.fig_dir, exist_ok=True)
+    t0 = time.time()
+    compilation_cache()
+    return args, t0
+
+
 def t_plain(P: int, t_paper: float) -> float:
     """Plain T of the assumed paper temperature T' = (P!/2) T."""
     return 2.0 * t_paper / math.factorial(P)

@@ -35,7 +35,6 @@ and Monte Carlo (dh.simulate).
 Writes netCDF data into --out-dir (default papers/learning_unsupervised/out, not committed) and the PNGs and a
 JSON summary into --fig-dir (default papers/learning_unsupervised/figures).  Public API only.
 """
-import argparse
 import json
 import os
 import sys
@@ -92,16 +91,7 @@ def competition(Ps, r, Ms):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out-dir", default=os.path.join(HERE, "out"))
-    ap.add_argument("--fig-dir", default=os.path.join(HERE, "figures"))
-    ap.add_argument("--quick", action="store_true", help="smoke run: P = 2, 4, few points, no phase diagram")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    os.makedirs(args.out_dir, exist_ok=True)
-    os.makedirs(args.fig_dir, exist_ok=True)
-    t0 = time.time()
-    lc.compilation_cache()
+    args, t0 = lc.setup(__doc__, HERE, argv)
 
     import jax
     from matplotlib.figure import Figure
