@@ -19,6 +19,7 @@ from .cli_common import (P_MAX, Parser, UsageError, VersionAction, add_dataset_a
 from .cli_learn import register as register_learn
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
+from .cli_mc import _float_list
 
 
 def _print_result(result, as_json, add=None):
@@ -136,6 +137,21 @@ def validate_capacity(args):
 def validate_threshold(args):
     if args.criterion != "overlap":
         refuse(args.given, ["m_target"], "applies with --criterion overlap only")
+    bad = [p for p in args.P if p > P_MAX]
+    if bad:
+        raise UsageError(f"argument --P: P must be <= {P_MAX}, got {bad[0]}")
+    bad = [r for r in args.r if not 0 < r <= 1]
+    if bad:
+        raise UsageError(f"argument --r: r must lie in (0, 1], got {bad[0]!r}")
+    if len(set(args.P)) != len(args.P) or len(set(args.r)) != len(args.r):
+        raise UsageError("--P and --r values must be distinct")
+    if args.out is None:
+        refuse(args.given, ["png"], "applies with --out only (threshold curves)")
+        if len(args.P) > 1 or len(args.r) > 1:
+            raise UsageError("several --P or --r values make threshold curves: give --out FILE.nc")
+    else:
+        check_output(args.out, "--out", ".nc", "netCDF")
+        check_output(args.png, "--png", ".png", "PNG")
 
 
 def validate_derive(args):
@@ -189,10 +205,13 @@ def cmd_threshold(args):
     from densehebb.theory import Model, convention_name
     from densehebb.theory.model import Examples
 
-    spec = Model(P=args.P, convention=convention_name(args.self_interaction),
-                 examples=Examples(M=1, r=float(args.r), supervised=args.dataset == "supervised",
+    spec = Model(P=args.P[0], convention=convention_name(args.self_interaction),
+                 examples=Examples(M=1, r=float(args.r[0]), supervised=args.dataset == "supervised",
                                    normalisation=args.normalisation, gaussian=bool(args.gaussian)))
     report = _reporter(args)
+    if args.out is not None:
+        return _threshold_curves(args, spec, report)
+    args.r = float(args.r[0])
     if report:
         report(f"compiling the RS learning theory for P = {spec.P} (one solver for every M) and searching M in "
                f"[1, {args.M_max}] ...")
@@ -211,6 +230,33 @@ def cmd_threshold(args):
     sys.stderr.write(f"densehebb: no answer: {res.status.value}: the criterion {args.criterion!r} is not met at any "
                      f"M up to M_max = {args.M_max}\n")
     return 3
+
+
+def _threshold_curves(args, spec, report):
+    """threshold --out: M_min(r) for every --P (phase_diagrams.thresholds.threshold_curves)."""
+    import numpy as np
+
+    from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
+    from densehebb.phase_diagrams.thresholds import plot_threshold_curves, threshold_curves
+
+    ds = threshold_curves(spec, args.P, args.r, args.alpha, args.T, args.criterion, args.m_target, args.M_max,
+                          progress=report)
+    ds.attrs["command"] = "densehebb " + " ".join(args.argv)
+    with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):
+        to_netcdf(ds, nc_tmp)
+        if args.png:
+            plot_threshold_curves(ds, png_tmp)
+    M = ds["M_min"].values
+    summary = {"out": args.out, "png": args.png, "convention": spec.convention, "dataset": args.dataset,
+               "criterion": args.criterion, "alpha": float(args.alpha), "T": float(args.T),
+               "P": [int(p) for p in args.P], "r": [float(x) for x in args.r],
+               "M_min": [[None if np.isnan(v) else int(v) for v in row] for row in M],
+               "missing": int(np.isnan(M).sum()), "normalisation": args.normalisation,
+               "gaussian": bool(args.gaussian)}
+    if args.criterion == "overlap":
+        summary["m_target"] = float(args.m_target)
+    emit(summary, args.json)
+    return 0
 
 
 def cmd_capacity(args):
@@ -376,12 +422,15 @@ def build_parser():
 
     th = sub.add_parser("threshold", help="learning from examples: the smallest number of examples per "
                                           "archetype M_min at which the archetype state is learnt")
-    th.add_argument("--P", type=finite("P", lo=2, integer=True, hi=P_MAX), default=2,
-                    help=f"interaction order (2..{P_MAX})")
+    th.add_argument("--P", type=_float_list("P", lo=2, integer=True), default=[2],
+                    help=f"interaction order (2..{P_MAX}); with --out a comma-separated list (threshold curves)")
     th.add_argument("--dataset", choices=("supervised", "unsupervised"), required=True,
                     help="couplings from the class means (supervised) or from every example (unsupervised)")
-    th.add_argument("--r", type=finite("r", lo=0, strict=True, hi=1), required=True,
-                    help="dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2")
+    th.add_argument("--r", type=_float_list("r", lo=0), required=True,
+                    help="dataset quality r in (0, 1], P(chi = +1) = (1 + r)/2; with --out a comma-separated "
+                         "list or a range start:stop:step (threshold curves M_min(r))")
+    th.add_argument("--out", help="threshold curves: write M_min(r) for every --P and --r to this netCDF file")
+    th.add_argument("--png", help="with --out: also draw the curves to this PNG")
     th.add_argument("--alpha", type=finite("alpha", lo=0), default=0.0,
                     help="load K / N^(P-1) (default 0: K finite)")
     th.add_argument("--T", type=finite("T", lo=0), default=0.0, help="temperature (>= 0, default 0)")

@@ -166,3 +166,89 @@ def example_limit(spec: Model, r: float, T: float, M_max: int = M_MAX) -> float:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if exists(mid) else (lo, mid)
     return float(lo)
+
+
+#: names, units and long names of a :func:`threshold_curves` Dataset
+CURVE_VARIABLES = {
+    "P": ("1", "interaction order P"),
+    "r": ("1", "dataset quality r, P(chi = +1) = (1 + r)/2"),
+    "M_min": ("1", "threshold for learning: smallest number of examples per archetype"),
+    "rho_max": ("1", "largest dataset entropy that still learns, (1 - r^2)/(M_min r^2)"),
+    "m": ("1", "archetype overlap at M_min"),
+    "n": ("1", "class-mean overlap at M_min"),
+    "M_example_max": ("1", "largest M with an example (storing) attractor (unsupervised, K finite)"),
+    "coexistence": ("1", "number of M at which archetype and example attractors coexist"),
+    "status": ("1", "threshold status (converged: found; branch_missing: not met up to M_max)"),
+}
+
+
+def threshold_curves(spec: Model, Ps, r, alpha: float = 0.0, T: float = 0.0, criterion: str = "exists",
+                     m_target: float = 0.9, M_max: int = M_MAX, progress=None):
+    """Threshold curves M_min(r) for several interaction orders: an xarray Dataset with dims (P, r) holding
+    M_min, rho_max, m, n at M_min (and for unsupervised learning at alpha = 0 M_example_max and the
+    coexistence count) and the status codes, one :func:`threshold` per P (each a batched search over all r).
+    ``spec`` gives the protocol, normalisation, CLT option and convention; its P and M are ignored.
+    Provenance (protocol, criterion, alpha, T, convention) in the attrs; NaN where the criterion is not met
+    up to M_max (status branch_missing)."""
+    import xarray as xr
+
+    from densehebb.theory.provenance import dataset_attrs, describe_variables
+
+    Ps = [int(p) for p in np.atleast_1d(Ps)]
+    rs = np.atleast_1d(np.asarray(r, dtype=float)).ravel()
+    if not Ps or rs.size == 0:
+        raise ValueError("threshold_curves needs at least one P and one r")
+    if len(set(Ps)) != len(Ps) or np.unique(rs).size != rs.size:
+        raise ValueError("threshold_curves: the P and r values must be distinct")
+    rows = []
+    for P in Ps:
+        if progress:
+            progress(f"P = {P}: M_min at {rs.size} values of r ...")
+        rows.append(threshold(spec.replace(P=P), rs, alpha, T, criterion, m_target, M_max))
+    names = list(rows[0].values)
+    data = {k: (("P", "r"), np.stack([np.asarray(res.values[k], float) for res in rows])) for k in names}
+    data["status"] = (("P", "r"), np.stack([np.asarray(res.status, np.int8) for res in rows]))
+    ds = xr.Dataset(data, coords={"P": np.array(Ps, np.int32), "r": rs})
+    describe_variables(ds, CURVE_VARIABLES)
+    ds["status"].attrs.update({"flag_values": np.arange(len(Status), dtype=np.int8),
+                               "flag_meanings": " ".join(s.value for s in Status)})
+    ex = spec.examples
+    model = template(spec)
+    attrs = dataset_attrs(model, result_kind="threshold_curves", protocol=ex.protocol, criterion=criterion,
+                          alpha=float(alpha), T=float(T), M_max=int(M_max), note=rows[0].note)
+    for k in ("P", "examples_M", "examples_r"):
+        attrs.pop(k, None)     # P and r are coordinates; M is what is searched
+    if criterion == "overlap":
+        attrs["m_target"] = float(m_target)
+    ds.attrs.update(attrs)
+    return ds
+
+
+def plot_threshold_curves(ds, path=None, dpi=150):
+    """Figure of a :func:`threshold_curves` Dataset: M_min(r) (log scale) for every P, and rho_max(r)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.0, 4.0), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    r = ds["r"].values
+    for P in ds["P"].values:
+        row = ds.sel(P=P)
+        ax1.plot(r, row["M_min"].values, "o-", ms=3, label=f"P = {int(P)}")
+        ax2.plot(r, row["rho_max"].values, "o-", ms=3, label=f"P = {int(P)}")
+    for ax in (ax1, ax2):
+        ax.set_xlabel(r"dataset quality $r$")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    ax1.set_ylabel(r"threshold $M_{\min}$ (examples per archetype)")
+    ax2.set_ylabel(r"$\rho_{\max} = (1 - r^2)/(M_{\min} r^2)$")
+    a = ds.attrs
+    crit = a.get("criterion")
+    if crit == "overlap":
+        crit += f" m >= {a.get('m_target'):.3g}"
+    fig.suptitle(f"threshold for learning, {a.get('protocol')}: criterion {crit}, alpha = {a.get('alpha'):.3g}, "
+                 f"T = {a.get('T'):.3g}, normalisation {a.get('examples_normalisation')}, convention: "
+                 f"{a.get('convention')}", fontsize=8)
+    if path:
+        fig.savefig(path, dpi=dpi)
+    return fig

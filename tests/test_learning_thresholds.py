@@ -14,7 +14,7 @@ from scipy.stats import binom
 
 from densehebb import Examples, Model, capacity, solve
 from densehebb.phase_diagrams.cli import main
-from densehebb.phase_diagrams.thresholds import example_limit, threshold
+from densehebb.phase_diagrams.thresholds import example_limit, threshold, threshold_curves
 from densehebb.theory.covariance import noise_coefficients
 from densehebb.theory.learning import bucket, solve_datasets
 
@@ -153,6 +153,11 @@ def test_cli_threshold_and_capacity(capsys):
     (["capacity", "--P", "3", "--dataset", "supervised", "--r", "0.5", "--M", "3", "--ansatz", "1rsb"], "replica"),
     (["capacity", "--P", "3", "--dataset", "supervised", "--r", "0.5", "--M", "3", "--low-storage"], "high-storage"),
     (["capacity", "--P", "3", "--dataset", "supervised", "--r", "0.5", "--M", "0"], "M"),
+    (["threshold", "--P", "2,3", "--dataset", "supervised", "--r", "0.5"], "--out"),
+    (["threshold", "--P", "3,9", "--dataset", "supervised", "--r", "0.5", "--out", "x.nc"], "P must be <= 8"),
+    (["threshold", "--P", "3", "--dataset", "supervised", "--r", "0.3,0", "--out", "x.nc"], "r must lie"),
+    (["threshold", "--P", "3", "--dataset", "supervised", "--r", "0.5", "--png", "x.png"], "--out"),
+    (["threshold", "--P", "3", "--dataset", "supervised", "--r", "0.5", "--out", "x.txt"], "netCDF"),
 ])
 def test_cli_bad_input_one_line(argv, msg, capsys):
     try:
@@ -182,3 +187,38 @@ def test_dataset_plane_lines_bracket_static_solves(tmp_path):
     assert np.all(np.isfinite(ds["m"].values) == (T[None, :] < ds["T_M"].values[:, None]))
     plot_dataset_diagram(ds, tmp_path / "plane.png")
     assert (tmp_path / "plane.png").stat().st_size > 1000
+
+
+def test_threshold_curves_low_load_are_the_majority_vote_for_every_P(tmp_path, capsys):
+    """Curves M_min(r) for several P through the CLI (netCDF + PNG): alpha = 0, T = 0 the supervised
+    archetype overlap is the majority vote P(S > 0) - P(S < 0) whatever P, so every row equals the SciPy
+    majority-vote threshold; attrs carry protocol, criterion and convention."""
+    import xarray as xr
+
+    rs, target = [0.3, 0.6], 0.8
+    out, png = tmp_path / "thr.nc", tmp_path / "thr.png"
+    assert main(["threshold", "--P", "2,3,4", "--dataset", "supervised", "--r", ",".join(map(str, rs)),
+                 "--criterion", "overlap", "--m-target", str(target), "--M-max", "300", "--out", str(out),
+                 "--png", str(png), "--json", "--quiet"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert png.stat().st_size > 10_000
+    ds = xr.open_dataset(out)
+    assert ds["M_min"].dims == ("P", "r") and list(ds["P"].values) == [2, 3, 4]
+    for j, r in enumerate(rs):
+        ms = np.array([majority(M, r) for M in range(1, 301)])
+        expect = int(np.flatnonzero(ms < target)[-1]) + 2
+        assert np.all(ds["M_min"].values[:, j] == expect)
+        assert rec["M_min"][0][j] == expect
+    assert ds.attrs["protocol"] == "supervised" and ds.attrs["criterion"] == "overlap"
+    assert ds.attrs["convention"] == "distinct-indices" and ds.attrs["m_target"] == target
+    assert ds["M_min"].attrs["long_name"].startswith("threshold")
+
+
+def test_threshold_curves_equal_single_thresholds_at_load():
+    """At alpha > 0 each row of the curves is the single-P threshold (P enters through the load noise)."""
+    rs = np.array([0.5, 0.8])
+    ds = threshold_curves(sup(2), [2, 4], rs, alpha=0.02, criterion="overlap", m_target=0.9, M_max=400)
+    for i, P in enumerate((2, 4)):
+        th = threshold(sup(P), rs, alpha=0.02, criterion="overlap", m_target=0.9, M_max=400)
+        assert np.array_equal(ds["M_min"].values[i], th.values["M_min"])
+    assert ds["M_min"].values[1, 0] != ds["M_min"].values[0, 0] or ds["M_min"].values[1, 1] != ds["M_min"].values[0, 1]
