@@ -548,3 +548,25 @@ def hierarchical_global_boundary_T0(P: int, K: int, n_grid: int = 81, seed: int 
         fm.append(g.f)
         glob.append(r.status is Status.CONVERGED and r.f <= g.f + 1e-12)
     return ds, np.array(exists), np.array(glob), np.array(fh), np.array(fm)
+
+
+def hierarchical_global_end_T0(P: int, K: int, n_grid: int = 49, seed: int = 0, xtol: float = 1e-6):
+    """The dilution where the T = 0 hierarchical state stops being the global minimum (first grid point of
+    :func:`hierarchical_global_boundary_T0` where it is not, refined by bisection on the same test); NaN if
+    it is the global minimum at every grid point (or at none)."""
+    ds, _, glob, _, _ = hierarchical_global_boundary_T0(P, K, n_grid, seed)
+    bad = np.flatnonzero(~glob)
+    if bad.size == 0 or bad[0] == 0:
+        return float("nan")
+    lo, hi = ds[bad[0] - 1], ds[bad[0]]
+
+    def is_global(d):
+        m = Model(P=P, storage="low", dilution=float(d))
+        r = solve_state(m, K, 0.0, "hierarchical")
+        g = solve_state(m, K, 0.0, "global", seed=seed)
+        return r.status is Status.CONVERGED and r.f <= g.f + 1e-12
+
+    while hi - lo > xtol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if is_global(mid) else (lo, mid)
+    return 0.5 * (lo + hi)
