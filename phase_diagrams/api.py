@@ -23,6 +23,15 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> R
             raise NotImplementedError("capacity: learning from examples is replica symmetric only (ansatz='rs')")
         if model.storage == "low" or mixture != 1:
             raise ValueError("capacity with examples: high storage (alpha_c of the archetype state) only")
+    elif model.dilution and model.storage == "low":
+        # diluted patterns, K finite: the pure (retrieval) state's transitions (theory.multitask)
+        model.require_plain("capacity", dilution=True)
+        if mixture != 1:
+            raise ValueError("capacity with dilution: the pure state's transitions only (mixture = 1); other "
+                             "states: densehebb.solve(model, T=..., K=..., state=...)")
+        from densehebb.theory.multitask import transitions as multitask_transitions
+
+        return multitask_transitions(model)
     else:
         model.require_plain("capacity")
     if model.storage == "low":

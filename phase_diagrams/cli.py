@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .cli_common import (P_MAX, Parser, UsageError, VersionAction, add_dataset_args, check_dataset_args,
+from .cli_common import (K_MAX, P_MAX, Parser, UsageError, VersionAction, add_dataset_args, check_dataset_args,
                          check_output, emit, finite, given_options, model_from_args, no_answer_line, refuse)
 from .cli_learn import register as register_learn
 from .cli_mc import register as register_mc
@@ -95,7 +95,37 @@ def _reporter(args):
 
 
 # ------------------------------------------------------------------------------------------ validation
+MULTITASK_OPTIONS = ["state", "mixture", "normalised", "seed"]
+
+
 def validate_solve(args):
+    g = args.given
+    if "K" in g and "alpha" in g:
+        raise UsageError("--K (K finite patterns, low storage) and --alpha (high storage) are mutually exclusive")
+    if "K" not in g and "alpha" not in g:
+        raise UsageError("give --alpha (high storage, load K / N^(P-1)) or --K (low storage, K patterns)")
+    if not 0.0 <= args.dilution < 1.0:
+        raise UsageError(f"--dilution must lie in [0, 1), got {args.dilution!r}")
+    if "K" not in g:
+        refuse(g, MULTITASK_OPTIONS, "applies with --K only (low storage, K patterns)")
+        if args.dilution:
+            raise UsageError("--dilution: diluted patterns are available at low storage only (give --K, not "
+                             "--alpha)")
+    else:
+        refuse(g, ["branch"], "does not apply with --K (choose a --state)")
+        refuse(g, ["ansatz"], "does not apply with --K (K finite: no replica ansatz)")
+        refuse(g, ["dataset", "r", "M", "normalisation", "gaussian"],
+               "does not apply with --K (learning from examples with K patterns: not in the multitask theory)")
+        if args.state == "mixture":
+            if args.mixture is None:
+                raise UsageError("--state mixture needs --mixture n (odd, 1..K)")
+            if args.mixture % 2 == 0 or args.mixture > args.K:
+                raise UsageError(f"--mixture must be odd and at most K = {args.K}, got {args.mixture}")
+        else:
+            refuse(g, ["mixture"], "applies with --state mixture only")
+        if args.state != "global":
+            refuse(g, ["seed"], "applies with --state global only (the random starts)")
+        return
     if args.ansatz == "1rsb" and args.branch == "paramagnetic":
         raise UsageError("the paramagnet is replica symmetric: use --ansatz rs")
     check_dataset_args(args, args.given)
@@ -183,12 +213,49 @@ def validate_phase_diagram(args):
 def cmd_solve(args):
     from densehebb.theory import solve
 
+    if args.K is not None:
+        return _solve_multitask(args)
     spec, report = model_from_args(args), _reporter(args)
     if report:
         report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
                f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
     add = _dataset_record(args, spec)   # learning from examples: m is the archetype overlap, n the class-mean one
     return _print_result(solve(spec, args.alpha, args.T, args.branch), args.json, add)
+
+
+def _solve_multitask(args):
+    """solve --K: the low-storage multitasking theory (theory.multitask): m is the list of K overlaps."""
+    import numpy as np
+
+    from densehebb.theory import Model, convention_name, solve
+
+    spec = Model(P=args.P, convention=convention_name(args.self_interaction), storage="low",
+                 dilution=float(args.dilution))
+    report = _reporter(args)
+    if report:
+        report(f"compiling the K = {args.K} multitask theory for P = {spec.P} (3^K exact average) and solving "
+               f"the {args.state} state ...")
+    res = solve(spec, T=args.T, K=args.K, state=args.state, mixture=args.mixture, normalised=args.normalised,
+                seed=args.seed)
+    rec = {"P": spec.P, "K": args.K, "dilution": float(args.dilution), "T": float(args.T), "state": args.state,
+           "m": [float(x) for x in np.asarray(res.m, dtype=float)], "f": float(res.f),
+           "converged": bool(res.converged), "status": res.status.value, "stable": bool(res.stable),
+           "convention": spec.convention, "overlaps": res.inputs["overlaps"], "storage": "low",
+           "residual": float(res.residual), "min_hessian_eigenvalue": float(res.replicon),
+           "found": res.values.get("found", ""), "n_condensed": int(res.values.get("n_condensed", 0))}
+    if args.state == "mixture":
+        rec["mixture"] = int(args.mixture)
+    if args.state == "global":
+        rec.update({"n_starts": int(res.inputs["n_starts"]), "seed": int(args.seed),
+                    "winner": res.values.get("winner", ""), "n_at_minimum": int(res.values.get("n_at_minimum", 0))})
+    if res.note:
+        rec["note"] = res.note
+    emit(rec, args.json)
+    if res.converged:
+        return 0
+    sys.stdout.flush()
+    sys.stderr.write(no_answer_line(res) + "\n")
+    return 3
 
 
 def _dataset_record(args, spec):
@@ -398,8 +465,26 @@ def build_parser():
                         help="all-tuples energy convention (default: distinct indices)")
         sp.add_argument("--json", action="store_true", help="print one JSON object")
 
-    s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T)")
-    model_args(s)
+    s = sub.add_parser("solve", help="solve the saddle-point equations at one (alpha, T), or at low storage with "
+                                     "K patterns (--K, optionally diluted)")
+    model_args(s, need_alpha=False)
+    s.add_argument("--alpha", type=finite("alpha", lo=0), default=None,
+                   help="load K / N^(P-1) (high storage; exactly one of --alpha and --K)")
+    s.add_argument("--K", type=finite("K", lo=1, integer=True, hi=K_MAX), default=None,
+                   help=f"low storage: K patterns (1..{K_MAX}, exact average over 3^K entries; theory.multitask); "
+                        "m is then the list of the K overlaps, sorted descending")
+    s.add_argument("--dilution", type=finite("dilution", lo=0), default=0.0,
+                   help="with --K: fraction d in [0, 1) of blank pattern entries (multitasking)")
+    s.add_argument("--state", choices=("hierarchical", "parallel", "pure", "mixture", "global"),
+                   default="hierarchical",
+                   help="with --K: hierarchical (default; continued in T from its T = 0 form), parallel (all "
+                        "equal), pure, mixture (--mixture n), global (multi-start minimum of f)")
+    s.add_argument("--mixture", type=finite("mixture", lo=1, integer=True, hi=K_MAX), default=None,
+                   help="with --state mixture: symmetric mixture of n patterns (odd, <= K)")
+    s.add_argument("--normalised", action="store_true",
+                   help="with --K: overlaps divided by 1 - d (default: unnormalised, at most 1 - d)")
+    s.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**32 - 1), default=0,
+                   help="with --state global: seed of the random starts (numpy default_rng)")
     s.add_argument("--branch", choices=("retrieval", "spin-glass", "paramagnetic", "example"), default="retrieval",
                    help="example: with --dataset unsupervised, the state retrieving one example (adds x, its "
                         "overlap, y, the overlap with each other example of the class; theory.learning_example)")

@@ -16,6 +16,7 @@ import os
 import sys
 
 P_MAX = 8          # = densehebb.theory.model.P_MAX (tests/test_cli_errors.py checks it)
+K_MAX = 12         # = densehebb.theory.multitask.K_MAX: exact average over 3^K entries (tests check it)
 INT_MAX = 2**62    # integer options above this would overflow the int64 counters (2^63 - 1 for seeds)
 
 

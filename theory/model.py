@@ -164,9 +164,14 @@ class Model:
             out["dilution"] = float(self.dilution)
         return out
 
-    def require_plain(self, what: str) -> None:
-        """Raise a one-line error if this model family is not (yet) covered by ``what``."""
+    def require_plain(self, what: str, dilution: bool = False) -> None:
+        """Raise a one-line error if this model family is not (yet) covered by ``what``; ``dilution=True``:
+        ``what`` covers diluted patterns (the low-storage multitasking theory, theory.multitask)."""
         if self.examples is not None:
             raise NotImplementedError(f"{what}: learning from examples is not available yet")
-        if self.dilution:
-            raise NotImplementedError(f"{what}: diluted patterns are not available yet")
+        if self.dilution and not dilution:
+            if self.storage == "high":
+                raise NotImplementedError(f"{what}: diluted patterns are available at low storage only "
+                                          "(Model(storage='low'), K finite: theory.multitask)")
+            raise NotImplementedError(f"{what}: diluted patterns are not available here (low storage with "
+                                      "dilution: theory.multitask, densehebb.solve(model, T=..., K=...))")

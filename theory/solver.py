@@ -358,8 +358,14 @@ def _result(model, branch, out, shape, a_in, t_in):
 
 
 @x64
-def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Result:
+def solve(model: Model, alpha=None, T=None, branch="retrieval", x0=None, tol=None, *, K=None, state="hierarchical",
+          mixture=None, normalised=False, seed=0) -> Result:
     """Solve the saddle-point equations of ``model`` at (alpha, T) on ``branch``; dispatches on the ansatz.
+
+    Low storage with K patterns (``Model(storage="low", dilution=d)``, ``K`` given, alpha None or 0): the
+    exact K-overlap theory of :mod:`theory.multitask` (diluted patterns, d = 0 included) for ``state``
+    (pure, hierarchical, parallel, mixture with ``mixture`` = n, global; ``normalised``: overlaps divided by
+    1 - d; ``seed``: the random starts of the global search); m is then the K overlaps, sorted descending.
 
     RS: alpha and T may be scalars or broadcastable arrays (one compile, vmapped); ``x0`` (last axis = the
     solver variables, dense_rs.NAMES) overrides the branch's default initial guess, e.g. for continuation.
@@ -367,6 +373,10 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
     (:func:`theory.rsb1_solver.solve_rsb1_batch`).
     Returns a :class:`Result` (one point) or a grid Result (``to_xarray()`` gives a Dataset).
     """
+    if K is not None or (model.storage == "low" and model.dilution and model.examples is None):
+        return _solve_multitask(model, alpha, T, branch, x0, tol, K, state, mixture, normalised, seed)
+    if T is None or alpha is None:
+        raise ValueError("solve: give alpha and T (low storage with K patterns: K=..., T=...)")
     _check_branch(branch)
     if branch == "example":
         ex = model.examples
@@ -394,6 +404,28 @@ def solve(model: Model, alpha, T, branch="retrieval", x0=None, tol=None) -> Resu
         return stack(solve_rsb1_batch(model, a.ravel(), t.ravel(), branch), a.shape, _dims(a.shape, a_in, t_in))
     _check_grid_memory(model, alpha, T, x0, branch)
     return _solve_rs(model, alpha, T, branch, x0, TOL if tol is None else tol)
+
+
+def _solve_multitask(model, alpha, T, branch, x0, tol, K, state, mixture, normalised, seed):
+    """solve(..., K=...): the K-finite multitasking theory (theory.multitask), with its one-line refusals."""
+    if model.storage != "low":
+        raise ValueError("solve: K (a finite number of patterns) needs Model(storage='low'); high storage "
+                         "takes alpha")
+    if K is None:
+        raise ValueError("solve: low storage with diluted patterns needs the number of patterns K")
+    if alpha is not None and np.any(np.asarray(alpha) != 0):
+        raise ValueError("solve: alpha and K are exclusive (K finite is the low-storage limit alpha = 0)")
+    if branch != "retrieval" or x0 is not None or tol is not None:
+        raise ValueError("solve with K: branch, x0 and tol do not apply (choose a state)")
+    if T is None:
+        raise ValueError("solve: give the temperature T")
+    if model.examples is not None:
+        raise NotImplementedError("solve: learning from examples with K finite patterns: "
+                                  "theory.low_storage.solve_examples (no dilution yet)")
+    model.require_plain("solve", dilution=True)
+    from .multitask import solve_state
+
+    return solve_state(model, K, float(T), state, mixture, normalised, seed)
 
 
 def _check_grid_memory(model, alpha, T, x0, branch="retrieval"):
