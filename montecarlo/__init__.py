@@ -8,7 +8,9 @@ accumulated in double precision, overlaps are exact integers.  The low-level ker
 
 Conventions (docs/conventions.md), the model being a :class:`densehebb.Model`:
 
-* N Ising neurons sigma_i = +-1 (stored as ``int8``), K Rademacher patterns xi (``int8``, shape (N, K)).
+* N Ising neurons sigma_i = +-1 (stored as ``int8``), K Rademacher patterns xi (``int8``, shape (N, K));
+  diluted patterns (``Model(dilution=d)``: entries 0 with probability d) run as
+  :class:`~montecarlo.learning.DilutedPatterns` (exact energy through power sums, docs/montecarlo.md).
 * Integer overlaps M_mu = sum_i xi_i^mu sigma_i (exact integers); Mattis overlap m_mu = M_mu / N.
 * Energy, P = 2..8: "distinct-indices" (default) H = -(1/N^(P-1)) sum_mu e_P(xi^mu sigma)
   (P = 2: -(1/2N) sum_mu (M_mu^2 - N)); "all-tuples" H = -(N/P!) sum_mu m_mu^P.

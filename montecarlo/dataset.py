@@ -107,6 +107,15 @@ def simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in
         data[name + "_blocks"] = (dims + ("block",), per_block[name],
                                   {**att, "long_name": att["long_name"] + blk})
 
+    if "levels" in acc:   # multitasking: |m_mu| sorted descending per measurement, level by level
+        lv = np.asarray(acc["levels"])                                          # (S, T, R, K, B)
+        coords["level"] = ("level", np.arange(1, lv.shape[-2] + 1),
+                           {"long_name": "rank k of |m_mu| in each measurement (1: the largest)", **ONE})
+        latt = {"long_name": "k-th largest |m_mu| (sorted descending in each measurement), time average", **ONE}
+        data["levels"] = (chain + ("level",), lv.sum(axis=-1) / n_meas, latt)
+        data["levels_blocks"] = (chain + ("level", "block"), lv / block_size,
+                                 {**latt, "long_name": latt["long_name"] + blk})
+
     # P(q): histogram over all replica pairs and measurements
     nb = plan.q_bins
     j = np.arange(N + 1)

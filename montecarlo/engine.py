@@ -30,6 +30,8 @@ spins of (s, r) from ``fold_in(fold_in(fold_in(key, 1), s), r)``; chain (s, t, r
 Learning from examples (``cfg.examples``): the pattern set of sample s is
 :func:`montecarlo.patterns.examples` of the run key (archetypes from stream 0 -- the plain patterns of the
 same key --, the examples' chi from stream 4), and "pattern" / "patterns" starts use the archetypes.
+Diluted patterns (``cfg.examples`` a :class:`montecarlo.learning.DilutedPatterns`): stream 0 as for plain
+patterns (:func:`montecarlo.patterns.diluted`), blank start entries filled from the random start.
 """
 from __future__ import annotations
 
@@ -40,10 +42,11 @@ import jax
 import jax.numpy as jnp
 
 from . import devices as _devices
+from . import learning as _learning
 from . import patterns as _patterns
 from .dynamics import DYNAMICS, batched_step
 
-INITS = ("pattern", "patterns", "random")
+INITS = ("pattern", "patterns", "random", "hierarchical")
 
 
 @dataclass(frozen=True)
@@ -141,31 +144,49 @@ def chain_keys(key, n_samples, n_T, n_replicas):
 
 def initial_spins(key, xi, init, n_T, n_replicas):
     """sigma0 (n_samples, n_T, n_replicas, N) int8: "pattern" (pattern 0 of the sample), "patterns"
-    (replica r at pattern r mod K) or "random" (one configuration per (sample, replica), at every T)."""
+    (replica r at pattern r mod K), "random" (one configuration per (sample, replica), at every T) or
+    "hierarchical" (sigma_i = xi^k_i for the first k with xi^k_i != 0: the T = 0 hierarchical state of
+    diluted patterns; pattern 0 for plain patterns).  Blank entries (diluted patterns, xi = 0) of the chosen
+    pattern(s) take the spins of the random start (the same draws for every init), so plain patterns start
+    exactly where they did before."""
     n_samples, N, K = xi.shape
+
+    def one(s, r):
+        k = jax.random.fold_in(jax.random.fold_in(key, s), r)
+        return jnp.where(jax.random.bernoulli(k, 0.5, (N,)), 1, -1).astype(jnp.int8)
+
+    s, r = jnp.meshgrid(jnp.arange(n_samples), jnp.arange(n_replicas), indexing="ij")
+    rand = jax.vmap(one)(s.ravel(), r.ravel()).reshape(n_samples, n_replicas, N)
     if init == "pattern":
         s0 = jnp.broadcast_to(xi[:, None, :, 0], (n_samples, n_replicas, N))
     elif init == "patterns":
         idx = jnp.arange(n_replicas) % K
         s0 = jnp.moveaxis(xi[:, :, idx], 2, 1)                                   # (S, R, N)
+    elif init == "hierarchical":
+        first = jnp.argmax(xi != 0, axis=-1)                                     # (S, N); 0 if all blank
+        h = jnp.take_along_axis(xi, first[..., None], axis=-1)[..., 0]           # 0 where all are blank
+        s0 = jnp.broadcast_to(h[:, None, :], (n_samples, n_replicas, N))
     else:
-        def one(s, r):
-            k = jax.random.fold_in(jax.random.fold_in(key, s), r)
-            return jnp.where(jax.random.bernoulli(k, 0.5, (N,)), 1, -1).astype(jnp.int8)
-        s, r = jnp.meshgrid(jnp.arange(n_samples), jnp.arange(n_replicas), indexing="ij")
-        s0 = jax.vmap(one)(s.ravel(), r.ravel()).reshape(n_samples, n_replicas, N)
+        s0 = rand
+    s0 = jnp.where(s0 != 0, s0, rand)
     return jnp.broadcast_to(s0[:, None], (n_samples, n_T, n_replicas, N)).astype(jnp.int8)
 
 
 @functools.lru_cache(maxsize=32)
 def start(cfg: EngineConfig, plan, init: str, S_pad: int):
     """Jitted ``key -> (xi (S, N, K), carry)`` with Rademacher patterns (one compilation per config); with
-    ``cfg.examples`` the example pattern sets (S, N, K, C) of :func:`montecarlo.patterns.examples`."""
+    ``cfg.examples`` the example pattern sets (S, N, K, C) of :func:`montecarlo.patterns.examples`, or for
+    :class:`~montecarlo.learning.DilutedPatterns` the pattern sets (S, N, K, 2) of
+    :func:`montecarlo.patterns.diluted_patterns` (the diluted patterns of sample s drawn from
+    ``fold_in(fold_in(key, 0), s)``: for d = 0 the plain patterns of the same key)."""
     def setup(key):
         ex = cfg.examples
         if ex is None:
             xi = _patterns.rademacher(jax.random.fold_in(key, 0), cfg.N, cfg.K, S_pad)
             arche = xi
+        elif _learning.is_diluted(ex):
+            arche = _patterns.diluted(jax.random.fold_in(key, 0), cfg.N, cfg.K, ex.dilution, S_pad)
+            xi = _patterns.diluted_patterns(arche)
         else:
             xi = _patterns.examples(key, cfg.N, cfg.K, ex.M, ex.r, S_pad, ex.supervised)
             arche = xi[..., 0].astype(jnp.int8)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import jax.numpy as jnp
@@ -47,10 +48,42 @@ from .polynomials import ExamplePlan, FlipPlan, example_plan, flip_plan
 _STATE = {"int8": jnp.int8, "int16": jnp.int16, "int32": jnp.int32, "int64": jnp.int64, "float64": jnp.float64}
 
 
+@dataclass(frozen=True)
+class DilutedPatterns:
+    """Diluted patterns (docs/conventions.md "Diluted patterns") as the Monte Carlo runs them: entries in
+    {-1, 0, +1} with P(0) = ``dilution``, handled by the supervised machinery of this module with one example
+    per class equal to the pattern (M = 1, r = 1, Norm = 1; pattern set
+    :func:`montecarlo.patterns.diluted_patterns`).  Then w = xi, and the power sums Z_k = sum_i (xi_i sigma_i)^k
+    are the overlap sum_i xi_i sigma_i (odd k) and the number of non-blank entries n_mu (even k, a constant of
+    the pattern since xi^2 is 0 or 1), so H = -(1/N^(P-1)) sum_mu e_P(xi^mu sigma) (distinct indices;
+    all tuples -(N/P!) sum_mu m_mu^P) is exact, and a flip costs O(K P) integer operations.  Quacks like a
+    :class:`densehebb.Examples` where the engine reads one (``M``, ``r``, ``supervised``, ``norm``)."""
+
+    dilution: float
+    M: int = 1
+    r: float = 1.0
+    supervised: bool = True
+    gaussian: bool = False
+    normalisation: str = "none"
+
+    def norm(self, P: int) -> float:
+        return 1.0
+
+    @property
+    def protocol(self) -> str:
+        return "diluted"
+
+
+def is_diluted(examples) -> bool:
+    """Whether an engine's ``examples`` field holds diluted patterns (:class:`DilutedPatterns`)."""
+    return isinstance(examples, DilutedPatterns)
+
+
 def plan_for(N: int, K: int, P: int, self_interaction: bool = False, examples=None, plefka: bool = False):
     """The flip plan of a run: :class:`FlipPlan` (plain patterns, ``examples=None``) or
-    :class:`ExamplePlan` (``examples``: a :class:`densehebb.Examples`); ``plefka``: the flips of the Plefka
-    dynamics (couplings built from examples only, see :func:`delta_energy_plefka`)."""
+    :class:`ExamplePlan` (``examples``: a :class:`densehebb.Examples`, or :class:`DilutedPatterns`);
+    ``plefka``: the flips of the Plefka dynamics (couplings built from examples only, see
+    :func:`delta_energy_plefka`)."""
     P = check_order(P, self_interaction)
     if examples is None:
         if plefka:
@@ -278,5 +311,5 @@ def is_example_plan(plan) -> bool:
 
 __all__ = ["plan_for", "initial_overlaps", "archetype_overlaps", "class_overlaps", "example_overlaps",
            "energy_from_state", "energy", "flip_sum_examples", "flip_update", "delta_energy", "delta_energy_plefka",
-           "energy_reference",
+           "energy_reference", "DilutedPatterns", "is_diluted",
            "FlipPlan", "ExamplePlan"]

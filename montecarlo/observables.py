@@ -35,7 +35,7 @@ def chain_observables(cfg) -> tuple:
     learning from examples n (class-mean overlap of the condensed class), and unsupervised x_max, x_mean
     (largest and mean example overlap x_a of the condensed class)."""
     ex = getattr(cfg, "examples", None)
-    if ex is None:
+    if ex is None or learning.is_diluted(ex):
         return CHAIN_OBSERVABLES
     return CHAIN_OBSERVABLES + (("n",) if ex.supervised else ("n", "x_max", "x_mean"))
 
@@ -91,6 +91,7 @@ class Measurements:
     max_lag: int
     series_len: int          # 0: no time series
     targets: tuple           # condensed pattern of each replica (Mattis overlap m)
+    levels: bool = False     # also the K overlaps |m_mu| sorted descending per measurement (multitasking)
 
     def init_aux(self, key, n_S):
         """Tempering keys: sample s uses fold_in(key, s)."""
@@ -101,7 +102,8 @@ class Measurements:
 
         m (T, R): Mattis overlap with each replica's target pattern; mattis (T, R, n_track): overlaps with
         patterns 0..n_track-1; m_max: max_mu |m_mu|; energy: H/N; q_pairs (T, n_pairs): overlaps of the
-        disjoint replica pairs (exact integers / N).  Learning from examples: the patterns are the
+        disjoint replica pairs (exact integers / N); with ``levels`` also levels (T, R, K): the |m_mu| sorted
+        descending.  Learning from examples: the patterns are the
         archetypes, and n (T, R) is the class-mean overlap of the target class; unsupervised also x_max and
         x_mean (T, R): the largest and the mean example overlap x_a of the target class.
         """
@@ -114,7 +116,9 @@ class Measurements:
         m_max = jnp.max(jnp.abs(Mi), axis=-1).astype(jnp.float64) / N
         e = energy_from_overlaps(chains.M, N, cfg.P, cfg.self_interaction, ex) / N
         extra = {}
-        if ex is not None:
+        if self.levels:     # |m_mu| sorted descending: the amplitudes level by level (hierarchical states)
+            extra["levels"] = -jnp.sort(-jnp.abs(Mi), axis=-1).astype(jnp.float64) / N
+        if ex is not None and not learning.is_diluted(ex):
             pick = lambda a: jnp.take_along_axis(a, tgt[None, :, None], axis=-1)[..., 0]  # noqa: E731
             extra["n"] = pick(learning.class_overlaps(chains.M, N, ex))
             if not ex.supervised:
@@ -142,6 +146,8 @@ class Measurements:
             swap_attempts=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
             swap_accepted=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
         )
+        if self.levels:
+            acc["levels"] = f(S, T, R, cfg.K, B)
         for name in ("energy", "m"):
             acc["acf_" + name] = dict(first=f(S, T, R, L), ring=f(S, T, R, L), lag=f(S, T, R, L), sq=f(S, T, R))
         if self.series_len:
@@ -166,6 +172,8 @@ class Measurements:
         else:
             qhist = acc["qhist"]
         out = dict(acc, blocks=blocks, qhist=qhist, mattis=acc["mattis"] + obs["mattis"])
+        if self.levels:
+            out["levels"] = acc["levels"].at[..., b].add(obs["levels"])
         L = self.max_lag
         lags = jnp.arange(1, L + 1)
         for name in ("energy", "m"):

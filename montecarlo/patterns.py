@@ -1,6 +1,7 @@
 """Random pattern sets.
 
-Patterns are i.i.d. Rademacher, P(xi = +1) = P(xi = -1) = 1/2 (docs/conventions.md), stored as ``int8``
+Patterns are i.i.d. Rademacher, P(xi = +1) = P(xi = -1) = 1/2 (docs/conventions.md), or diluted
+(:func:`diluted`: entries 0 with probability d, docs/conventions.md "Diluted patterns"), stored as ``int8``
 with shape (N, K): row i holds the K pattern entries seen by neuron i, so a single-spin update reads one
 contiguous row.
 """
@@ -36,6 +37,45 @@ def rademacher(key, N: int, K: int, n_samples: int = 1):
         raise ValueError(f"rademacher needs N, K, n_samples >= 1, got N={N}, K={K}, n_samples={n_samples}")
     keys = jax.vmap(lambda s: sample_key(key, s))(jnp.arange(n_samples))
     return jax.vmap(lambda k: rademacher_single(k, N, K))(keys)
+
+
+# --------------------------------------------------------------------------------------- diluted patterns
+#: fold_in index, under a sample's key, of the blank mask of diluted patterns (the signs use the key itself)
+BLANK_STREAM = 1
+
+
+def diluted_single(key, N: int, K: int, d: float):
+    """One diluted pattern set: ``int8`` (N, K), entries 0 with probability d, else +-1 with probability 1/2.
+
+    The signs are the draw of :func:`rademacher_single` with the same key (so d = 0 gives exactly the plain
+    patterns), the blanks ``bernoulli(fold_in(key, BLANK_STREAM), d)``."""
+    signs = rademacher_single(key, N, K)
+    if float(d) == 0.0:
+        return signs
+    blank = jax.random.bernoulli(jax.random.fold_in(key, BLANK_STREAM), float(d), (N, K))
+    return jnp.where(blank, 0, signs).astype(jnp.int8)
+
+
+def diluted(key, N: int, K: int, d: float, n_samples: int = 1):
+    """``n_samples`` diluted pattern sets (docs/conventions.md "Diluted patterns"), ``int8`` (n_samples, N, K)
+    with entries in {-1, 0, +1}, P(0) = d.  Sample ``s`` is drawn from ``fold_in(key, s)`` as in
+    :func:`rademacher` (:func:`diluted_single`); for d = 0 the result equals ``rademacher(key, N, K, n_samples)``."""
+    N, K, n_samples = int(N), int(K), int(n_samples)
+    if N < 1 or K < 1 or n_samples < 1:
+        raise ValueError(f"diluted needs N, K, n_samples >= 1, got N={N}, K={K}, n_samples={n_samples}")
+    if not 0.0 <= float(d) < 1.0:
+        raise ValueError(f"diluted: the dilution d must lie in [0, 1), got {d!r}")
+    keys = jax.vmap(lambda s: sample_key(key, s))(jnp.arange(n_samples))
+    return jax.vmap(lambda k: diluted_single(k, N, K, d))(keys)
+
+
+def diluted_patterns(xi):
+    """The pattern set (..., N, K, 2) with which the Monte Carlo runs diluted patterns xi (..., N, K): the
+    supervised pattern set of :func:`example_patterns` with every S_i = 1 (one example per class, equal to
+    the pattern: w = xi in {-1, 0, 1}); :mod:`montecarlo.learning` evaluates its energy exactly through the
+    power sums (odd: the overlap, even: the number of non-blank entries)."""
+    xi = jnp.asarray(xi).astype(jnp.int8)
+    return example_patterns(xi, S=jnp.ones_like(xi))
 
 
 # ------------------------------------------------------------------------------ learning from examples

@@ -85,10 +85,32 @@ PLEFKA_NOTE = ("flips accepted with the first-order mean-field (Plefka) energy c
                "K = alpha N^(P-1); m, n, x and the energy reported are exact")
 
 
+OVERLAPS = ("unnormalised", "normalised")
+#: Dataset variables holding Mattis overlaps (divided by 1 - d with overlaps="normalised")
+OVERLAP_VARIABLES = ("m", "m_abs", "m_max", "mattis", "levels", "m_blocks", "m_abs_blocks", "m_max_blocks",
+                     "levels_blocks", "m_t")
+
+
+def _dilution_attrs(d, overlaps, levels) -> dict:
+    """Attributes of a run with diluted patterns and / or the sorted overlaps (none otherwise)."""
+    out = {}
+    if d or levels:
+        norm = overlaps == "normalised"
+        out.update(dilution=d, overlaps=overlaps if norm else "unnormalised",
+                   overlaps_note=("m_mu = (1/N) sum_i xi^mu_i sigma_i" + (" / (1 - d) (normalised)" if norm else
+                                                                            " (unnormalised, at most 1 - d)")),
+                   dilution_note=("diluted patterns xi in {-1, 0, +1}, P(0) = d; exact energy through the power "
+                                  "sums of xi^mu o sigma (montecarlo.learning.DilutedPatterns)"))
+    if levels:
+        out["levels_note"] = ("levels: |m_mu| sorted descending in each measurement, time-averaged level by "
+                              "level (k = 1 the largest)")
+    return out
+
+
 def _example_attrs(model, plan) -> dict:
     """Attributes of a run with couplings built from examples (none for plain patterns)."""
     ex = model.examples
-    if ex is None:
+    if ex is None or model.dilution:
         return {}
     plefka = dict(plefka=int(plan.plefka), plefka_note=(PLEFKA_NOTE if plan.plefka else
                                                         "exact dH (no Plefka approximation)"))
@@ -104,7 +126,8 @@ def _example_attrs(model, plan) -> dict:
 def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replicas=2, sweeps=1000, burn_in=200,
              *, measure_every=1, dynamics="glauber", init="pattern", n_blocks=10, tempering=False, swap_every=1,
              n_track=None, q_bins=None, max_lag=None, timeseries=False, checkpoint=None, checkpoint_every=60.0,
-             progress=False, devices=None, segment_sweeps=None, plefka=False, _stop_after_segments=None):
+             progress=False, devices=None, segment_sweeps=None, plefka=False, levels=None, overlaps="unnormalised",
+             _stop_after_segments=None):
     """Run Monte Carlo chains for every (disorder sample, temperature, replica).
 
     Parameters
@@ -116,8 +139,10 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         or couplings built from examples (``model.examples``, :mod:`montecarlo.learning`: K archetypes, the
         patterns being the examples' class means (supervised) or the examples themselves (unsupervised);
         m is the archetype overlap and the Dataset gains n (class-mean overlap) and, unsupervised, x_max
-        and x_mean).  Dilution is not available in the Monte Carlo.  The ansatz does not apply to
-        simulations.
+        and x_mean).  Diluted patterns (``model.dilution`` = d > 0, docs/conventions.md "Diluted patterns"):
+        entries in {-1, 0, +1}, P(0) = d (:func:`montecarlo.patterns.diluted`), the exact energy with them
+        (:class:`montecarlo.learning.DilutedPatterns`; not together with examples).  The ansatz does not
+        apply to simulations.
     N : int >= 2
         Number of neurons.
     alpha, K :
@@ -136,7 +161,18 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         With ``model.examples`` only: the Plefka dynamics, flips accepted with the first-order mean-field
         energy change instead of the exact one (docs/montecarlo.md "Plefka dynamics"); the observables and
         the energy are still exact.  The Dataset's ``dynamics`` attribute is then e.g. "glauber-plefka".
-    init : "pattern" | "patterns" | "random"
+    init : "pattern" | "patterns" | "random" | "hierarchical"
+        "hierarchical": sigma_i = xi^k_i for the first pattern k with xi^k_i != 0 (the T = 0 hierarchical
+        state of diluted patterns; pattern 0 for plain patterns).  Diluted patterns: the blank entries of
+        the start pattern(s) take the spins of the random start.
+    levels : bool or None
+        Also measure the K overlaps |m_mu| sorted descending in each measurement (``levels``, dims
+        (sample, T, replica, level), with blocks): the amplitudes level by level, for multitasking.  Default:
+        on for diluted patterns (``model.dilution > 0``).  ``n_track`` then defaults to K (at most 64).
+    overlaps : "unnormalised" | "normalised"
+        Diluted patterns: the overlaps reported (m, m_abs, m_max, mattis, levels and their blocks and
+        series) are m_mu = (1/N) sum_i xi^mu_i sigma_i (at most 1 - d), or those divided by 1 - d.  The
+        Dataset's attribute ``overlaps`` says which.
     n_blocks : int >= 1
         Number of time blocks kept for blocking errors (capped at the number of measurements).
     tempering : bool
@@ -178,13 +214,22 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     version, Model, command, ...) and the run's parameters (N, K, alpha, dynamics, sweeps, burn-in, seed,
     arithmetic of the energy changes, devices, ...); every variable has ``units`` and ``long_name``.
     """
-    model = check_model(model, examples=True)
+    model = check_model(model, examples=True, dilution=True)
     P, si, ex = model.P, model.self_interaction, model.examples
+    dilution = float(model.dilution)
+    if dilution:
+        ex = learning.DilutedPatterns(dilution)
     if not isinstance(plefka, (bool, np.bool_)):
         raise ValueError(f"plefka must be a bool, got {plefka!r}")
     plefka = bool(plefka)
-    if plefka and ex is None:
+    if plefka and (ex is None or dilution):
         raise ValueError("plefka: the Plefka dynamics applies to couplings built from examples (model.examples) only")
+    levels = bool(dilution) if levels is None else levels
+    if not isinstance(levels, (bool, np.bool_)):
+        raise ValueError(f"levels must be a bool or None, got {levels!r}")
+    levels = bool(levels)
+    if overlaps not in OVERLAPS:
+        raise ValueError(f"unknown overlaps {overlaps!r}; available: {list(OVERLAPS)}")
     N = as_int("N", N, 2)
     K, alpha_eff = load(N, alpha, K, P, memory=ex is None)
     if ex is not None:
@@ -218,7 +263,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
             raise ValueError(f"parallel tempering needs increasing temperatures, got {temps.tolist()}")
     n_meas = (sweeps - burn_in) // measure_every
     n_blocks = min(as_int("n_blocks", n_blocks, 1), n_meas)
-    n_track = min(K, 3) if n_track is None else min(as_int("n_track", n_track, 1), K)
+    n_track = (min(K, 64 if levels else 3) if n_track is None else min(as_int("n_track", n_track, 1), K))
     q_bins = min(N + 1, 101) if q_bins is None else as_int("q_bins", q_bins, 1)
     max_lag = (max(1, min(n_meas - 1, 100)) if max_lag is None else as_int("max_lag", max_lag, 1))
     if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
@@ -237,7 +282,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas,
                        examples=ex, plefka=plefka)
     plan = Measurements(n_blocks=n_blocks, tempering=bool(tempering), n_track=n_track, q_bins=q_bins,
-                        max_lag=max_lag, series_len=n_meas if timeseries else 0, targets=targets)
+                        max_lag=max_lag, series_len=n_meas if timeseries else 0, targets=targets, levels=levels)
     beta = jnp.asarray(inverse_temperatures(temps))
     sched = jnp.asarray([burn_in, measure_every, n_meas, swap_every], jnp.int64)
 
@@ -252,6 +297,10 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         fingerprint["examples"] = [ex.M, ex.r, ex.supervised, ex.normalisation]
     if plefka:
         fingerprint["plefka"] = True
+    if dilution:
+        fingerprint["dilution"] = dilution
+    if levels:
+        fingerprint["levels"] = True
 
     resume = checkpoint is not None and os.path.exists(checkpoint)
     if resume and _ckpt.read_meta(checkpoint).get("fingerprint") != json.loads(json.dumps(fingerprint)):
@@ -313,5 +362,10 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         zero_temperature_rule=("T = 0: glauber accepts dH < 0, dH == 0 with probability 1/2; "
                                "metropolis accepts dH <= 0; greedy accepts dH < 0 only"),
         checkpoint=None if checkpoint is None else os.fspath(checkpoint),
-        **_example_attrs(model, plan_dH))
-    return simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)
+        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels))
+    ds = simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)
+    if overlaps == "normalised" and dilution:       # (d = 0: dividing by 1 changes nothing)
+        for name in OVERLAP_VARIABLES:
+            if name in ds:
+                ds[name] = (ds[name] / (1.0 - dilution)).assign_attrs(ds[name].attrs)
+    return ds

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .stats import Stats, estimate
 
 CHAIN_OBSERVABLES = ("m", "m_abs", "m_max", "energy")
@@ -37,7 +39,45 @@ def statistics_at(ds_t) -> dict:
     return out
 
 
-def _summary_at(ds_t) -> dict:
+def _level_stats(ds_t) -> list:
+    """:class:`Stats` of each level k of ``levels`` (the k-th largest |m_mu|), the same units as m."""
+    n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
+    v_all = ds_t["levels"].transpose("sample", "replica", "level").values              # (S, R, K)
+    b_all = ds_t["levels_blocks"].transpose("sample", "replica", "level", "block").values
+    out = []
+    for k in range(v_all.shape[-1]):
+        v, b = v_all[..., k], b_all[..., k, :]
+        if n_s >= 2:
+            s = estimate(v.mean(axis=1), b.mean(axis=1))._replace(method="samples")
+        elif n_r >= 2:
+            s = estimate(v.ravel(), b.reshape(n_r, -1))._replace(method="replicas (one sample: thermal error only)")
+        else:
+            s = estimate(v.ravel(), b.reshape(1, -1))
+        out.append(s)
+    return out
+
+
+def condensed_threshold(ds) -> float:
+    """Default threshold above which a time-averaged level counts as condensed: 5 sqrt((1 - d)/N), five
+    times the typical |m_mu| of a pattern the state does not retrieve (in the Dataset's overlap units)."""
+    d = float(ds.attrs.get("dilution", 0.0))
+    t = 5.0 * math.sqrt((1.0 - d) / float(ds.attrs["N"]))
+    return t / (1.0 - d) if ds.attrs.get("overlaps") == "normalised" else t
+
+
+def _levels_summary(ds_t, threshold) -> dict:
+    """m_levels, m_levels_err (lists over k = 1..K), and how many chains end with j = 0..K condensed
+    levels (time-averaged level above ``threshold``): n_condensed_counts[j]."""
+    st = _level_stats(ds_t)
+    v = ds_t["levels"].values.reshape(-1, ds_t.sizes["level"])                          # (chains, K)
+    n_cond = (v > threshold).sum(axis=-1)
+    counts = [int(c) for c in np.bincount(n_cond, minlength=v.shape[-1] + 1)]
+    return {"m_levels": [x.mean for x in st], "m_levels_err": [x.error for x in st],
+            "error_method_levels": st[0].method, "condensed_threshold": float(threshold),
+            "n_condensed_counts": counts, "levels_stats": st}
+
+
+def _summary_at(ds_t, threshold=None) -> dict:
     """Summary dict for one temperature slice of a simulate Dataset."""
     st = statistics_at(ds_t)
     n_s, n_r = ds_t.sizes["sample"], ds_t.sizes["replica"]
@@ -53,6 +93,8 @@ def _summary_at(ds_t) -> dict:
         out["tau_" + name] = float(ds_t["tau_" + name])
         out["tau_" + name + "_reliable"] = bool(ds_t["tau_" + name + "_reliable"])
     out["stats"] = st
+    if "levels" in ds_t:
+        out.update(_levels_summary(ds_t, threshold))
     return out
 
 
@@ -96,7 +138,7 @@ def equilibration(ds, k=None):
     return out if k is None else out[next(iter(out))]
 
 
-def summarize(ds):
+def summarize(ds, threshold=None):
     """Disorder- and chain-averaged estimates with standard errors, per temperature.
 
     Returns, for a dataset with a single temperature, a flat dict; otherwise ``{T: dict}`` keyed by the
@@ -114,11 +156,17 @@ def summarize(ds):
       independent unit ("samples"); with a single sample the replicas are the units (thermal error only);
       with a single chain, blocking over time.
     * q, q_abs: one value per disorder sample (replicas 0 and 1), SE over samples.
+
+    With the sorted overlaps (``levels`` in the Dataset; diluted patterns): ``m_levels`` and ``m_levels_err``,
+    the lists over k = 1..K of the k-th largest |m_mu| (sorted in each measurement, time-averaged, then
+    averaged over chains level by level; errors as for m), ``levels_stats`` their :class:`Stats`, and
+    ``n_condensed_counts[j]``: how many chains have j = 0..K time-averaged levels above ``threshold``
+    (default :func:`condensed_threshold`, 5 sqrt((1 - d)/N)), ``condensed_threshold`` the value used.
     """
     out = {}
     eq = equilibration(ds)
     for k, t in enumerate(ds["T"].values):
-        d = _summary_at(ds.isel(T=k))
+        d = _summary_at(ds.isel(T=k), condensed_threshold(ds) if threshold is None else float(threshold))
         e = eq[float(t)]
         d.update(equilibrated=e["equilibrated"], drift_z=e["drift_z"], burn_in_over_tau=e["burn_in_over_tau"],
                  measured_over_tau=e["measured_over_tau"])

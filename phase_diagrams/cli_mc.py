@@ -18,7 +18,10 @@ _NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 _SUMMARY_KEYS = ("m", "m_err", "m_abs", "m_abs_err", "m_max", "q", "q_err", "energy", "energy_err", "acceptance",
                  "tau_energy", "tau_m", "equilibrated", "drift_z",
                  # learning from examples (--dataset): class-mean overlap, unsupervised example overlaps
-                 "n", "n_err", "x_max", "x_max_err", "x_mean", "x_mean_err")
+                 "n", "n_err", "x_max", "x_max_err", "x_mean", "x_mean_err",
+                 # diluted patterns (--dilution): m is the list of sorted levels; the overlap with pattern 0,
+                 # and how many chains have j = 0..K levels above the threshold
+                 "m_pattern0", "m_pattern0_err", "n_condensed_counts", "condensed_threshold")
 
 
 _MAX_VALUES = 10_000       # values in one list option (a range like 0:1:1e-12 would not fit in memory)
@@ -105,6 +108,20 @@ def validate_mc(args):
     """Everything about `densehebb mc` that can be checked without NumPy or JAX (cmd_mc then checks the
     load and the memory before JAX starts)."""
     g = args.given
+    if args.K is not None and args.alpha is not None:
+        raise UsageError("give either --K (low storage) or --alpha (high storage), not both")
+    if args.K is None and args.alpha is None:
+        raise UsageError("give the load: --alpha (K = round(alpha N^(P-1))) or the number of patterns --K")
+    if args.dilution is not None:
+        if not args.dilution < 1:
+            raise UsageError(f"dilution must lie in [0, 1), got {args.dilution}")
+        if args.dataset != "none":
+            raise UsageError("--dilution with --dataset (diluted archetypes seen through examples) is not "
+                             "available yet")
+        if args.theory:
+            raise UsageError("--theory with --dilution is not available in mc (densehebb solve --K --dilution)")
+    else:
+        refuse(g, ["overlaps"], "applies with --dilution only")
     if args.temperatures is not None and args.T is not None:
         raise UsageError("give either --T or --temperatures, not both")
     temps = args.temperatures if args.temperatures is not None else ([args.T] if args.T is not None else None)
@@ -144,8 +161,13 @@ def _preflight_mc(args, temps):
     """After the device count is set, before JAX: the number of patterns, an existing checkpoint file,
     and the memory of the whole run (montecarlo.inputs.check_memory)."""
     inputs = _mc_inputs()
-    K, _ = inputs.load(args.N, args.alpha, None, args.P, memory=False)   # the whole run is checked below
+    K, _ = inputs.load(args.N, args.alpha, args.K, args.P, memory=False)   # the whole run is checked below
     cols, what_K = K, f"K = {K}"
+    if args.dilution:            # diluted patterns run as 2 pattern columns, 1 + P overlaps per pattern
+        from types import SimpleNamespace
+
+        cols = inputs.pattern_columns(K, args.P, SimpleNamespace(supervised=True, M=1))
+        what_K = f"K = {K} diluted patterns"
     if args.dataset != "none":   # stored columns with examples (montecarlo.inputs.pattern_columns)
         from types import SimpleNamespace
 
@@ -176,8 +198,12 @@ def cmd_mc(args):
 
     if args.burn_in is None:
         args.burn_in = args.sweeps // 2
-    model = model_from_args(args)
-    ds = simulate(args.seed, model, N=args.N, alpha=args.alpha, T=temps,
+    model = model_from_args(args, storage="high" if args.K is None else "low")
+    diluted = args.dilution is not None
+    if diluted:
+        model = model.replace(dilution=float(args.dilution))
+    extra = dict(levels=True, overlaps=args.overlaps) if diluted else {}
+    ds = simulate(args.seed, model, N=args.N, alpha=args.alpha, K=args.K, T=temps, **extra,
                   n_samples=args.samples, n_replicas=args.replicas, sweeps=args.sweeps, burn_in=args.burn_in,
                   measure_every=args.measure_every, dynamics=args.dynamics, init=args.init,
                   tempering=args.tempering, swap_every=args.swap_every,
@@ -194,7 +220,11 @@ def cmd_mc(args):
            "convention": model.convention, "dynamics": ds.attrs["dynamics"], "samples": args.samples,
            "replicas": args.replicas, "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
            "exact_arithmetic": bool(ds.attrs["delta_energy_exact"]), "devices": int(ds.attrs["n_devices"]),
-           "dataset": args.dataset}
+           "dataset": args.dataset, "init": args.init}
+    if diluted:
+        out.update(dilution=float(args.dilution), overlaps=args.overlaps, storage=model.storage,
+                   m_order=("m: the K overlaps |m_mu| sorted descending in each measurement, time-averaged and "
+                            "averaged over chains level by level (m[0] the largest); m_err their errors"))
     if model.examples is not None:
         out.update(r=model.examples.r, M=model.examples.M, normalisation=model.examples.normalisation,
                    norm=float(ds.attrs["examples_norm"]), plefka=bool(args.plefka))
@@ -208,13 +238,16 @@ def cmd_mc(args):
         theory = []
         for t in (temps if len(temps) > 1 else temps[:1]):
             try:
-                r = solve(model, args.alpha, t, "retrieval")
+                r = solve(model, 0.0 if args.alpha is None else args.alpha, t, "retrieval")   # --K: alpha = 0
                 theory.append(float(r.m) if bool(r.converged) else math.nan)
             except (NotImplementedError, ValueError) as e:  # theory for this P not available
                 theory.append(math.nan)
                 out["theory_note"] = str(e).splitlines()[0]
+    if diluted:              # m: the sorted levels (a list), the other keys as usual
+        for d in per_T:
+            d.update(m=d["m_levels"], m_err=d["m_levels_err"], m_pattern0=d["m"], m_pattern0_err=d["m_err"])
     if len(per_T) == 1:
-        out.update({k: (float(v) if not isinstance(v, bool) else v) for k, v in per_T[0].items()
+        out.update({k: (v if isinstance(v, (bool, list)) else float(v)) for k, v in per_T[0].items()
                     if k in _SUMMARY_KEYS})
         if theory is not None:
             out["m_theory_rs"] = theory[0]
@@ -267,10 +300,20 @@ def register(sub, model_args):
     """Add the Monte Carlo subcommands to the CLI's subparsers."""
     m = sub.add_parser("mc", help="Monte Carlo simulation (Glauber/Metropolis, any P, tempering, checkpoints)")
     model_args(m, with_ansatz=False)
-    for action in m._actions:          # --T may be replaced by --temperatures
-        if action.dest == "T":
+    for action in m._actions:          # --T may be replaced by --temperatures, --alpha by --K
+        if action.dest in ("T", "alpha"):
             action.required = False
             action.default = None
+        if action.dest == "alpha":
+            action.help = "load K / N^(P-1) (high storage; or --K)"
+    m.add_argument("--K", type=finite("K", lo=1, integer=True, hi=2**31 - 1), default=None,
+                   help="number of patterns (low storage; instead of --alpha)")
+    m.add_argument("--dilution", type=finite("dilution", lo=0), default=None,
+                   help="diluted patterns: fraction d in [0, 1) of blank entries (docs/conventions.md); m is then "
+                        "the list of the K overlaps |m_mu| sorted descending in each measurement, averaged "
+                        "level by level")
+    m.add_argument("--overlaps", choices=("unnormalised", "normalised"), default="unnormalised",
+                   help="with --dilution: report m_mu = (1/N) xi^mu . sigma (default) or that divided by 1 - d")
     m.add_argument("--temperatures", type=_float_list("temperatures", lo=0),
                    help="comma-separated temperatures (instead of --T), e.g. for --tempering")
     m.add_argument("--N", type=finite("N", lo=2, integer=True), required=True, help="number of neurons")
@@ -286,8 +329,10 @@ def register(sub, model_args):
     m.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**63 - 1), default=0)
     m.add_argument("--dynamics", choices=("glauber", "metropolis", "greedy"), default="glauber",
                    help="greedy: zero-temperature strict descent (T = 0 only)")
-    m.add_argument("--init", choices=("pattern", "patterns", "random"), default="pattern",
-                   help="start at pattern 0, at pattern r for replica r, or at random spins")
+    m.add_argument("--init", choices=("pattern", "patterns", "random", "hierarchical"), default="pattern",
+                   help="start at pattern 0, at pattern r for replica r, at random spins, or (diluted patterns) "
+                        "at the T = 0 hierarchical state sigma_i = xi^k_i, k the first non-blank pattern; blank "
+                        "entries of the start pattern take random spins")
     m.add_argument("--tempering", action="store_true", help="parallel tempering between the --temperatures")
     m.add_argument("--swap-every", type=finite("swap-every", lo=1, integer=True), default=1,
                    help="sweeps between replica-exchange rounds")
