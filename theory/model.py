@@ -155,6 +155,13 @@ class Model:
             from .covariance import noise_summary
 
             out["noise_covariance"] = noise_summary(self.P, self.self_interaction)[1]
+            if self.examples is not None:   # the dataset's covariance (theory.learning.noise_poly), not storage's
+                from .learning import noise_poly
+
+                c = noise_poly(self.P, self.self_interaction, self.examples)
+                out["noise_covariance"] = "alpha*(" + " + ".join(
+                    f"{v:.12g}" + ("" if j == 0 else "*q" if j == 1 else f"*q**{j}")
+                    for j, v in enumerate(c) if v != 0) + ")"
         if self.examples is not None:
             out.update({"examples_M": self.examples.M, "examples_r": float(self.examples.r),
                         "examples_supervised": int(self.examples.supervised),
