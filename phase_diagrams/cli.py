@@ -284,7 +284,7 @@ def cmd_threshold(args):
                f"[1, {args.M_max}] ...")
     res = threshold(spec, float(args.r), args.alpha, args.T, args.criterion, args.m_target, args.M_max)
     rec = res.to_dict()
-    for k in ("examples_M", "examples_r", "residual", "iterations", "stable", "replicon"):
+    for k in ("examples_M", "examples_r", "residual", "iterations", "stable", "replicon", "noise_covariance"):
         rec.pop(k, None)   # a threshold is a search over solves: each M's residual is that of its solve
     for k in ("M_min", "M_example_max", "coexistence"):
         if k in rec and rec[k] == rec[k]:

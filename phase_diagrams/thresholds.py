@@ -5,7 +5,9 @@ which the archetype (learning) state
 
 * ``exists``:  the retrieval branch of the RS learning theory has a converged solution;
 * ``global``:  it exists and is the global minimum of f (below the spin glass and the paramagnet of
-  non-negative entropy, as for the storage lines, :func:`phase_diagrams.lines._delta_f`);
+  non-negative entropy, as for the storage lines, :func:`phase_diagrams.lines._delta_f`; unsupervised at
+  alpha = 0 also below the example ("storing") attractors of :func:`example_limit`; at alpha > 0 the
+  example state is not yet a competitor);
 * ``overlap``: it exists and its archetype overlap m reaches ``m_target``.
 
 M is an integer and the theory is solved exactly in it (binomial site sums): one traced solver
@@ -45,8 +47,33 @@ def _holds(spec, criterion, m_target, alpha, T, M, r):
         if T > 0:
             good, f_pm = physical_paramagnet(spec, alpha, T, M, r)
             comp = np.where(good, np.minimum(comp, f_pm), comp)
+        if not spec.examples.supervised and alpha == 0:
+            comp = np.minimum(comp, _example_f(spec, T, M, r, ok))
         ok = ok & (np.asarray(R.values["f"]) <= comp)
     return ok, R
+
+
+def _example_f(spec, T, M, r, where):
+    """Unsupervised, K finite: f of the example ("storing") attractor at the points (M, r) flagged ``where``
+    (+inf where there is none: M beyond :func:`example_limit`, or the example state collapsed, unstable or
+    nearer the symmetric point than the pure example, as in :func:`example_limit`)."""
+    from densehebb.theory.low_storage import solve_examples
+
+    out = np.full(np.shape(M), np.inf)
+    limits = {}
+    for i in np.flatnonzero(where):
+        Mi, ri = int(M[i]), float(r[i])
+        if ri >= 1 or Mi < 2:
+            continue
+        if ri not in limits:
+            limits[ri] = example_limit(spec, ri, T, max(int(np.max(M)), 2))
+        if not Mi <= limits[ri]:     # NaN (none) or beyond the last example attractor
+            continue
+        mod = spec.replace(storage="low", examples=spec.examples.replace(M=Mi, r=ri, gaussian=False))
+        res = solve_examples(mod, T, "example")
+        if res.converged and res.replicon > 0 and res.values["x"] - res.values["y"] >= (1 - ri * ri) / 2:
+            out[i] = res.values["f"]
+    return out
 
 
 def _first_from(holds_sorted):
@@ -216,8 +243,8 @@ def threshold_curves(spec: Model, Ps, r, alpha: float = 0.0, T: float = 0.0, cri
     model = template(spec)
     attrs = dataset_attrs(model, result_kind="threshold_curves", protocol=ex.protocol, criterion=criterion,
                           alpha=float(alpha), T=float(T), M_max=int(M_max), note=rows[0].note)
-    for k in ("P", "examples_M", "examples_r"):
-        attrs.pop(k, None)     # P and r are coordinates; M is what is searched
+    for k in ("P", "examples_M", "examples_r", "noise_covariance"):
+        attrs.pop(k, None)     # P and r are coordinates; M is what is searched (the covariance depends on it)
     if criterion == "overlap":
         attrs["m_target"] = float(m_target)
     ds.attrs.update(attrs)

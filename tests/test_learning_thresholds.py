@@ -222,3 +222,22 @@ def test_threshold_curves_equal_single_thresholds_at_load():
         th = threshold(sup(P), rs, alpha=0.02, criterion="overlap", m_target=0.9, M_max=400)
         assert np.array_equal(ds["M_min"].values[i], th.values["M_min"])
     assert ds["M_min"].values[1, 0] != ds["M_min"].values[0, 0] or ds["M_min"].values[1, 1] != ds["M_min"].values[0, 1]
+
+
+@pytest.mark.parametrize("P,r", [(3, 0.5), (4, 0.6), (3, 0.3)])
+def test_unsupervised_global_threshold_beats_the_example_attractors(P, r):
+    """Unsupervised, alpha = 0, T = 0: the archetype state has f = -x^P/(P! Norm), x = E|S|/M, and the pure
+    example (a T = 0 fixed point while (M - 1) r^(2(P-1)) < 1) f = -(1 + (M - 1) r^(2P))/(P! M Norm), both
+    closed forms (SciPy binomial, no solver); the `global` threshold is the first M from which the archetype
+    wins.  Without the example competitor it would be M = 1."""
+    Ms = np.arange(2, 400)
+    wins = []
+    for M in Ms:
+        k = np.arange(M + 1)
+        x = float(np.sum(binom.pmf(k, M, (1 - r) / 2) * np.abs(M - 2 * k))) / M
+        wins.append(x ** P > (1 + (M - 1) * r ** (2 * P)) / M)
+    expect = int(Ms[np.flatnonzero(~np.array(wins))[-1]] + 1)
+    assert (expect - 1) * r ** (2 * (P - 1)) < 1        # the pure example still exists just below it
+    th = threshold(unsup(P), r, alpha=0.0, T=0.0, criterion="global", M_max=399)
+    assert th.converged and th.M_min == expect
+    assert threshold(sup(P), r, alpha=0.0, T=0.0, criterion="global", M_max=399).M_min == 1
