@@ -96,10 +96,13 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
 
 
 def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING, it0=0,
-                       it_stop=None):
+                       it_stop=None, done=None):
     """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol, from iteration ``it0`` and stopped at
-    ``it_stop`` at the latest (resumable, like :func:`newton_resume`).  Returns (x, residual, its)."""
+    ``it_stop`` at the latest (resumable, like :func:`newton_resume`).  Returns (x, residual, its).
+    ``done(x)`` (optional): stop early where it is true (the caller decides what such an end point means)."""
     stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
+    if done is None:
+        done = lambda x: jnp.asarray(False)  # noqa: E731
 
     def res_of(x):
         f = jnp.where(fixed, 0.0, F(x))
@@ -108,7 +111,7 @@ def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MA
 
     def cond(s):
         x, res, it = s
-        return (res > tol) & (it < stop) & jnp.isfinite(res)
+        return (res > tol) & (it < stop) & jnp.isfinite(res) & ~done(x)
 
     def body(s):
         x, _, it = s

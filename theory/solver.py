@@ -184,7 +184,15 @@ def _compiled(spec: Model, branch: str, tol: float, L: int | None = None):
         model = bind(d)
         fixed, F, dom = _system(model, branch, alpha, T)
         fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
-        return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
+        if branch != "retrieval":
+            return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
+        # retrieval: a lane whose overlap has flowed below COLLAPSE_M has left the branch (m = 0 is invariant
+        # under the map); it stops there with m set to 0 exactly and residual 0 (inactive), and the Newton
+        # polish that follows solves the m = 0 point, which _finish reports as collapsed (|m| < 1e-6)
+        gone = lambda x: jnp.abs(x[0]) < COLLAPSE_M  # noqa: E731
+        x, res, it = fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop, done=gone)
+        g = gone(x)
+        return jnp.where(g, x.at[0].set(0.0), x), jnp.where(g, 0.0, res), it
 
     def finish_one(alpha, T, *args):
         d, (x, it) = split(args)
@@ -216,7 +224,9 @@ def _single(spec: Model, branch: str, tol: float):
     return aot.jit(one, ("rs", spec, branch, float(tol), "single"))
 
 
-NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch
+COLLAPSE_M = 1e-6  # the fixed-point fallback of the retrieval branch stops once |m| is below this (collapsed)
+NEWTON_ROUNDS = (6, 12, 24)
+FIRST_NEWTON = 24  # Newton steps from the start point before the fixed-point fallback takes over  # Newton iterations per round before converged points leave the batch
 FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
 DATA_CHUNK = 16  # lanes per call with traced datasets (their site sums make every lane costly: less padding)
 
@@ -250,7 +260,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     if branch == "paramagnetic" and model_for(spec, branch).paramagnet_is_exact:
         x, it = x0, np.zeros(n, dtype=np.int64)
     else:
-        x, res, it = _newton_rounds(newton_step, consts, x0, tol, NEWTON_MAXITER if fallback else newton_maxiter,
+        x, res, it = _newton_rounds(newton_step, consts, x0, tol, FIRST_NEWTON if fallback else newton_maxiter,
                                     chunk)
         todo = np.flatnonzero(~(res <= tol))
         if todo.size and fallback:
