@@ -17,6 +17,10 @@ _CONVENTION_ALIASES = {"distinct-indices": CONVENTION_DISTINCT, "distinct": CONV
 ANSATZE = ("rs", "1rsb")
 STORAGES = ("high", "low")
 NORMALISATIONS = ("r", "R")   # Examples.normalisation: Norm = r^P or R^(P/2)
+#: interaction families: the P-body polynomial energy (order P), or K = exp(alpha N) patterns with the
+#: exponential energy -sum_mu exp(lam N m_mu) (Demircigil et al.) or the log-sum-exp energy
+#: -(1/lam) ln sum_mu exp(lam N m_mu) (modern Hopfield / attention); docs/conventions.md
+INTERACTIONS = ("polynomial", "exponential", "log-sum-exp")
 P_MAX = 8  # the exact Monte Carlo polynomials and the tested theory cover P = 2..8
 
 
@@ -103,6 +107,11 @@ class Model:
         Learning from examples: the dataset the couplings are built from (None: the patterns themselves).
     dilution : float
         Fraction d of blank pattern entries (multitasking networks; 0: dense Rademacher patterns).
+    interaction : str
+        "polynomial" (default: the P-body energy of order P), "exponential" or "log-sum-exp" (K = exp(alpha N)
+        patterns; P is then not used).
+    lam : float
+        Inverse width lambda > 0 of the exponential / log-sum-exp interaction (1: F(x) = e^x).
     """
 
     P: int = 2
@@ -112,6 +121,8 @@ class Model:
     nodes: int = 0
     examples: Examples | None = None
     dilution: float = 0.0
+    interaction: str = "polynomial"
+    lam: float = 1.0
 
     def __post_init__(self):
         if isinstance(self.P, bool) or not isinstance(self.P, int) or not 2 <= self.P <= P_MAX:
@@ -130,6 +141,15 @@ class Model:
             raise ValueError("examples must be a densehebb.Examples (or None)")
         if not (0.0 <= float(self.dilution) < 1.0):
             raise ValueError(f"dilution must lie in [0, 1), got {self.dilution!r}")
+        if self.interaction not in INTERACTIONS:
+            raise ValueError(f"unknown interaction {self.interaction!r}; available: {', '.join(INTERACTIONS)}")
+        try:
+            lam = float(self.lam)
+        except (TypeError, ValueError):
+            raise ValueError(f"lam must be a number > 0, got {self.lam!r}") from None
+        if isinstance(self.lam, bool) or not (lam > 0 and lam < float("inf")):
+            raise ValueError(f"lam must be a finite number > 0, got {self.lam!r}")
+        object.__setattr__(self, "lam", lam)
 
     @property
     def self_interaction(self) -> bool:
@@ -169,11 +189,17 @@ class Model:
                         "examples_gaussian": int(self.examples.gaussian)})
         if self.dilution:
             out["dilution"] = float(self.dilution)
+        if self.interaction != "polynomial":
+            out.update({"interaction": self.interaction, "lam": self.lam})
+            for k in ("P", "noise_covariance"):
+                out.pop(k, None)
         return out
 
     def require_plain(self, what: str, dilution: bool = False) -> None:
         """Raise a one-line error if this model family is not (yet) covered by ``what``; ``dilution=True``:
         ``what`` covers diluted patterns (the low-storage multitasking theory, theory.multitask)."""
+        if self.interaction != "polynomial":
+            raise NotImplementedError(f"{what}: the {self.interaction} interaction is not available here")
         if self.examples is not None:
             raise NotImplementedError(f"{what}: learning from examples is not available yet")
         if self.dilution and not dilution:
