@@ -190,10 +190,34 @@ def validate_derive(args):
         raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
 
 
+DILUTION_PLANE_OPTIONS = ["n_d", "n_T", "d_max", "T_max", "n_random", "seed", "normalised"]
+K_PLANE = (2, 6)   # = densehebb.phase_diagrams.dilution_plane.K_DIAGRAM (tests check it)
+
+
 def validate_phase_diagram(args):
     check_output(args.out, "--out", ".nc", "netCDF")
     check_output(args.png, "--png", ".png", "PNG")
     g = args.given
+    if args.dilution_plane or "K" in g:
+        if not args.dilution_plane:
+            raise UsageError("--K applies with --dilution-plane only (the (d, T) plane of K diluted patterns)")
+        if "K" not in g:
+            raise UsageError("--dilution-plane needs --K (the number of patterns, "
+                             f"{K_PLANE[0]}..{K_PLANE[1]})")
+        if not K_PLANE[0] <= args.K <= K_PLANE[1]:
+            raise UsageError(f"--K must lie in {K_PLANE[0]}..{K_PLANE[1]} for --dilution-plane (the exact average "
+                             f"over 3^K entries at every grid point and start), got {args.K}")
+        refuse(g, ["dataset", "r", "M", "normalisation", "gaussian"],
+               "does not apply with --dilution-plane (learning from examples with diluted patterns: not in the "
+               "multitask theory)")
+        if args.ansatz != "rs":
+            raise UsageError("--ansatz 1rsb does not apply with --dilution-plane (K finite: no replica ansatz)")
+        refuse(g, ["plane"], "does not apply with --dilution-plane (the plane is (d, T))")
+        refuse(g, ["alpha"], "does not apply with --dilution-plane (K finite patterns: low storage)")
+        if not 0 < args.d_max < 1:
+            raise UsageError(f"--d-max must lie in (0, 1), got {args.d_max!r}")
+        return
+    refuse(g, DILUTION_PLANE_OPTIONS, "applies with --dilution-plane only")
     if args.plane == "alpha-T":
         refuse(g, ["alpha"], "applies with --plane M-T or rho-T only (the alpha-T plane spans the loads)")
         check_dataset_args(args, g)
@@ -378,6 +402,8 @@ def cmd_phase_diagram(args):
     from densehebb.phase_diagrams.diagram import phase_diagram
     from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
+    if args.dilution_plane:
+        return _dilution_plane(args)
     if args.plane != "alpha-T":
         return _dataset_plane(args)
     spec = model_from_args(args)
@@ -403,6 +429,44 @@ def cmd_phase_diagram(args):
         if k in ds:
             summary[k] = float(ds[k])
     summary.update(_dataset_record(args, spec) or {})
+    emit(summary, args.json)
+    return 0
+
+
+def _dilution_plane(args):
+    """phase-diagram --K --dilution-plane: phase_diagrams.dilution_plane (multitasking, low storage)."""
+    import time
+
+    import numpy as np
+
+    from densehebb.phase_diagrams.dilution_plane import PHASES, dilution_diagram, plot_dilution_diagram
+    from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
+    from densehebb.theory import convention_name
+
+    t0 = time.time()
+    report = _reporter(args)
+    if report:
+        report(f"compiling the K = {args.K} multitask theory for P = {args.P} (3^K exact average, one compile for "
+               "the plane) ...")
+    ds = dilution_diagram(args.P, args.K, n_d=args.n_d, n_T=args.n_T, d_max=args.d_max, T_max=args.T_max,
+                          n_random=args.n_random, seed=args.seed, convention=convention_name(args.self_interaction),
+                          normalised=args.normalised, progress=report)
+    ds.attrs["command"] = "densehebb " + " ".join(args.argv)
+    with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):   # both files or neither
+        to_netcdf(ds, nc_tmp)
+        if args.png:
+            plot_dilution_diagram(ds, png_tmp)
+    ph = ds["phase"].values
+    fin = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731
+    summary = {"out": args.out, "png": args.png, "P": int(args.P), "K": int(args.K),
+               "convention": ds.attrs["convention"], "overlaps": ds.attrs["overlaps"], "storage": "low",
+               "n_d": int(ds.sizes["d"]), "n_T": int(ds.sizes["T"]), "n_starts": int(ds.attrs["n_starts"]),
+               "phases": {p: int(np.sum(ph == i)) for i, p in enumerate(PHASES) if np.any(ph == i)},
+               "other_states": ds.attrs["other_states"],
+               "d_hierarchical_exists_T0": fin(ds["d_hierarchical_exists_T0"]),
+               "d_hierarchical_global_T0": fin(ds["d_hierarchical_global_T0"]),
+               "d_landau": fin(ds["d_landau"]), "T_c_d0": fin(ds["T_c_d0"]),
+               "seconds": round(time.time() - t0, 2)}
     emit(summary, args.json)
     return 0
 
@@ -548,6 +612,26 @@ def build_parser():
                         "(--alpha, --M), rho = (1 - r^2)/(M r^2)")
     d.add_argument("--alpha", type=finite("alpha", lo=0), default=None,
                    help="with --plane M-T or rho-T: the fixed load (default 0: K finite)")
+    d.add_argument("--dilution-plane", action="store_true",
+                   help="multitasking (low storage, diluted patterns): the (d, T) diagram of K patterns (--K) -- "
+                        "pure / hierarchical / parallel / mixture / paramagnetic regions of the global minimum "
+                        "and the transition lines (phase_diagrams.dilution_plane)")
+    d.add_argument("--K", type=finite("K", lo=1, integer=True, hi=K_MAX), default=None,
+                   help=f"with --dilution-plane: the number of patterns ({K_PLANE[0]}..{K_PLANE[1]})")
+    d.add_argument("--n-d", type=finite("n-d", lo=3, integer=True, hi=1001), default=None,
+                   help="with --dilution-plane: grid points along d (default 61 for K <= 3, fewer for larger K)")
+    d.add_argument("--n-T", type=finite("n-T", lo=3, integer=True, hi=1001), default=None,
+                   help="with --dilution-plane: grid points along T (default as --n-d)")
+    d.add_argument("--d-max", type=finite("d-max", lo=0, strict=True), default=0.95,
+                   help="with --dilution-plane: the largest d of the grid (default 0.95, < 1)")
+    d.add_argument("--T-max", type=finite("T-max", lo=0, strict=True), default=None,
+                   help="with --dilution-plane: the largest T (default 1.1 times the pure spinodal at d = 0)")
+    d.add_argument("--n-random", type=finite("n-random", lo=0, integer=True, hi=1000), default=24,
+                   help="with --dilution-plane: random starts per grid point besides the named states (default 24)")
+    d.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**32 - 1), default=0,
+                   help="with --dilution-plane: seed of the random starts (numpy default_rng)")
+    d.add_argument("--normalised", action="store_true",
+                   help="with --dilution-plane: amplitudes divided by 1 - d (default: unnormalised)")
     d.set_defaults(func=cmd_phase_diagram, validate=validate_phase_diagram)
 
     dv = sub.add_parser("derive", help="print the free energy and its stationarity equations (sympy)")
