@@ -122,7 +122,7 @@ class Measurements:
             pick = lambda a: jnp.take_along_axis(a, tgt[None, :, None], axis=-1)[..., 0]  # noqa: E731
             extra["n"] = pick(learning.class_overlaps(chains.M, N, ex))
             if not ex.supervised:
-                x = jnp.take_along_axis(learning.example_overlaps(chains.M, N), tgt[None, :, None, None],
+                x = jnp.take_along_axis(learning.example_overlaps(chains.M, N, ex.M), tgt[None, :, None, None],
                                         axis=-2)[..., 0, :]                             # (T, R, M)
                 extra["x_max"] = jnp.max(x, axis=-1)
                 extra["x_mean"] = jnp.mean(x, axis=-1)

@@ -110,7 +110,7 @@ def _dilution_attrs(d, overlaps, levels) -> dict:
 def _example_attrs(model, plan) -> dict:
     """Attributes of a run with couplings built from examples (none for plain patterns)."""
     ex = model.examples
-    if ex is None or model.dilution:
+    if ex is None:
         return {}
     plefka = dict(plefka=int(plan.plefka), plefka_note=(PLEFKA_NOTE if plan.plefka else
                                                         "exact dH (no Plefka approximation)"))
@@ -118,7 +118,9 @@ def _example_attrs(model, plan) -> dict:
                 examples_note=("K archetypes xi^mu, M examples eta^{mu,a} = chi^{mu,a} xi^mu each; m: archetype "
                                "overlap, n: class-mean overlap xibar.sigma/(r N)"
                                + ("" if ex.supervised else ", x_max / x_mean: largest / mean example overlap "
-                                  "of the condensed class")),
+                                  "of the condensed class")
+                               + ("; archetypes diluted (P(0) = d), blank entries blank in every example"
+                                  if model.dilution else "")),
                 energy_exact=int(plan.energy_exact))
 
 
@@ -141,7 +143,8 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         m is the archetype overlap and the Dataset gains n (class-mean overlap) and, unsupervised, x_max
         and x_mean).  Diluted patterns (``model.dilution`` = d > 0, docs/conventions.md "Diluted patterns"):
         entries in {-1, 0, +1}, P(0) = d (:func:`montecarlo.patterns.diluted`), the exact energy with them
-        (:class:`montecarlo.learning.DilutedPatterns`; not together with examples).  The ansatz does not
+        (:class:`montecarlo.learning.DilutedPatterns`); with ``model.examples`` too: examples of diluted
+        archetypes, blanks kept (:class:`montecarlo.learning.DilutedExamples`).  The ansatz does not
         apply to simulations.
     N : int >= 2
         Number of neurons.
@@ -218,7 +221,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     P, si, ex = model.P, model.self_interaction, model.examples
     dilution = float(model.dilution)
     if dilution:
-        ex = learning.DilutedPatterns(dilution)
+        ex = learning.DilutedPatterns(dilution) if ex is None else learning.DilutedExamples(ex, dilution)
     if not isinstance(plefka, (bool, np.bool_)):
         raise ValueError(f"plefka must be a bool, got {plefka!r}")
     plefka = bool(plefka)

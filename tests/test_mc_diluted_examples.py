@@ -1,0 +1,90 @@
+"""Monte Carlo of examples of diluted archetypes (blank archetype entries blank in every example).
+
+Energies against the definition (explicit e_P in exact rational arithmetic) for both protocols, both
+conventions, P = 2..5; incremental flips and the overlap bookkeeping against recomputation; d = 0 gives the
+plain example pattern sets; the supervised class-mean power sums and the unsupervised per-example power sums
+(montecarlo.polynomials.example_plan(diluted=True)) stay exact with xi in {-1, 0, 1}.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import densehebb as dh
+from densehebb.montecarlo import learning, patterns
+
+PROTOCOLS = [pytest.param(True, id="supervised"), pytest.param(False, id="unsupervised")]
+CONVENTIONS = [pytest.param(False, id="distinct"), pytest.param(True, id="all-tuples")]
+
+
+def spins(seed, shape):
+    return jnp.where(jax.random.bernoulli(jax.random.key(seed), 0.5, shape), 1, -1).astype(jnp.int8)
+
+
+def diluted_examples(M, r, supervised, d, normalisation="r"):
+    return learning.DilutedExamples(dh.Examples(M=M, r=r, supervised=supervised, normalisation=normalisation), d)
+
+
+def test_blanks_are_kept_and_d0_is_plain():
+    key = jax.random.key(5)
+    xi, chi = patterns.draw_examples(key, 400, 3, 4, 0.5, 2, dilution=0.4)
+    assert 0.3 < float(jnp.mean(xi == 0)) < 0.5
+    for sup in (True, False):
+        W = patterns.examples(key, 400, 3, 4, 0.5, 2, sup, dilution=0.4)
+        np.testing.assert_array_equal(W[..., 0], xi)
+        blank = (xi == 0)[..., None]
+        assert bool(jnp.all(jnp.where(blank, W[..., 1:] == 0, True)))           # blank in every example
+        assert bool(jnp.all(jnp.where(~blank, W[..., 1:] != 0, True))) or sup   # (supervised S may vanish)
+        np.testing.assert_array_equal(patterns.examples(key, 50, 3, 4, 0.5, 2, sup, dilution=0.0),
+                                      patterns.examples(key, 50, 3, 4, 0.5, 2, sup))
+
+
+@pytest.mark.parametrize("supervised", PROTOCOLS)
+@pytest.mark.parametrize("self_interaction", CONVENTIONS)
+@pytest.mark.parametrize("P", [2, 3, 4, 5])
+def test_energy_is_the_definition(P, self_interaction, supervised):
+    N, K, M, r, d = 8, 2, 3, 0.6, 0.4
+    xi, chi = patterns.draw_examples(jax.random.key(P), N, K, M, r, dilution=d)
+    assert int(jnp.sum(xi[0] == 0)) > 0
+    W = patterns.example_patterns(xi[0], chi[0], supervised=supervised)
+    for norm in ("r", "R"):
+        ex = diluted_examples(M, r, supervised, d, norm)
+        for seed in range(3):
+            s = spins(10 * P + seed, (N,))
+            ref = learning.energy_reference(s, xi[0], chi[0], P, self_interaction, ex)
+            assert float(learning.energy(s, W, P, self_interaction, ex)) == pytest.approx(ref, rel=1e-13, abs=1e-15)
+
+
+def test_plain_unsupervised_energy_is_wrong_with_blanks():
+    """The check above can fail: the plain unsupervised energy (which assumes xi^2 = 1) misses the blanks."""
+    N, K, M, r, d, P = 8, 2, 3, 0.6, 0.4, 3
+    xi, chi = patterns.draw_examples(jax.random.key(P), N, K, M, r, dilution=d)
+    W = patterns.example_patterns(xi[0], chi[0], supervised=False)
+    ex = dh.Examples(M=M, r=r, supervised=False)
+    s = spins(30, (N,))
+    ref = learning.energy_reference(s, xi[0], chi[0], P, False, ex)
+    assert abs(float(learning.energy(s, W, P, False, ex)) - ref) > 1e-6
+
+
+@pytest.mark.parametrize("supervised", PROTOCOLS)
+@pytest.mark.parametrize("self_interaction", CONVENTIONS)
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_incremental_flips_match_recomputation(P, self_interaction, supervised):
+    N, K, M, r, d = 12, 3, 4, 0.5, 0.3
+    ex = diluted_examples(M, r, supervised, d, "R" if P % 2 else "r")
+    W = patterns.examples(jax.random.key(P), N, K, M, r, 1, supervised, dilution=d)[0]
+    plan = learning.plan_for(N, K, P, self_interaction, ex)
+    s = np.asarray(spins(P, (N,)))
+    Mst = learning.initial_overlaps(s, W, plan)
+    E = float(learning.energy(s, W, P, self_interaction, ex))
+    scale = abs(E) + 1e-3
+    rng = np.random.default_rng(P)
+    for i in rng.integers(0, N, 25):
+        dH = float(learning.delta_energy(s, W, Mst, i, P, self_interaction, ex))
+        Mst = learning.flip_update(Mst, W[i], s[i], True, plan)
+        s = s.copy()
+        s[i] = -s[i]
+        E1 = float(learning.energy(s, W, P, self_interaction, ex))
+        assert dH == pytest.approx(E1 - E, abs=1e-12 * scale)
+        np.testing.assert_array_equal(Mst, learning.initial_overlaps(s, W, plan))
+        E = E1
