@@ -34,7 +34,7 @@ u^k_i != 0, so with p0 = P(u = 0) = d + (1-d) P(S = 0) (the blanks and the tied 
     m_k = (1-d) (P(S > 0) - P(S < 0)) p0^(k-1)   (the majority vote's accuracy: the archetype hierarchy),
     q_k = E|u| p0^(k-1),   E|u| = (1-d) E|S| / (M Norm^(1/P)),
 
-a fixed point iff s_min (1 - D) > s_max (D - D^K), D = p0^(P-1), s_min / s_max the smallest / largest
+a fixed point iff (s_min/s_max)(1 - D) > D - D^K, D = p0^(P-1), s_min / s_max the smallest / largest
 |S| > 0 of positive probability (r < 1: s_min = 1 or 2 for odd / even M, s_max = M; r = 1: both M, giving
 theory.multitask's 1 - 2D + D^K > 0).
 """
@@ -88,7 +88,8 @@ def n_rows(K: int, M: int, r: float) -> int:
 def site_table(K: int, M: int, r: float):
     """The exact site alphabet of K patterns, up to the global flip: dict with B (rows, K) nonblank markers
     (the weights are multitask.weights(B, d, mult)), mult (rows,) = prod c times the flip multiplicity,
-    s (rows, K) the signed example sums xi S, V (rows, K) = E[xi | letter]."""
+    s (rows, K) the signed example sums xi S, V (rows, K) = E[xi | letter]; padded with zero-weight rows to a
+    power of two (so that neighbouring M share the compiled solver)."""
     Bl, sl, cl, Vl = letters(M, r)
     L = Bl.size
     if L ** K > ROW_MAX:
@@ -101,7 +102,9 @@ def site_table(K: int, M: int, r: float):
     keep = first >= 0
     idx, s, first = idx[keep], s[keep], first[keep]
     mult = np.prod(cl[idx], axis=1) * np.where(first > 0, 2.0, 1.0)
-    return {"B": Bl[idx], "mult": mult, "s": s.astype(float), "V": Vl[idx]}
+    out = {"B": Bl[idx], "mult": mult, "s": s.astype(float), "V": Vl[idx]}
+    pad = (1 << int(math.ceil(math.log2(max(mult.size, 2))))) - mult.size   # zero-weight rows: one compile
+    return {k: np.concatenate([v, np.zeros((pad,) + v.shape[1:])]) for k, v in out.items()}  # per size bucket
 
 
 def coupling_scale(examples, P: int) -> float:
@@ -142,7 +145,7 @@ def hierarchical_T0(K: int, examples, P: int, d: float):
 
 
 def hierarchical_margin_T0(P: int, K: int, M: int, r: float, d: float) -> float:
-    """s_min (1 - D) - s_max (D - D^K), D = p0^(P-1): positive iff the T = 0 hierarchical state is a fixed
+    """(s_min/s_max)(1 - D) - (D - D^K), D = p0^(P-1): positive iff the T = 0 hierarchical state is a fixed
     point of the sign dynamics (worst site: the first non-zero class mean with the smallest |S|, every later
     one opposite with the largest)."""
     s, b = binomial_S(M, r)
@@ -150,7 +153,7 @@ def hierarchical_margin_T0(P: int, K: int, M: int, r: float, d: float) -> float:
     if a.size == 0:
         return -1.0
     D = p_zero(M, r, d) ** (P - 1)
-    return float(a.min() * (1.0 - D) - a.max() * (D - D ** K))
+    return float(a.min() / a.max() * (1.0 - D) - (D - D ** K))
 
 
 # ------------------------------------------------------------------------------------------ observables
