@@ -91,7 +91,7 @@ OVERLAP_VARIABLES = ("m", "m_abs", "m_max", "mattis", "levels", "m_blocks", "m_a
                      "levels_blocks", "m_t")
 
 
-def _dilution_attrs(d, overlaps, levels) -> dict:
+def _dilution_attrs(d, overlaps, levels, examples=False) -> dict:
     """Attributes of a run with diluted patterns and / or the sorted overlaps (none otherwise)."""
     out = {}
     if d or levels:
@@ -99,8 +99,10 @@ def _dilution_attrs(d, overlaps, levels) -> dict:
         out.update(dilution=d, overlaps=overlaps if norm else "unnormalised",
                    overlaps_note=("m_mu = (1/N) sum_i xi^mu_i sigma_i" + (" / (1 - d) (normalised)" if norm else
                                                                             " (unnormalised, at most 1 - d)")),
-                   dilution_note=("diluted patterns xi in {-1, 0, +1}, P(0) = d; exact energy through the power "
-                                  "sums of xi^mu o sigma (montecarlo.learning.DilutedPatterns)"))
+                   dilution_note=(("diluted archetypes xi in {-1, 0, +1}, P(0) = d, blank in every example; exact "
+                                   "energy through the power sums (montecarlo.learning.DilutedExamples)") if examples
+                                  else ("diluted patterns xi in {-1, 0, +1}, P(0) = d; exact energy through the power "
+                                        "sums of xi^mu o sigma (montecarlo.learning.DilutedPatterns)")))
     if levels:
         out["levels_note"] = ("levels: |m_mu| sorted descending in each measurement, time-averaged level by "
                               "level (k = 1 the largest)")
@@ -365,7 +367,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         zero_temperature_rule=("T = 0: glauber accepts dH < 0, dH == 0 with probability 1/2; "
                                "metropolis accepts dH <= 0; greedy accepts dH < 0 only"),
         checkpoint=None if checkpoint is None else os.fspath(checkpoint),
-        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels))
+        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels, model.examples is not None))
     ds = simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)
     if overlaps == "normalised" and dilution:       # (d = 0: dividing by 1 changes nothing)
         for name in OVERLAP_VARIABLES:

@@ -88,3 +88,34 @@ def test_incremental_flips_match_recomputation(P, self_interaction, supervised):
         assert dH == pytest.approx(E1 - E, abs=1e-12 * scale)
         np.testing.assert_array_equal(Mst, learning.initial_overlaps(s, W, plan))
         E = E1
+
+
+# ------------------------------------------------------------------------------------------- physics
+@pytest.mark.slow      # about 20 s on 2 cores
+def test_protocols_agree_with_each_other_and_with_theory():
+    """P = 2, K = 3, d = 0.4, M = 5, r = 0.8, T = 0.1, N = 5000 (4 samples x 2 replicas, 300 sweeps from the
+    T = 0 hierarchical start): the sorted archetype amplitudes and the class-mean overlap of the supervised
+    and the unsupervised network agree within 4 combined errors, and each agrees with the low-storage
+    theory (theory.multitask_learning, the hierarchical state, the global minimum here) within 4 errors
+    plus the finite-size allowance 3/sqrt(N) of tests/test_mc_diluted.py."""
+    from densehebb import montecarlo
+    from densehebb.theory import multitask_learning as ml
+
+    P, K, M, r, d, T, N = 2, 3, 5, 0.8, 0.4, 0.1, 5000
+    th = ml.solve_learning(dh.Model(P=P, storage="low", dilution=d, examples=dh.Examples(M=M, r=r)), K, T,
+                           "global")
+    assert th.values["winner"] == "hierarchical" and th.values["found"] == "hierarchical"
+    out = {}
+    for sup in (True, False):
+        model = dh.Model(P=P, dilution=d, examples=dh.Examples(M=M, r=r, supervised=sup))
+        ds = montecarlo.simulate(7, model, N=N, K=K, T=T, n_samples=4, n_replicas=2, sweeps=300, burn_in=100,
+                                 init="hierarchical")
+        s = montecarlo.summarize(ds)
+        out[sup] = s
+        m, err = np.array(s["m_levels"]), np.array(s["m_levels_err"])
+        assert np.all(np.abs(m - th.m) < 4 * err + 3 / np.sqrt(N)), (sup, m, err, th.m)
+        assert abs(s["n"] - th.n[0]) < 4 * s["n_err"] + 3 / np.sqrt(N)
+    a, b = out[True], out[False]
+    err = np.hypot(a["m_levels_err"], b["m_levels_err"])
+    assert np.all(np.abs(np.array(a["m_levels"]) - np.array(b["m_levels"])) < 4 * err)
+    assert abs(a["n"] - b["n"]) < 4 * np.hypot(a["n_err"], b["n_err"])
