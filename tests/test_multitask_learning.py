@@ -207,3 +207,12 @@ def test_bad_inputs():
         ml.solve_learning(model(2, 0.3, 30, 0.5), 6, 0.1)
     with pytest.raises(ValueError, match="unknown state"):
         ml.solve_learning(model(2, 0.3, 3, 0.5), 2, 0.1, "mixture")
+
+
+def test_solve_dispatch():
+    mod = model(2, 0.4, 5, 0.8, False)
+    a = dh.solve(mod, T=0.1, K=2, state="hierarchical")
+    b = ml.solve_learning(mod, 2, 0.1, "hierarchical")
+    np.testing.assert_array_equal(a.m, b.m)
+    with pytest.raises(NotImplementedError, match="no mixtures"):
+        dh.solve(mod, T=0.1, K=3, state="mixture", mixture=3)
