@@ -216,3 +216,17 @@ def test_solve_dispatch():
     np.testing.assert_array_equal(a.m, b.m)
     with pytest.raises(NotImplementedError, match="no mixtures"):
         dh.solve(mod, T=0.1, K=3, state="mixture", mixture=3)
+
+
+def test_T0_pure_state_converges():
+    """T = 0 pure states (one pattern condensed): the uncondensed averages cancel only up to rounding, which
+    the sign map must not turn into O(1) fields at the sites blank in the condensed pattern (a fix in
+    theory.multitask.fixed_point_map: before it, e.g. d = 0.3, K = 3 was reported not converged)."""
+    for d in (0.01, 0.122, 0.3, 0.71):
+        for K in (3, 5):
+            r = mt.solve_state(dh.Model(P=2, storage="low", dilution=d), K, 0.0, "pure")
+            assert r.status is Status.CONVERGED and r.m[0] == pytest.approx(1 - d, abs=1e-14)
+    for P in (2, 8):
+        r = ml.solve_learning(model(P, 0.5, 3, 0.8), 2, 0.0, "pure")
+        mv = 0.8 * (3 - 0.8 ** 2) / 2      # majority of 3: P(S > 0) - P(S < 0) = r (3 - r^2)/2
+        assert r.status is Status.CONVERGED and r.m[0] == pytest.approx(0.5 * mv, abs=1e-14)

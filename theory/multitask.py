@@ -120,12 +120,21 @@ def free_energy(m, d, T, P, xi=None, mult=None, u=None):
     return (P - 1) / math.factorial(P) * jnp.sum(m ** P) - jnp.sum(w * _ln2cosh_T(h, T))
 
 
+T0_ZERO = 1e-14     # T = 0: overlaps (in and out of the sign map) below this are rounding, set to 0
+
+
 def fixed_point_map(m, d, T, P, xi=None, mult=None, u=None):
-    """Phi(m)_mu = E[u_mu tanh(beta h)] (sign(h) at T = 0; u = xi unless given, see :func:`free_energy`)."""
+    """Phi(m)_mu = E[u_mu tanh(beta h)] (sign(h) at T = 0; u = xi unless given, see :func:`free_energy`).
+    T = 0: |m_mu| < T0_ZERO counts as 0, in the field and in the result (an uncondensed pattern's average
+    cancels only up to rounding, and sign(h) would turn that rounding into O(1) at the sites where the
+    condensed patterns are blank)."""
     xi, mult = _avg(m, xi, mult)
     u = xi if u is None else u
     w = weights(xi, d, mult)
-    return u.T @ (w * _tanh_T(_field(m, u, P), T))
+    cold = T == 0
+    m = jnp.where(cold & (jnp.abs(m) < T0_ZERO), 0.0, m)
+    out = u.T @ (w * _tanh_T(_field(m, u, P), T))
+    return jnp.where(cold & (jnp.abs(out) < T0_ZERO), 0.0, out)
 
 
 def hessian(m, d, T, P, xi=None, mult=None, condensed_only=True, u=None):

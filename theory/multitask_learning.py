@@ -44,7 +44,6 @@ import itertools
 import math
 from functools import lru_cache
 
-import jax.numpy as jnp
 import numpy as np
 
 from . import multitask as mt
@@ -189,7 +188,8 @@ def observables(q, K, examples, P, d, T):
             g = np.where(B > 0, (M * M - tab["s"] ** 2), 0.0)             # xi^2 (M^2 - S^2)
             e = np.array([np.sum(np.where(g[:, j] > 0, w * bs * g[:, j], 0.0)) for j in range(K)]) / (M * (M - 1))
         cond = np.abs(q) > mt.CLASS_TOL if P > 2 else np.ones(K, bool)
-        trans = np.where(cond, k - k * k * e, np.inf)
+        with np.errstate(invalid="ignore"):      # T = 0 free spins: e = inf (k = 0 where uncondensed)
+            trans = np.where(cond, k - k * k * e, np.inf)
     return m, n, trans
 
 
