@@ -230,3 +230,42 @@ def test_T0_pure_state_converges():
         r = ml.solve_learning(model(P, 0.5, 3, 0.8), 2, 0.0, "pure")
         mv = 0.8 * (3 - 0.8 ** 2) / 2      # majority of 3: P(S > 0) - P(S < 0) = r (3 - r^2)/2
         assert r.status is Status.CONVERGED and r.m[0] == pytest.approx(0.5 * mv, abs=1e-14)
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def test_cli_solve_K_with_dataset(capsys):
+    import json
+
+    from densehebb.phase_diagrams.cli import main
+
+    rec = {}
+    for ds in ("supervised", "unsupervised"):
+        assert main(["solve", "--P", "2", "--K", "2", "--dilution", "0.4", "--T", "0.1", "--dataset", ds, "--r", "0.8",
+                     "--M", "5", "--json", "--quiet"]) == 0
+        rec[ds] = json.loads(capsys.readouterr().out)
+    ref = ml.solve_learning(model(2, 0.4, 5, 0.8), 2, 0.1, "hierarchical")
+    for ds, d in rec.items():
+        assert d["dataset"] == ds and d["M"] == 5 and d["r"] == 0.8 and d["overlaps"] == "unnormalised"
+        assert d["m"] == pytest.approx(list(ref.m), abs=1e-12) and d["n"] == pytest.approx(list(ref.n), abs=1e-12)
+    assert rec["supervised"]["f"] == rec["unsupervised"]["f"]
+
+
+@pytest.mark.parametrize("args,msg", [
+    (("--dataset", "supervised", "--r", "0.8"), "needs the dataset quality"),
+    (("--dataset", "supervised", "--r", "0.8", "--M", "40", "--K", "6"), "more than 3^12"),
+    (("--dataset", "supervised", "--r", "0.8", "--M", "3", "--state", "mixture", "--mixture", "1"),
+     "--state mixture does not apply with --dataset"),
+    (("--dataset", "supervised", "--r", "0.8", "--M", "3", "--gaussian"), "--gaussian does not apply with --K"),
+    (("--r", "0.8"), "--r applies with --dataset"),
+])
+def test_cli_solve_K_dataset_errors(args, msg, capsys):
+    from densehebb.phase_diagrams.cli import main
+
+    argv = ["solve", "--P", "2", "--dilution", "0.4", "--T", "0.1", *args]
+    if "--K" not in args:
+        argv += ["--K", "3"]
+    with pytest.raises(SystemExit) as e:
+        raise SystemExit(main(argv))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("densehebb: error:") and msg in err
