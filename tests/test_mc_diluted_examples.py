@@ -119,3 +119,24 @@ def test_protocols_agree_with_each_other_and_with_theory():
     err = np.hypot(a["m_levels_err"], b["m_levels_err"])
     assert np.all(np.abs(np.array(a["m_levels"]) - np.array(b["m_levels"])) < 4 * err)
     assert abs(a["n"] - b["n"]) < 4 * np.hypot(a["n_err"], b["n_err"])
+
+
+@pytest.mark.slow      # about 15 s
+def test_T0_majority_vote_hierarchy():
+    """T = 0 strict descent from the archetypes' hierarchical start (P = 2, K = 3, d = 0.2, M = 3, r = 0.8,
+    N = 10^4): the network settles at the class-mean hierarchy of theory.multitask_learning.hierarchical_T0,
+    m_k = (1-d) (P(S>0) - P(S<0)) p0^(k-1) = (0.7552, 0.15104, 0.030208) (a fixed point here: d < d* = 0.2638),
+    for both protocols (the same examples and starts)."""
+    from densehebb import montecarlo
+    from densehebb.theory import multitask_learning as ml
+
+    N, d = 10000, 0.2
+    closed = ml.hierarchical_T0(3, dh.Examples(M=3, r=0.8), 2, d)[0]
+    assert ml.hierarchical_margin_T0(2, 3, 3, 0.8, d) > 0
+    for sup in (True, False):
+        model = dh.Model(P=2, dilution=d, examples=dh.Examples(M=3, r=0.8, supervised=sup))
+        ds = montecarlo.simulate(3, model, N=N, K=3, T=0.0, n_samples=2, n_replicas=2, sweeps=40, burn_in=20,
+                                 init="hierarchical", dynamics="greedy")
+        s = montecarlo.summarize(ds)
+        m, err = np.array(s["m_levels"]), np.array(s["m_levels_err"])
+        assert np.all(np.abs(m - closed) < 4 * err + 3 / np.sqrt(N)), (m, err, closed)
