@@ -188,7 +188,8 @@ def start(cfg: EngineConfig, plan, init: str, S_pad: int):
             arche = _patterns.diluted(jax.random.fold_in(key, 0), cfg.N, cfg.K, ex.dilution, S_pad)
             xi = _patterns.diluted_patterns(arche)
         else:
-            xi = _patterns.examples(key, cfg.N, cfg.K, ex.M, ex.r, S_pad, ex.supervised)
+            xi = _patterns.examples(key, cfg.N, cfg.K, ex.M, ex.r, S_pad, ex.supervised,
+                                    _learning.archetype_dilution(ex))
             arche = xi[..., 0].astype(jnp.int8)
         sigma0 = initial_spins(jax.random.fold_in(key, 1), arche, init, cfg.n_T, cfg.n_R)
         keys = chain_keys(jax.random.fold_in(key, 2), S_pad, cfg.n_T, cfg.n_R)

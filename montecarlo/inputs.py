@@ -30,7 +30,8 @@ def as_int(name, value, minimum):
 def check_model(model, examples=False, dilution=False):
     """The :class:`densehebb.theory.model.Model` of a Monte Carlo run: plain Rademacher patterns, or with
     ``examples=True`` (simulate) also couplings built from examples (``Model.examples``), with
-    ``dilution=True`` (simulate) also diluted patterns (``Model.dilution``; not together with examples)."""
+    ``dilution=True`` (simulate) also diluted patterns (``Model.dilution``), and with both the examples of
+    diluted archetypes."""
     from densehebb.theory.model import Model
 
     from .polynomials import MAX_P
@@ -38,10 +39,7 @@ def check_model(model, examples=False, dilution=False):
     if not isinstance(model, Model):
         raise ValueError(f"model must be a densehebb.Model (e.g. dh.Model(P=2)), got {model!r}")
     if dilution and model.dilution:
-        if model.examples is not None:
-            raise NotImplementedError("Monte Carlo: diluted archetypes with examples (model.examples and "
-                                      "model.dilution together) are not available yet")
-        check_model(model.replace(dilution=0.0))
+        check_model(model.replace(dilution=0.0), examples=examples)
         return model
     if examples and model.examples is not None:
         model.replace(examples=None).require_plain("Monte Carlo")     # other families are still refused

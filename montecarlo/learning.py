@@ -74,6 +74,51 @@ class DilutedPatterns:
         return "diluted"
 
 
+@dataclass(frozen=True)
+class DilutedExamples:
+    """Examples of diluted archetypes (docs/conventions.md "Learning from examples" with the archetypes of
+    "Diluted patterns"): a :class:`densehebb.Examples` plus the archetypes' ``dilution`` d; the blank entries
+    of an archetype are blank in every example (eta = chi xi, xi in {-1, 0, 1}).  Supervised: w = S xi and
+    the power sums Z_k = sum_i (w_i sigma_i)^k stay exact (even k: sum over the non-blank sites of S^k, a
+    constant); unsupervised: the plan's ``sub`` (:func:`montecarlo.polynomials.example_plan` with
+    ``diluted``).  Quacks like the Examples it wraps."""
+
+    examples: object
+    dilution: float
+
+    @property
+    def M(self):
+        return self.examples.M
+
+    @property
+    def r(self):
+        return self.examples.r
+
+    @property
+    def supervised(self):
+        return self.examples.supervised
+
+    @property
+    def normalisation(self):
+        return self.examples.normalisation
+
+    @property
+    def gaussian(self):
+        return self.examples.gaussian
+
+    @property
+    def protocol(self):
+        return self.examples.protocol
+
+    def norm(self, P: int) -> float:
+        return self.examples.norm(P)
+
+
+def archetype_dilution(examples) -> float:
+    """The archetypes' dilution of an engine's ``examples`` (0 for plain archetypes)."""
+    return float(getattr(examples, "dilution", 0.0)) if isinstance(examples, (DilutedExamples,)) else 0.0
+
+
 def is_diluted(examples) -> bool:
     """Whether an engine's ``examples`` field holds diluted patterns (:class:`DilutedPatterns`)."""
     return isinstance(examples, DilutedPatterns)
@@ -90,7 +135,8 @@ def plan_for(N: int, K: int, P: int, self_interaction: bool = False, examples=No
             raise ValueError("the Plefka dynamics applies to couplings built from examples (model.examples) only")
         return flip_plan(P, bool(self_interaction), int(N), int(K))
     return example_plan(P, bool(self_interaction), int(N), int(K), int(examples.M), bool(examples.supervised),
-                        float(examples.norm(P)), plefka=bool(plefka))
+                        float(examples.norm(P)), plefka=bool(plefka),
+                        diluted=archetype_dilution(examples) > 0)
 
 
 def columns(examples) -> int:
@@ -110,7 +156,10 @@ def initial_overlaps(sigma, W, plan: ExamplePlan):
     N, K, C = W.shape
     dt = state_dtype(plan)
     if not plan.supervised:
-        return overlaps(sigma, W.reshape(N, K * C)).reshape(K, C).astype(dt)
+        X = overlaps(sigma, W.reshape(N, K * C)).reshape(K, C)
+        if plan.sub is not None:          # diluted archetypes: the non-blank count of each class, a constant
+            X = jnp.concatenate([X, jnp.sum(W[..., 0] != 0, axis=0, dtype=jnp.int32)[:, None]], axis=-1)
+        return X.astype(dt)
     acc = jnp.int64 if dt != jnp.float64 else jnp.float64
     s = sigma.astype(acc)
     m0 = jnp.matmul(s, W[..., 0].astype(acc))
@@ -133,12 +182,19 @@ def class_overlaps(M, N: int, examples):
     r, Mx = float(examples.r), int(examples.M)
     if examples.supervised:
         return M[..., 1].astype(jnp.float64) / (Mx * r * N)
-    return jnp.sum(M[..., 1:].astype(jnp.int64), axis=-1).astype(jnp.float64) / (Mx * r * N)
+    return jnp.sum(M[..., 1:1 + Mx].astype(jnp.int64), axis=-1).astype(jnp.float64) / (Mx * r * N)
 
 
-def example_overlaps(M, N: int):
-    """Unsupervised: example overlaps x_{mu,a} = eta^{mu,a} . sigma / N, float64 (..., K, M)."""
-    return M[..., 1:].astype(jnp.float64) / N
+def example_overlaps(M, N: int, n_examples: int | None = None):
+    """Unsupervised: example overlaps x_{mu,a} = eta^{mu,a} . sigma / N, float64 (..., K, M) (``n_examples``
+    = M: the columns 1..M, needed when the state carries the non-blank count of diluted archetypes)."""
+    end = None if n_examples is None else 1 + int(n_examples)
+    return M[..., 1:end].astype(jnp.float64) / N
+
+
+def _diluted_power_sums(X, n, kmax, dt):
+    """Power sums Z_1..Z_kmax of example vectors with entries in {-1, 0, 1}: X (odd k), n (even k)."""
+    return [X if k % 2 else jnp.broadcast_to(n, X.shape) for k in range(1, kmax + 1)]
 
 
 # ------------------------------------------------------------------------------------------- energies
@@ -171,6 +227,13 @@ def _eval_terms(terms, variables, dt):
 def energy_sum_examples(M, plan: ExamplePlan):
     """S with H = -S / (plan.energy_denominator * plan.norm): int64 (exact) or float64, batched."""
     M = jnp.asarray(M)
+    if plan.sub is not None:
+        sub = plan.sub
+        dt = jnp.int64 if sub.energy_exact else jnp.float64
+        X = M[..., 1:1 + plan.M].astype(dt)
+        n = M[..., -1:].astype(dt)
+        Z = _diluted_power_sums(X, n, sub.columns - 1, dt)
+        return jnp.sum(_eval_terms(sub.energy_terms, Z, dt), axis=(-2, -1), dtype=dt)
     if not plan.supervised:
         Me = M[..., 1:]
         Me = Me.reshape(Me.shape[:-2] + (Me.shape[-2] * Me.shape[-1],))
@@ -216,6 +279,16 @@ def _chunk_sum(t, plan, dt):
 def flip_sum_examples(M, row, s, plan: ExamplePlan):
     """n with dH = plan.scale * n for flipping a site with pattern row ``row`` (K, C) and spin ``s``, state
     overlaps M (K, C) before the flip.  int64 (exact) or float64."""
+    if plan.sub is not None:
+        sub = plan.sub
+        dt = _DTYPES[sub.compute]
+        v = (jnp.asarray(s).astype(dt) * row[:, 1:].astype(dt)).reshape(-1)             # (K M,) in {-1, 0, 1}
+        X = M[:, 1:1 + plan.M].astype(dt).reshape(-1)
+        n = jnp.repeat(M[:, -1].astype(dt), plan.M)
+        n_y = len(sub.flip_terms[0][1]) - 1
+        Y = [X - v if k % 2 else n - v * v for k in range(1, n_y + 1)]
+        F = _eval_terms(sub.flip_terms, [v] + Y, dt)
+        return _chunk_sum(F, sub, dt)
     if not plan.supervised:
         K, C = row.shape
         return flip_sum(M[:, 1:].reshape(K * (C - 1)), row[:, 1:].reshape(K * (C - 1)), s, plan.base)
@@ -231,6 +304,9 @@ def flip_sum_examples(M, row, s, plan: ExamplePlan):
 def flip_update(M, row, s, accept, plan: ExamplePlan):
     """State overlaps after the attempt (changed only if ``accept``)."""
     dt = M.dtype
+    if plan.sub is not None:             # the last column (non-blank count) does not change
+        D = jnp.concatenate([row.astype(dt), jnp.zeros(row.shape[:-1] + (1,), dt)], axis=-1)
+        return M - jnp.where(accept, 2 * s, 0).astype(dt) * D
     if not plan.supervised:
         return M - jnp.where(accept, 2 * s, 0).astype(dt) * row.astype(dt)
     sd = jnp.asarray(s).astype(dt)
@@ -311,5 +387,5 @@ def is_example_plan(plan) -> bool:
 
 __all__ = ["plan_for", "initial_overlaps", "archetype_overlaps", "class_overlaps", "example_overlaps",
            "energy_from_state", "energy", "flip_sum_examples", "flip_update", "delta_energy", "delta_energy_plefka",
-           "energy_reference", "DilutedPatterns", "is_diluted",
+           "energy_reference", "DilutedPatterns", "DilutedExamples", "is_diluted", "archetype_dilution",
            "FlipPlan", "ExamplePlan"]

@@ -122,7 +122,7 @@ class Measurements:
             pick = lambda a: jnp.take_along_axis(a, tgt[None, :, None], axis=-1)[..., 0]  # noqa: E731
             extra["n"] = pick(learning.class_overlaps(chains.M, N, ex))
             if not ex.supervised:
-                x = jnp.take_along_axis(learning.example_overlaps(chains.M, N), tgt[None, :, None, None],
+                x = jnp.take_along_axis(learning.example_overlaps(chains.M, N, ex.M), tgt[None, :, None, None],
                                         axis=-2)[..., 0, :]                             # (T, R, M)
                 extra["x_max"] = jnp.max(x, axis=-1)
                 extra["x_mean"] = jnp.mean(x, axis=-1)
@@ -235,3 +235,70 @@ class StageAverages:
         on = done > sched[0] - sched[1]
         acc = {name: acc[name] + jnp.where(on, obs[name], 0.0) for name in acc}
         return chains, aux, acc
+
+
+# ------------------------------------------------------------------------------------ the loss link
+def squared_error_loss(m, nonblank, gauge=True):
+    """Sum-of-squared-errors loss of a state against each pattern (docs/montecarlo.md "The loss link"):
+
+        L_mu = (1/2N) sum_i (xi^mu_i - s sigma_i (xi^mu_i)^2)^2 = c_mu - s m_mu,
+
+    the squared distance between the state and pattern mu over the pattern's non-blank entries (blank
+    entries carry no target), c_mu = (number of non-blank entries)/N (1 for dense patterns), m_mu the
+    (unnormalised) Mattis overlap.  ``gauge=True``: s = sign(m_mu), the distance to the nearer of +-xi^mu
+    (for even P the energy cannot tell sigma from -sigma), so L_mu = c_mu - |m_mu|; ``gauge=False``: s = 1.
+    ``m`` (..., K), ``nonblank`` (K,); returns (per-pattern L (..., K), total sum_mu L_mu (...))."""
+    m = jnp.asarray(m, jnp.float64)
+    L = jnp.asarray(nonblank, jnp.float64) - (jnp.abs(m) if gauge else m)
+    return L, jnp.sum(L, axis=-1)
+
+
+def loss_trajectory(key, model, N: int, K: int, T: float = 0.0, sweeps: int = 30, dynamics: str = "greedy",
+                    gauge: bool = True):
+    """Energy and loss along one chain from a random start, sweep by sweep (the loss link).
+
+    The patterns are drawn as :func:`montecarlo.simulate` draws sample 0 of ``key`` (diluted patterns, or
+    examples of -- possibly diluted -- archetypes, ``model.examples``; the loss is taken against the
+    archetypes), the chain starts from a random configuration and runs ``sweeps`` sequential sweeps of
+    ``dynamics`` at temperature T (T = 0: greedy strict descent by default).  Returns a dict of NumPy
+    arrays over sweeps 0..sweeps: energy (H/N, exact), loss (total :func:`squared_error_loss`), loss_mu
+    (per pattern), m (the K archetype overlaps), and the names of the dynamics and of the loss."""
+    from densehebb.theory.precision import x64
+
+    return x64(_loss_trajectory)(key, model, N, K, T, sweeps, dynamics, gauge)
+
+
+def _loss_trajectory(key, model, N, K, T, sweeps, dynamics, gauge):
+    import numpy as np
+
+    from . import patterns as _patterns
+    from .dynamics import DYNAMICS, run_sweeps, state_energy
+    from .inputs import as_key, check_model
+
+    model = check_model(model, examples=True, dilution=True)
+    key, _ = as_key(key)
+    P, si, d = model.P, model.self_interaction, float(model.dilution)
+    if model.examples is None:
+        ex = learning.DilutedPatterns(d)
+        W = _patterns.diluted_patterns(_patterns.diluted(jax.random.fold_in(key, 0), N, K, d, 1))[0]
+    else:
+        e0 = model.examples
+        ex = learning.DilutedExamples(e0, d) if d else e0
+        W = _patterns.examples(key, N, K, e0.M, e0.r, 1, e0.supervised, d)[0]
+    nonblank = np.asarray(jnp.mean(W[..., 0] != 0, axis=0), float)
+    init, step = DYNAMICS[dynamics](N, K, P, si, examples=ex)
+    sigma0 = jnp.where(jax.random.bernoulli(jax.random.fold_in(key, 1), 0.5, (N,)), 1, -1).astype(jnp.int8)
+    st = init(jax.random.fold_in(key, 2), sigma0, W)
+    beta = jnp.inf if T == 0 else 1.0 / float(T)
+    one = jax.jit(lambda s: run_sweeps(step, s, W, beta, 1))
+    E, m = [], []
+    for t in range(sweeps + 1):
+        if t:
+            st = one(st)
+        E.append(float(state_energy(st, N, P, si, ex)) / N)
+        m.append(np.asarray(learning.archetype_overlaps(st.M, ex), float) / N)
+    m = np.array(m)
+    Lmu, L = squared_error_loss(m, nonblank, gauge)
+    return {"energy": np.array(E), "loss": np.asarray(L), "loss_mu": np.asarray(Lmu), "m": m,
+            "nonblank": nonblank, "dynamics": dynamics, "T": float(T),
+            "loss_def": "L = sum_mu (c_mu - " + ("|m_mu|" if gauge else "m_mu") + "), c_mu = non-blank fraction"}

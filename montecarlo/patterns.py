@@ -127,20 +127,24 @@ def example_patterns(xi, chi=None, *, S=None, supervised=True):
     return jnp.concatenate([xi[..., None], eta], axis=-1).astype(jnp.int8)
 
 
-def examples(key, N: int, K: int, M: int, r: float, n_samples: int = 1, supervised: bool = True):
+def examples(key, N: int, K: int, M: int, r: float, n_samples: int = 1, supervised: bool = True,
+             dilution: float = 0.0):
     """``n_samples`` datasets as Monte Carlo pattern sets, ``(n_samples, N, K, C)`` (:func:`example_patterns`).
 
     Order of draws (``key`` is the run key of :func:`montecarlo.simulate`): the archetypes of sample s are
     ``rademacher(fold_in(key, 0), N, K, n)[s]`` -- the plain patterns of the same key -- and chi^{mu,a} of
     sample s is drawn from ``fold_in(fold_in(fold_in(key, 4), s), a)`` as Bernoulli((1 + r)/2) of shape
     (N, K) (:func:`example_noise`).  Supervised and unsupervised sets of one key hold the same examples.
+    ``dilution`` d > 0: diluted archetypes, ``diluted(fold_in(key, 0), N, K, d, n)[s]`` (the diluted patterns
+    of the same key; d = 0 gives the Rademacher ones), whose blank entries are blank in every example
+    (eta = chi xi); the chi are the same draws.
     """
     N, K, M, n_samples = int(N), int(K), int(M), int(n_samples)
     if min(N, K, M, n_samples) < 1:
         raise ValueError(f"examples needs N, K, M, n_samples >= 1, got N={N}, K={K}, M={M}, n_samples={n_samples}")
     if not 0.0 < float(r) <= 1.0:
         raise ValueError(f"examples: r must lie in (0, 1], got {r!r}")
-    xi = rademacher(jax.random.fold_in(key, ARCHETYPE_STREAM), N, K, n_samples)
+    xi = diluted(jax.random.fold_in(key, ARCHETYPE_STREAM), N, K, float(dilution), n_samples)
     kx = jax.random.fold_in(key, EXAMPLE_STREAM)
 
     def one(s, x):
@@ -152,10 +156,10 @@ def examples(key, N: int, K: int, M: int, r: float, n_samples: int = 1, supervis
     return jax.vmap(one)(jnp.arange(n_samples), xi)
 
 
-def draw_examples(key, N: int, K: int, M: int, r: float, n_samples: int = 1):
+def draw_examples(key, N: int, K: int, M: int, r: float, n_samples: int = 1, dilution: float = 0.0):
     """(xi (n_samples, N, K), chi (n_samples, M, N, K)): the archetypes and example noise of
     :func:`examples` (same key, same draws)."""
-    xi = rademacher(jax.random.fold_in(key, ARCHETYPE_STREAM), int(N), int(K), int(n_samples))
+    xi = diluted(jax.random.fold_in(key, ARCHETYPE_STREAM), int(N), int(K), float(dilution), int(n_samples))
     kx = jax.random.fold_in(key, EXAMPLE_STREAM)
     chi = jax.vmap(lambda s: example_noise(sample_key(kx, s), int(N), int(K), int(M), r))(jnp.arange(int(n_samples)))
     return xi, chi

@@ -352,6 +352,12 @@ class ExamplePlan:
 
     ``plefka``: the flip terms are those of the Plefka (first-order mean-field) dynamics instead of the exact
     dH (:func:`plefka_flip_polynomial`); the state and the energy are the exact ones.
+
+    ``sub`` (unsupervised examples of diluted archetypes, entries in {-1, 0, 1}): the supervised plan with
+    one example per class of the K M examples (Norm' = M Norm), whose power sums are the example overlap
+    (odd k) and the number of non-blank entries of the class (even k, a constant): the state gains that
+    count as a last column (``columns`` = 2 + M) and the energy and the flips are those of ``sub``
+    (exact: the plain energy of +-1 examples assumes xi^2 = 1).
     """
 
     kind: str
@@ -375,6 +381,7 @@ class ExamplePlan:
     energy_exact: bool
     base: FlipPlan | None
     plefka: bool = False
+    sub: "ExamplePlan | None" = None
 
     @property
     def supervised(self) -> bool:
@@ -390,11 +397,23 @@ def _state_dtype(bound: int) -> str:
 
 @functools.lru_cache(maxsize=256)
 def example_plan(P: int, self_interaction: bool, N: int, K: int, M: int, supervised: bool, norm: float,
-                 min_chunk: int = 32, plefka: bool = False) -> ExamplePlan:
+                 min_chunk: int = 32, plefka: bool = False, diluted: bool = False) -> ExamplePlan:
     """The :class:`ExamplePlan` for (P, convention, N, K archetypes, M examples each, protocol, Norm);
-    ``plefka``: the flip of the Plefka dynamics (:func:`plefka_flip_polynomial`) instead of the exact one."""
+    ``plefka``: the flip of the Plefka dynamics (:func:`plefka_flip_polynomial`) instead of the exact one;
+    ``diluted``: unsupervised examples of diluted archetypes (the plan's ``sub``; supervised plans are exact
+    for diluted archetypes as they are)."""
     P, si = _check(P, self_interaction)
     N, K, M, plefka = int(N), int(K), int(M), bool(plefka)
+    if diluted and not supervised:
+        if plefka:
+            raise ValueError("the Plefka dynamics is not available for diluted archetypes")
+        sub = example_plan(P, si, N, K * M, 1, True, float(norm) * M, min_chunk)
+        return ExamplePlan(kind="unsupervised", P=P, self_interaction=si, N=N, K=K, M=M, norm=float(norm),
+                           columns=2 + M, state_dtype=sub.state_dtype, scale=sub.scale, gcd=sub.gcd,
+                           term_bound=sub.term_bound, compute=sub.compute, chunk=sub.chunk, exact=sub.exact,
+                           flip_terms=sub.flip_terms, energy_terms=sub.energy_terms,
+                           energy_denominator=sub.energy_denominator * M, energy_exact=sub.energy_exact,
+                           base=None, plefka=False, sub=sub)
     if not supervised:
         base = plefka_flip_plan(P, si, N, K * M, min_chunk) if plefka else flip_plan(P, si, N, K * M, min_chunk)
         eplan = energy_plan(P, si, N, K * M)

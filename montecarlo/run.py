@@ -91,7 +91,7 @@ OVERLAP_VARIABLES = ("m", "m_abs", "m_max", "mattis", "levels", "m_blocks", "m_a
                      "levels_blocks", "m_t")
 
 
-def _dilution_attrs(d, overlaps, levels) -> dict:
+def _dilution_attrs(d, overlaps, levels, examples=False) -> dict:
     """Attributes of a run with diluted patterns and / or the sorted overlaps (none otherwise)."""
     out = {}
     if d or levels:
@@ -99,8 +99,10 @@ def _dilution_attrs(d, overlaps, levels) -> dict:
         out.update(dilution=d, overlaps=overlaps if norm else "unnormalised",
                    overlaps_note=("m_mu = (1/N) sum_i xi^mu_i sigma_i" + (" / (1 - d) (normalised)" if norm else
                                                                             " (unnormalised, at most 1 - d)")),
-                   dilution_note=("diluted patterns xi in {-1, 0, +1}, P(0) = d; exact energy through the power "
-                                  "sums of xi^mu o sigma (montecarlo.learning.DilutedPatterns)"))
+                   dilution_note=(("diluted archetypes xi in {-1, 0, +1}, P(0) = d, blank in every example; exact "
+                                   "energy through the power sums (montecarlo.learning.DilutedExamples)") if examples
+                                  else ("diluted patterns xi in {-1, 0, +1}, P(0) = d; exact energy through the power "
+                                        "sums of xi^mu o sigma (montecarlo.learning.DilutedPatterns)")))
     if levels:
         out["levels_note"] = ("levels: |m_mu| sorted descending in each measurement, time-averaged level by "
                               "level (k = 1 the largest)")
@@ -110,7 +112,7 @@ def _dilution_attrs(d, overlaps, levels) -> dict:
 def _example_attrs(model, plan) -> dict:
     """Attributes of a run with couplings built from examples (none for plain patterns)."""
     ex = model.examples
-    if ex is None or model.dilution:
+    if ex is None:
         return {}
     plefka = dict(plefka=int(plan.plefka), plefka_note=(PLEFKA_NOTE if plan.plefka else
                                                         "exact dH (no Plefka approximation)"))
@@ -118,7 +120,9 @@ def _example_attrs(model, plan) -> dict:
                 examples_note=("K archetypes xi^mu, M examples eta^{mu,a} = chi^{mu,a} xi^mu each; m: archetype "
                                "overlap, n: class-mean overlap xibar.sigma/(r N)"
                                + ("" if ex.supervised else ", x_max / x_mean: largest / mean example overlap "
-                                  "of the condensed class")),
+                                  "of the condensed class")
+                               + ("; archetypes diluted (P(0) = d), blank entries blank in every example"
+                                  if model.dilution else "")),
                 energy_exact=int(plan.energy_exact))
 
 
@@ -141,7 +145,8 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         m is the archetype overlap and the Dataset gains n (class-mean overlap) and, unsupervised, x_max
         and x_mean).  Diluted patterns (``model.dilution`` = d > 0, docs/conventions.md "Diluted patterns"):
         entries in {-1, 0, +1}, P(0) = d (:func:`montecarlo.patterns.diluted`), the exact energy with them
-        (:class:`montecarlo.learning.DilutedPatterns`; not together with examples).  The ansatz does not
+        (:class:`montecarlo.learning.DilutedPatterns`); with ``model.examples`` too: examples of diluted
+        archetypes, blanks kept (:class:`montecarlo.learning.DilutedExamples`).  The ansatz does not
         apply to simulations.
     N : int >= 2
         Number of neurons.
@@ -218,7 +223,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     P, si, ex = model.P, model.self_interaction, model.examples
     dilution = float(model.dilution)
     if dilution:
-        ex = learning.DilutedPatterns(dilution)
+        ex = learning.DilutedPatterns(dilution) if ex is None else learning.DilutedExamples(ex, dilution)
     if not isinstance(plefka, (bool, np.bool_)):
         raise ValueError(f"plefka must be a bool, got {plefka!r}")
     plefka = bool(plefka)
@@ -362,7 +367,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         zero_temperature_rule=("T = 0: glauber accepts dH < 0, dH == 0 with probability 1/2; "
                                "metropolis accepts dH <= 0; greedy accepts dH < 0 only"),
         checkpoint=None if checkpoint is None else os.fspath(checkpoint),
-        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels))
+        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels, model.examples is not None))
     ds = simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)
     if overlaps == "normalised" and dilution:       # (d = 0: dividing by 1 changes nothing)
         for name in OVERLAP_VARIABLES:

@@ -114,8 +114,17 @@ def validate_solve(args):
     else:
         refuse(g, ["branch"], "does not apply with --K (choose a --state)")
         refuse(g, ["ansatz"], "does not apply with --K (K finite: no replica ansatz)")
-        refuse(g, ["dataset", "r", "M", "normalisation", "gaussian"],
-               "does not apply with --K (learning from examples with K patterns: not in the multitask theory)")
+        check_dataset_args(args, g)
+        if args.dataset != "none":   # diluted archetypes learnt from examples: theory.multitask_learning
+            refuse(g, ["gaussian"], "does not apply with --K (the exact binomial site average)")
+            if args.state == "mixture":
+                raise UsageError("--state mixture does not apply with --dataset (states: pure, hierarchical, "
+                                 "parallel, global)")
+            if args.M is not None and args.r is not None:
+                letters = 3 if args.r == 1 else args.M + 2
+                if letters ** args.K > 3 ** 12:
+                    raise UsageError(f"--K {args.K} with --M {args.M}: the exact site average needs "
+                                     f"{letters}^{args.K} rows, more than 3^12 (lower --K or --M)")
         if args.state == "mixture":
             if args.mixture is None:
                 raise UsageError("--state mixture needs --mixture n (odd, 1..K)")
@@ -251,10 +260,9 @@ def _solve_multitask(args):
     """solve --K: the low-storage multitasking theory (theory.multitask): m is the list of K overlaps."""
     import numpy as np
 
-    from densehebb.theory import Model, convention_name, solve
+    from densehebb.theory import solve
 
-    spec = Model(P=args.P, convention=convention_name(args.self_interaction), storage="low",
-                 dilution=float(args.dilution))
+    spec = model_from_args(args, storage="low").replace(dilution=float(args.dilution))
     report = _reporter(args)
     if report:
         report(f"compiling the K = {args.K} multitask theory for P = {spec.P} (3^K exact average) and solving "
@@ -267,6 +275,11 @@ def _solve_multitask(args):
            "convention": spec.convention, "overlaps": res.inputs["overlaps"], "storage": "low",
            "residual": float(res.residual), "min_hessian_eigenvalue": float(res.replicon),
            "found": res.values.get("found", ""), "n_condensed": int(res.values.get("n_condensed", 0))}
+    if spec.examples is not None:     # m: archetype overlaps; n: class-mean overlaps (theory.multitask_learning)
+        rec.update(_dataset_record(args, spec), n=[float(x) for x in np.asarray(res.n, dtype=float)],
+                   lam_transverse=float(res.values["lam_transverse"]),
+                   stable_supervised=bool(res.values["stable_supervised"]),
+                   stable_unsupervised=bool(res.values["stable_unsupervised"]))
     if args.state == "mixture":
         rec["mixture"] = int(args.mixture)
     if args.state == "global":

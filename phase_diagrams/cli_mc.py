@@ -115,9 +115,8 @@ def validate_mc(args):
     if args.dilution is not None:
         if not args.dilution < 1:
             raise UsageError(f"dilution must lie in [0, 1), got {args.dilution}")
-        if args.dataset != "none":
-            raise UsageError("--dilution with --dataset (diluted archetypes seen through examples) is not "
-                             "available yet")
+        if args.plefka:
+            raise UsageError("--plefka with --dilution is not available (the Plefka flips assume +-1 archetypes)")
         if args.theory:
             raise UsageError("--theory with --dilution is not available in mc (densehebb solve --K --dilution)")
     else:

@@ -270,7 +270,8 @@ def test_cli_diluted_json(capsys):
     (["--K", "0"], "K must be >= 1"),
     (["--K", "3", "--alpha", "0.01"], "not both"),
     ([], "give the load"),
-    (["--K", "3", "--dilution", "0.3", "--dataset", "supervised", "--r", "0.5", "--M", "3"], "not available yet"),
+    (["--K", "3", "--dilution", "0.3", "--dataset", "supervised", "--r", "0.5", "--M", "3", "--plefka"],
+     "--plefka with --dilution is not available"),
     (["--K", "3", "--overlaps", "normalised"], "--overlaps applies with --dilution only"),
 ])
 def test_cli_errors(capsys, extra, message):
@@ -296,7 +297,7 @@ def test_cli_errors_come_before_jax(tmp_path):
     for argv in (["mc", "--N", "100", "--K", "3", "--dilution", "1", "--T", "0.1"],
                  ["mc", "--N", "100", "--K", "3", "--alpha", "0.1", "--T", "0.1"],
                  ["mc", "--N", "100", "--K", "3", "--dilution", "0.3", "--dataset", "unsupervised", "--r", "0.5",
-                  "--M", "2", "--T", "0.1"]):
+                  "--M", "2", "--T", "0.1", "--plefka"]):
         probe = ("import sys; from densehebb.phase_diagrams.cli import main; "
                  f"rc = main({argv!r}); print(rc, 'jax' in sys.modules)")
         p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path)

@@ -242,8 +242,10 @@ def test_public_dispatch_and_refusals():
     with pytest.raises(ValueError, match="exclusive"):
         densehebb.solve(low(2, 0.3), 0.1, 0.1, K=3)
     from densehebb.theory.model import Examples
-    with pytest.raises(NotImplementedError):
-        densehebb.solve(Model(P=2, storage="low", dilution=0.3, examples=Examples(M=3, r=0.5)), T=0.1, K=3)
+    # examples of diluted archetypes: theory.multitask_learning (tests/test_multitask_learning.py); no mixtures
+    with pytest.raises(NotImplementedError, match="no mixtures"):
+        densehebb.solve(Model(P=2, storage="low", dilution=0.3, examples=Examples(M=3, r=0.5)), T=0.1, K=3,
+                        state="mixture", mixture=3)
 
 
 def test_cli_limits_match_library():

@@ -106,39 +106,54 @@ def _avg(m, xi, mult):
     return xi, mult
 
 
-def free_energy(m, d, T, P, xi=None, mult=None):
+def free_energy(m, d, T, P, xi=None, mult=None, u=None):
     """f(m; d, T) (T >= 0); m has K entries, K = len(m).  ``xi, mult``: the configurations to average over
-    (default: :func:`half_configurations`; :func:`configurations` with mult None gives the plain 3^K sum)."""
+    (default: :func:`half_configurations`; :func:`configurations` with mult None gives the plain 3^K sum).
+    ``u`` (same shape as xi, default xi): the entries that couple to the state (the field h = u . m^(P-1)/(P-1)!
+    and the map u . tanh) when they differ from the entries xi whose blanks set the weights -- an extended
+    site alphabet (theory.multitask_learning: class means of examples)."""
     m = jnp.asarray(m, float)
     xi, mult = _avg(m, xi, mult)
+    u = xi if u is None else u
     w = weights(xi, d, mult)
-    h = _field(m, xi, P)
+    h = _field(m, u, P)
     return (P - 1) / math.factorial(P) * jnp.sum(m ** P) - jnp.sum(w * _ln2cosh_T(h, T))
 
 
-def fixed_point_map(m, d, T, P, xi=None, mult=None):
-    """Phi(m)_mu = E[xi_mu tanh(beta h)] (sign(h) at T = 0)."""
+T0_ZERO = 1e-14     # T = 0: overlaps (in and out of the sign map) below this are rounding, set to 0
+
+
+def fixed_point_map(m, d, T, P, xi=None, mult=None, u=None):
+    """Phi(m)_mu = E[u_mu tanh(beta h)] (sign(h) at T = 0; u = xi unless given, see :func:`free_energy`).
+    T = 0: |m_mu| < T0_ZERO counts as 0, in the field and in the result (an uncondensed pattern's average
+    cancels only up to rounding, and sign(h) would turn that rounding into O(1) at the sites where the
+    condensed patterns are blank)."""
     xi, mult = _avg(m, xi, mult)
+    u = xi if u is None else u
     w = weights(xi, d, mult)
-    return xi.T @ (w * _tanh_T(_field(m, xi, P), T))
+    cold = T == 0
+    m = jnp.where(cold & (jnp.abs(m) < T0_ZERO), 0.0, m)
+    out = u.T @ (w * _tanh_T(_field(m, u, P), T))
+    return jnp.where(cold & (jnp.abs(out) < T0_ZERO), 0.0, out)
 
 
-def hessian(m, d, T, P, xi=None, mult=None, condensed_only=True):
+def hessian(m, d, T, P, xi=None, mult=None, condensed_only=True, u=None):
     """Hessian of f at a stationary point, H = diag(k) - k k^T C (see the module doc), and its smallest
     eigenvalue over the condensed patterns (P >= 3) or all (P = 2).  T = 0: -inf where free spins carry a
     condensed pattern.  Returns (H, lambda_min)."""
     K = m.shape[0]
     xi, mult = _avg(m, xi, mult)
+    u = xi if u is None else u
     w = weights(xi, d, mult)
-    h = _field(m, xi, P)
+    h = _field(m, u, P)
     Ts = jnp.where(T > 0, T, 1.0)
     bs = jnp.where(T > 0, (1.0 / jnp.cosh(jnp.minimum(jnp.abs(h) / Ts, 350.0))) ** 2 / Ts, 0.0)
-    C = (xi * (w * bs)[:, None]).T @ xi
+    C = (u * (w * bs)[:, None]).T @ u
     k = jnp.abs(m) ** (P - 2) / math.factorial(P - 2)
     H = jnp.diag(k) - k[:, None] * k[None, :] * C
     cond = (jnp.abs(m) > CLASS_TOL) if (P > 2 and condensed_only) else jnp.ones(K, bool)
     tie = jnp.abs(h) < 1e-12
-    tie_hits = (xi != 0) & tie[:, None] & (w[:, None] > 0)
+    tie_hits = (u != 0) & tie[:, None] & (w[:, None] > 0)
     free = jnp.any(tie_hits & cond[None, :])
     Hm = jnp.where(cond[:, None] & cond[None, :], H, jnp.where(jnp.eye(K, dtype=bool), 1e300, 0.0))
     lam = jnp.min(jnp.linalg.eigvalsh(Hm))
@@ -148,8 +163,13 @@ def hessian(m, d, T, P, xi=None, mult=None, condensed_only=True):
 
 
 # ------------------------------------------------------------------------------------ batched solver
-def _dom(m):
-    return jnp.all(jnp.abs(m) <= 1.0 + 1e-12)
+def _dom(m, bound=1.0):
+    return jnp.all(jnp.abs(m) <= bound + 1e-12)
+
+
+def _domain(u):
+    """The admissible overlaps |m_mu| <= max |u| (1 for the plain alphabet u = xi)."""
+    return lambda m: _dom(m, jnp.max(jnp.abs(u)))
 
 
 @lru_cache(maxsize=None)
@@ -158,37 +178,37 @@ def _kernels(P: int, K: int):
     Newton, a block of damped fixed-point steps, T = 0 sign dynamics, and the finishing map."""
     fixed = jnp.zeros(K, bool)
 
-    def newton(m0, d, T, xi, mult):
-        F = lambda m: m - fixed_point_map(m, d, T, P, xi, mult)  # noqa: E731
-        x, res, it, _ = newton_resume(F, m0, fixed, _dom, 1e-3 * TOL, NEWTON_MAXITER)
+    def newton(m0, d, T, xi, mult, u):
+        F = lambda m: m - fixed_point_map(m, d, T, P, xi, mult, u)  # noqa: E731
+        x, res, it, _ = newton_resume(F, m0, fixed, _domain(u), 1e-3 * TOL, NEWTON_MAXITER)
         return x, res, it
 
-    def newton_short(m0, d, T, xi, mult):   # first attempt: a Newton that needs more steps is handed on
-        F = lambda m: m - fixed_point_map(m, d, T, P, xi, mult)  # noqa: E731
-        x, res, it, _ = newton_resume(F, m0, fixed, _dom, 1e-3 * TOL, NEWTON_FIRST)
+    def newton_short(m0, d, T, xi, mult, u):   # first attempt: a Newton that needs more steps is handed on
+        F = lambda m: m - fixed_point_map(m, d, T, P, xi, mult, u)  # noqa: E731
+        x, res, it, _ = newton_resume(F, m0, fixed, _domain(u), 1e-3 * TOL, NEWTON_FIRST)
         return x, res, it
 
-    def damped(m0, d, T, xi, mult):
+    def damped(m0, d, T, xi, mult, u):
         def body(i, x):
-            return x + FP_DAMPING * (fixed_point_map(x, d, T, P, xi, mult) - x)
+            return x + FP_DAMPING * (fixed_point_map(x, d, T, P, xi, mult, u) - x)
         return jax.lax.fori_loop(0, FP_BLOCK, body, m0)
 
-    def sign_dynamics(m0, d, T, xi, mult):
+    def sign_dynamics(m0, d, T, xi, mult, u):
         def body(s):
             x, _, i = s
-            xn = fixed_point_map(x, d, 0.0, P, xi, mult)
+            xn = fixed_point_map(x, d, 0.0, P, xi, mult, u)
             return xn, jnp.max(jnp.abs(xn - x)), i + 1
 
         x, _, i = jax.lax.while_loop(lambda s: (s[1] > 1e-13) & (s[2] < T0_ITERS), body, (m0, jnp.inf, 0))
         return x, i
 
-    def finish(m, d, T, xi, mult):
-        res = jnp.max(jnp.abs(m - fixed_point_map(m, d, T, P, xi, mult)))
-        res = jnp.where(jnp.isfinite(res) & _dom(m), res, jnp.inf)
-        _, lam = hessian(m, d, T, P, xi, mult)
-        return res, free_energy(m, d, T, P, xi, mult), lam
+    def finish(m, d, T, xi, mult, u):
+        res = jnp.max(jnp.abs(m - fixed_point_map(m, d, T, P, xi, mult, u)))
+        res = jnp.where(jnp.isfinite(res) & _dom(m, jnp.max(jnp.abs(u))), res, jnp.inf)
+        _, lam = hessian(m, d, T, P, xi, mult, u=u)
+        return res, free_energy(m, d, T, P, xi, mult, u), lam
 
-    ax = (0, 0, 0, None, None)
+    ax = (0, 0, 0, None, None, None)
     return tuple(jax.jit(jax.vmap(k, in_axes=ax)) for k in (newton_short, newton, damped, sign_dynamics, finish))
 
 
@@ -197,40 +217,42 @@ FP_ROUNDS = 10
 
 
 @x64
-def solve_batch(P: int, K: int, m0, d, T):
+def solve_batch(P: int, K: int, m0, d, T, sites=None):
     """Solve many points at once (NumPy in and out): m0 (n, K) starts, d and T (n,) or scalars.  Returns a
     dict of arrays m (n, K) (as solved, not sorted), residual, iterations, f, lam (smallest Hessian
     eigenvalue), converged (residual <= TOL).  T > 0: Newton on m = Phi(m) from m0; lanes it does not solve
     get blocks of FP_BLOCK damped fixed-point steps (from m0), each followed by Newton (at most FP_ROUNDS).
     T = 0: the sign dynamics m <- E[xi sign h] from m0 until an exact fixed point.  One compile per
-    (P, K, lane count)."""
+    (P, K, lane count).  ``sites``: (xi, mult, u), an extended site alphabet (weights from the blanks of xi
+    times mult, couplings u; :func:`free_energy`); default the (3^K + 1)/2 flip classes with u = xi."""
     m0 = np.atleast_2d(np.asarray(m0, dtype=float))
     n = m0.shape[0]
     d = np.array(np.broadcast_to(np.asarray(d, dtype=float), (n,)))
     T = np.array(np.broadcast_to(np.asarray(T, dtype=float), (n,)))
-    xi, mult = half_configurations(K)
+    xi, mult, u = (*half_configurations(K), None) if sites is None else sites
+    u = xi if u is None else u
     newton_short, newton, damped, sign_dynamics, finish = _kernels(P, K)
     m, it = m0.copy(), np.zeros(n, dtype=np.int64)
     hot, cold = np.flatnonzero(T > 0), np.flatnonzero(T == 0)
     if cold.size:
-        x, i = sign_dynamics(m0[cold], d[cold], T[cold], xi, mult)
+        x, i = sign_dynamics(m0[cold], d[cold], T[cold], xi, mult, u)
         m[cold], it[cold] = np.asarray(x), np.asarray(i)
     if hot.size:
-        x, res, i = (np.asarray(v) for v in newton_short(m0[hot], d[hot], T[hot], xi, mult))
+        x, res, i = (np.asarray(v) for v in newton_short(m0[hot], d[hot], T[hot], xi, mult, u))
         m[hot], it[hot] = x, i
         todo = hot[~(res <= TOL)]
         y = m0[todo]
         for _ in range(FP_ROUNDS):
             if todo.size == 0:
                 break
-            y = np.asarray(damped(y, d[todo], T[todo], xi, mult))
-            x, res, i = (np.asarray(v) for v in newton(y, d[todo], T[todo], xi, mult))
+            y = np.asarray(damped(y, d[todo], T[todo], xi, mult, u))
+            x, res, i = (np.asarray(v) for v in newton(y, d[todo], T[todo], xi, mult, u))
             it[todo] += FP_BLOCK + i
             good = res <= TOL
             m[todo[good]] = x[good]
             m[todo[~good]] = y[~good]
             todo, y = todo[~good], y[~good]
-    res, f, lam = (np.asarray(v) for v in finish(m, d, T, xi, mult))
+    res, f, lam = (np.asarray(v) for v in finish(m, d, T, xi, mult, u))
     return {"m": m, "residual": res, "iterations": it, "f": f, "lam": lam, "converged": res <= TOL}
 
 

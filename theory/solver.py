@@ -376,6 +376,8 @@ def solve(model: Model, alpha=None, T=None, branch="retrieval", x0=None, tol=Non
     exact K-overlap theory of :mod:`theory.multitask` (diluted patterns, d = 0 included) for ``state``
     (pure, hierarchical, parallel, mixture with ``mixture`` = n, global; ``normalised``: overlaps divided by
     1 - d; ``seed``: the random starts of the global search); m is then the K overlaps, sorted descending.
+    With ``model.examples`` too: diluted archetypes learnt from examples (theory.multitask_learning.solve_learning;
+    m the archetype overlaps, n the class-mean ones; states pure, hierarchical, parallel, global).
 
     RS: alpha and T may be scalars or broadcastable arrays (one compile, vmapped); ``x0`` (last axis = the
     solver variables, dense_rs.NAMES) overrides the branch's default initial guess, e.g. for continuation.
@@ -429,9 +431,14 @@ def _solve_multitask(model, alpha, T, branch, x0, tol, K, state, mixture, normal
         raise ValueError("solve with K: branch, x0 and tol do not apply (choose a state)")
     if T is None:
         raise ValueError("solve: give the temperature T")
-    if model.examples is not None:
-        raise NotImplementedError("solve: learning from examples with K finite patterns: "
-                                  "theory.low_storage.solve_examples (no dilution yet)")
+    if model.examples is not None:    # (diluted) archetypes learnt from examples: theory.multitask_learning
+        if state == "mixture" or mixture is not None:
+            raise NotImplementedError("solve: learning from examples with K patterns: states pure, hierarchical, "
+                                      "parallel, global (no mixtures)")
+        model.replace(examples=None).require_plain("solve", dilution=True)
+        from .multitask_learning import solve_learning
+
+        return solve_learning(model, K, float(T), state, normalised, seed)
     model.require_plain("solve", dilution=True)
     from .multitask import solve_state
 
