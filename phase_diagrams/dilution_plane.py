@@ -27,7 +27,7 @@ hierarchical state stops being the global minimum (bisection in d at T = 0 on th
 Landau threshold d = 2/3 (P = 2, near T_c), and along each T row where the pure phase ends, where the strict
 hierarchy ends and where the parallel phase starts (the first / last change of the grid's phase in the row,
 refined by bisection in d, all rows in one batch per step).  Every solve is padded to a power-of-two lane
-count (:func:`solve_padded`), so a few compiled shapes serve the grid, the continuation and the bisections.
+count (:func:`theory.multitask.solve_batch`), so a few compiled shapes serve the grid, the continuation and the bisections.
 
 Overlaps are unnormalised (m_mu = (1/N) sum_i xi^mu_i sigma_i, at most 1 - d) unless ``normalised``;
 temperatures are the plain T = 1/beta of H = -(N/P!) sum_mu m_mu^P (docs/conventions.md "Diluted patterns").
@@ -47,59 +47,6 @@ PATH_STEPS = 24          # = the steps of theory.multitask.hierarchical_path
 F_TIE = 1e-12
 D_TOL = 1e-4             # bisection tolerance in d
 K_DIAGRAM = (2, 6)       # K offered for the diagram (the exact average costs 3^K per lane)
-
-
-def _bucket(n: int) -> int:
-    """Lane counts are padded to powers of two (at least 64; above 4096 to multiples of 4096): a few compiled
-    shapes serve every call."""
-    return max(64, 1 << max(0, int(n - 1).bit_length())) if n <= 4096 else -(-n // 4096) * 4096
-
-
-def _pad(a, size):
-    a = np.asarray(a)
-    return a if a.shape[0] == size else np.concatenate([a, np.repeat(a[:1], size - a.shape[0], axis=0)])
-
-
-@x64
-def solve_padded(P: int, K: int, m0, d, T):
-    """:func:`theory.multitask.solve_batch` with every kernel call padded to a power-of-two lane count (the
-    same iterates lane by lane: lanes are independent), so that the many small, differently sized batches of
-    a continuation or a bisection reuse a few compiled shapes instead of compiling one per size."""
-    m0 = np.atleast_2d(np.asarray(m0, dtype=float))
-    n = m0.shape[0]
-    d = np.array(np.broadcast_to(np.asarray(d, dtype=float), (n,)))
-    T = np.array(np.broadcast_to(np.asarray(T, dtype=float), (n,)))
-    xi, mult = mt.half_configurations(K)
-    newton_short, newton, damped, sign_dynamics, finish = mt._kernels(P, K)
-
-    def call(kernel, *arrays):
-        k = arrays[0].shape[0]
-        b = _bucket(k)
-        out = kernel(*(_pad(a, b) for a in arrays), xi, mult)
-        return tuple(np.asarray(v)[:k] for v in (out if isinstance(out, tuple) else (out,)))
-
-    m, it = m0.copy(), np.zeros(n, dtype=np.int64)
-    hot, cold = np.flatnonzero(T > 0), np.flatnonzero(T == 0)
-    if cold.size:
-        x, i = call(sign_dynamics, m0[cold], d[cold], T[cold])
-        m[cold], it[cold] = x, i
-    if hot.size:
-        x, res, i = call(newton_short, m0[hot], d[hot], T[hot])
-        m[hot], it[hot] = x, i
-        todo = hot[~(res <= mt.TOL)]
-        y = m0[todo]
-        for _ in range(mt.FP_ROUNDS):
-            if todo.size == 0:
-                break
-            (y,) = call(damped, y, d[todo], T[todo])
-            x, res, i = call(newton, y, d[todo], T[todo])
-            it[todo] += mt.FP_BLOCK + i
-            good = res <= mt.TOL
-            m[todo[good]] = x[good]
-            m[todo[~good]] = y[~good]
-            todo, y = todo[~good], y[~good]
-    res, f, lam = call(finish, m, d, T)
-    return {"m": m, "residual": res, "iterations": it, "f": f, "lam": lam, "converged": res <= mt.TOL}
 
 
 def default_grid(K: int) -> tuple[int, int]:
@@ -148,7 +95,7 @@ def _hierarchical_paths(P, K, d, T, steps=PATH_STEPS):
     """The hierarchical continuation of :func:`theory.multitask.hierarchical_path` for many (d, T) lanes at
     once (T an array): returns the solve_batch dict at T with ``converged`` = every step converged."""
     ud, inv = np.unique(d, return_inverse=True)
-    zero = solve_padded(P, K, np.stack([mt.hierarchical_T0(K, x) for x in ud]), ud, 0.0)
+    zero = mt.solve_batch(P, K, np.stack([mt.hierarchical_T0(K, x) for x in ud]), ud, 0.0)
     m = zero["m"][inv]
     ok = zero["converged"][inv].copy()
     out = {k: v[inv] for k, v in zero.items()}
@@ -156,7 +103,7 @@ def _hierarchical_paths(P, K, d, T, steps=PATH_STEPS):
     if hot.size:
         mh, okh = m[hot], ok[hot]
         for j in range(1, steps + 1):
-            o = solve_padded(P, K, mh, d[hot], T[hot] * j / steps)
+            o = mt.solve_batch(P, K, mh, d[hot], T[hot] * j / steps)
             good = okh & o["converged"]
             mh = np.where(good[:, None], o["m"], mh)
             okh = good
@@ -172,12 +119,12 @@ def _hierarchical_grid(P, K, dgrid, Tgrid):
     one lane per d (a column that fails once stays failed, as in hierarchical_path).  Returns the solve dict
     flattened in (d, T) order."""
     n_d, n_T = dgrid.size, Tgrid.size
-    cur = solve_padded(P, K, np.stack([mt.hierarchical_T0(K, x) for x in dgrid]), dgrid, 0.0)
+    cur = mt.solve_batch(P, K, np.stack([mt.hierarchical_T0(K, x) for x in dgrid]), dgrid, 0.0)
     ok = cur["converged"].copy()
     cols = [dict(cur)]
     m = cur["m"]
     for j in range(1, n_T):
-        o = solve_padded(P, K, m, dgrid, np.full(n_d, Tgrid[j]))
+        o = mt.solve_batch(P, K, m, dgrid, np.full(n_d, Tgrid[j]))
         good = ok & o["converged"]
         m = np.where(good[:, None], o["m"], m)
         ok = good
@@ -219,7 +166,7 @@ def global_minimum(P: int, K: int, d, T, n_random: int = mt.N_RANDOM, seed: int 
     # loop stops with its own slowest lane)
     m0 = (unit[None, :, :] * (1.0 - d[:, None, None])).reshape(-1, K)
     dl, Tl = np.repeat(d, ns), np.repeat(T, ns)
-    parts = [solve_padded(P, K, m0[a:a + chunk], dl[a:a + chunk], Tl[a:a + chunk]) for a in range(0, n * ns, chunk)]
+    parts = [mt.solve_batch(P, K, m0[a:a + chunk], dl[a:a + chunk], Tl[a:a + chunk]) for a in range(0, n * ns, chunk)]
     o = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
     ok = o["converged"] & (o["lam"] > 0) & np.isfinite(o["f"])
     fs[:, 1:] = np.where(ok, o["f"], np.inf).reshape(n, ns)

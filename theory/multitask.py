@@ -223,7 +223,7 @@ def solve_batch(P: int, K: int, m0, d, T, sites=None):
     eigenvalue), converged (residual <= TOL).  T > 0: Newton on m = Phi(m) from m0; lanes it does not solve
     get blocks of FP_BLOCK damped fixed-point steps (from m0), each followed by Newton (at most FP_ROUNDS).
     T = 0: the sign dynamics m <- E[xi sign h] from m0 until an exact fixed point.  One compile per
-    (P, K, lane count).  ``sites``: (xi, mult, u), an extended site alphabet (weights from the blanks of xi
+    (P, K, lane bucket).  ``sites``: (xi, mult, u), an extended site alphabet (weights from the blanks of xi
     times mult, couplings u; :func:`free_energy`); default the (3^K + 1)/2 flip classes with u = xi."""
     m0 = np.atleast_2d(np.asarray(m0, dtype=float))
     n = m0.shape[0]
@@ -232,28 +232,48 @@ def solve_batch(P: int, K: int, m0, d, T, sites=None):
     xi, mult, u = (*half_configurations(K), None) if sites is None else sites
     u = xi if u is None else u
     newton_short, newton, damped, sign_dynamics, finish = _kernels(P, K)
+
+    def call(kernel, *arrays):   # lanes padded to a bucket size: a few compiled shapes serve every batch
+        k = arrays[0].shape[0]
+        b = _bucket(k)
+        out = kernel(*(_pad(a, b) for a in arrays), xi, mult, u)
+        return tuple(np.asarray(v)[:k] for v in (out if isinstance(out, tuple) else (out,)))
+
     m, it = m0.copy(), np.zeros(n, dtype=np.int64)
     hot, cold = np.flatnonzero(T > 0), np.flatnonzero(T == 0)
     if cold.size:
-        x, i = sign_dynamics(m0[cold], d[cold], T[cold], xi, mult, u)
-        m[cold], it[cold] = np.asarray(x), np.asarray(i)
+        x, i = call(sign_dynamics, m0[cold], d[cold], T[cold])
+        m[cold], it[cold] = x, i
     if hot.size:
-        x, res, i = (np.asarray(v) for v in newton_short(m0[hot], d[hot], T[hot], xi, mult, u))
+        x, res, i = call(newton_short, m0[hot], d[hot], T[hot])
         m[hot], it[hot] = x, i
         todo = hot[~(res <= TOL)]
         y = m0[todo]
         for _ in range(FP_ROUNDS):
             if todo.size == 0:
                 break
-            y = np.asarray(damped(y, d[todo], T[todo], xi, mult, u))
-            x, res, i = (np.asarray(v) for v in newton(y, d[todo], T[todo], xi, mult, u))
+            (y,) = call(damped, y, d[todo], T[todo])
+            x, res, i = call(newton, y, d[todo], T[todo])
             it[todo] += FP_BLOCK + i
             good = res <= TOL
             m[todo[good]] = x[good]
             m[todo[~good]] = y[~good]
             todo, y = todo[~good], y[~good]
-    res, f, lam = (np.asarray(v) for v in finish(m, d, T, xi, mult, u))
+    res, f, lam = call(finish, m, d, T)
     return {"m": m, "residual": res, "iterations": it, "f": f, "lam": lam, "converged": res <= TOL}
+
+
+def _bucket(n: int) -> int:
+    """Lane counts are padded to powers of two (a single lane alone; at least 8; above 4096 to multiples of
+    4096): a few compiled shapes serve every batch (continuations and bisections call with many sizes)."""
+    if n == 1:
+        return 1
+    return max(8, 1 << max(0, int(n - 1).bit_length())) if n <= 4096 else -(-n // 4096) * 4096
+
+
+def _pad(a, size):
+    a = np.asarray(a)
+    return a if a.shape[0] == size else np.concatenate([a, np.repeat(a[:1], size - a.shape[0], axis=0)])
 
 
 # ------------------------------------------------------------------------------------ closed forms
