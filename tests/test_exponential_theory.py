@@ -53,6 +53,18 @@ def test_closed_form_equals_the_rem_root():
             assert root == pytest.approx(ex.alpha_1(lam, rho), abs=1e-7), (lam, rho)
 
 
+@pytest.mark.parametrize("lam", [1e-200, 1e-12, 1e-4, 1e4, 1e200])
+def test_extreme_lam_converges(lam):
+    """No cancellation at small lam (alpha_1 ~ 2 lam (1 - 2 rho)), no overflow at large lam."""
+    for rho in (0.0, 0.1, 0.3):
+        r = densehebb.capacity(Model(interaction="log-sum-exp", lam=lam), errors=rho)
+        assert r.converged and r.alpha_1 > 0
+        if lam < 1e-3:
+            assert r.alpha_1 == pytest.approx(2 * lam * (1 - 2 * rho), rel=1e-3)
+        else:
+            assert r.alpha_1 == pytest.approx(ex.rate(1 - 2 * rho), abs=1e-15)
+
+
 def test_rho_zero_formula_and_limits():
     lam = LAMS
     # rho = 0: alpha_1 = 2 lam - ln cosh 2 lam = ln 2 - ln(1 + exp(-4 lam))
@@ -91,6 +103,9 @@ def test_values_reported():
     assert ex.alpha_1(2.0) == pytest.approx(0.69281, abs=5e-6)
     assert ex.alpha_c(1.0) == ex.alpha_c(2.0) == pytest.approx(LN2 / 2, abs=1e-15)
     assert ex.alpha_1(1.0, 0.1) == pytest.approx(0.36806, abs=5e-6)   # I(0.8)
+    lx = ex.collision_lam()                                             # alpha_1 = alpha_c up to lam_x
+    assert ex.alpha_1(lx) == pytest.approx(LN2 / 2, abs=1e-14) and lx == pytest.approx(0.220343, abs=1e-6)
+    assert ex.alpha_c(0.99 * lx) == ex.alpha_1(0.99 * lx) and ex.alpha_c(1.01 * lx) < ex.alpha_1(1.01 * lx)
     assert ex.alpha_c(1.0, 0.1) == pytest.approx(0.18403, abs=5e-6)
 
 
@@ -292,6 +307,18 @@ def test_cli_bad_input(capsys, argv, needle):
     assert e.value.code == 2
     assert err.startswith("densehebb: error: ") and err.count("\n") == 1 and needle in err
     assert ("jax" in sys.modules) == jax_before
+
+
+def test_figures():
+    from densehebb.phase_diagrams.exponential_plots import capacity_scaling_figure, thresholds_figure
+
+    fig = capacity_scaling_figure({2: 0.137906, 3: 0.126095, 4: 0.0329767}, lam=1.0, N=[10, 100, 1000])
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 5
+    # at N = 1000 the exponential network's log10 K (all patterns: 0.3466 N / ln 10 = 150.5) is far above P = 4's
+    assert lines[3].get_ydata()[-1] == pytest.approx(LN2 / 2 * 1000 / math.log(10))
+    assert lines[2].get_ydata()[-1] == pytest.approx(math.log10(0.0329767) + 9)
+    assert len(thresholds_figure(lams=[0.1, 1, 10]).axes[0].get_lines()) == 8
 
 
 def test_cli_interaction_names_match_the_model():

@@ -55,7 +55,10 @@ def rate(m):
     with np.errstate(divide="ignore", invalid="ignore"):
         a = 0.5 * (1 + m) * np.log1p(m)
         b = np.where(m < 1, 0.5 * (1 - m) * np.log1p(-np.minimum(m, 1 - 1e-300)), 0.0)
-    out = a + b
+    # small m: the two terms cancel to O(m^2); use I(m) = sum_k m^(2k) / (2k (2k - 1)) (to m^12: exact here)
+    m2 = m * m
+    series = m2 * (1 / 2 + m2 * (1 / 12 + m2 * (1 / 30 + m2 * (1 / 56 + m2 * (1 / 90 + m2 / 132)))))
+    out = np.where(m < 0.05, series, a + b)
     return out if out.ndim else float(out)
 
 
@@ -69,7 +72,13 @@ def max_overlap(alpha):
         return 0.0
     if a >= LN2:
         return 1.0
-    return float(brentq(lambda m: rate(m) - a, 0.0, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+    # m^2/2 <= I(m) <= m^2 on [0, 1] brackets the root: sqrt(alpha) <= m* <= sqrt(2 alpha)
+    lo, hi = math.sqrt(a), min(1.0, math.sqrt(2.0 * a))
+    if rate(lo) >= a:
+        return lo
+    if rate(hi) <= a:
+        return hi
+    return float(brentq(lambda m: rate(m) - a, lo, hi, xtol=1e-15 * lo, rtol=4 * np.finfo(float).eps))
 
 
 def noise_exponent(alpha, lam):
@@ -80,20 +89,28 @@ def noise_exponent(alpha, lam):
     from scipy.optimize import minimize_scalar
 
     a, lam = float(alpha), float(lam)
-    ms = max_overlap(a)
-    if ms == 0.0:
+    if a <= 0:
         return 0.0
+    ms = max_overlap(a)
     f = lambda m: -((a - rate(m)) / 2 + lam * m)   # noqa: E731
     r = minimize_scalar(f, bounds=(0.0, ms), method="bounded", options={"xatol": 1e-13})
     return float(max(-r.fun, -f(ms), -f(0.0)))
+
+
+def _ln_cosh(x):
+    """ln cosh x without overflow (large x) or cancellation (small x)."""
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    return np.where(x < 1.0, np.log1p(2.0 * np.sinh(0.5 * np.minimum(x, 1.0)) ** 2),
+                    x + np.log1p(np.exp(-2.0 * np.maximum(x, 1.0))) - LN2)
 
 
 def alpha_1(lam, errors=0.0):
     """Typical-pattern threshold alpha_1(rho, lam) (closed form, float64, vectorised over lam and errors)."""
     lam, rho = _check(lam, errors)
     s = 1.0 - 2.0 * rho
-    # 2 lam s - ln cosh(2 lam) = ln 2 - log1p(exp(-4 lam)) - 4 lam rho  (stable for large lam)
-    uncondensed = LN2 - np.log1p(np.exp(-4.0 * lam)) - 4.0 * lam * rho
+    # 2 lam s - ln cosh(2 lam); for lam >= 1/2 this is ln 2 - log1p(exp(-4 lam)) - 4 lam rho
+    uncondensed = np.where(lam < 0.5, 2.0 * lam * s - _ln_cosh(2.0 * lam),
+                           LN2 - np.log1p(np.exp(-4.0 * np.maximum(lam, 0.5))) - 4.0 * lam * rho)
     out = np.where(np.tanh(2.0 * lam) < s, uncondensed, rate(s))
     return out if out.ndim else float(out)
 
@@ -115,6 +132,12 @@ def condensation_lam(errors=0.0):
     return out if np.ndim(out) else float(out)
 
 
+def collision_lam():
+    """lam_x = asinh(1)/4 = ln(1 + sqrt 2)/4: alpha_1(lam) = ln 2 / 2 there; above it the all-patterns threshold
+    at rho = 0 is set by pattern collisions (ln 2 / 2) and lies below alpha_1."""
+    return math.asinh(1.0) / 4.0
+
+
 def alpha_1_numeric(lam, errors=0.0):
     """alpha_1 by the root of phi(alpha, lam) = lam (1 - 2 rho) (SciPy brentq on (0, ln 2], phi by direct
     maximisation): the REM statement without the closed form.  Returns (alpha_1, converged)."""
@@ -124,12 +147,18 @@ def alpha_1_numeric(lam, errors=0.0):
     lam, rho = float(lam), float(errors)
     signal = lam * (1.0 - 2.0 * rho)
     g = lambda a: noise_exponent(a, lam) - signal   # noqa: E731
-    lo, hi = 1e-12, LN2
-    if g(hi) < 0:      # cannot happen (phi(ln 2) >= lam); kept as an honest status
+    # bracket from bounds on phi, not from the closed form: phi(alpha) >= alpha/2 (the level m = 0) and
+    # phi(alpha) <= alpha/2 + lam sqrt(2 alpha) (I(m) >= m^2/2, so m* <= sqrt(2 alpha))
+    s = 1.0 - 2.0 * rho
+    hi = min(LN2, 2.0 * signal)
+    lo = min(s * s / 8.0, signal)
+    for _ in range(60):
+        if g(lo) < 0:
+            break
+        lo *= 1e-3
+    if g(hi) < 0 or g(lo) >= 0:      # cannot happen; kept as an honest status
         return float("nan"), False
-    if g(lo) >= 0:
-        return float("nan"), False
-    root, info = brentq(g, lo, hi, xtol=1e-13, full_output=True)
+    root, info = brentq(g, lo, hi, xtol=1e-13 * lo, rtol=1e-14, maxiter=500, full_output=True)
     return float(root), bool(info.converged)
 
 
@@ -148,7 +177,7 @@ def thresholds(model, errors=0.0, all_patterns=False):
     a1, ac = alpha_1(lam, rho), alpha_c(lam, rho)
     num, ok = alpha_1_numeric(lam, rho)
     resid = abs(num - a1) if ok else float("nan")
-    status = Status.CONVERGED if ok and resid < 1e-8 else Status.NOT_CONVERGED
+    status = Status.CONVERGED if ok and (resid < 1e-8 or resid < 1e-6 * a1) else Status.NOT_CONVERGED
     amax = ac if all_patterns else a1
     regime = "collective (uncondensed REM)" if math.tanh(2 * lam) < 1 - 2 * rho else \
         "largest other overlap (condensed REM)"
