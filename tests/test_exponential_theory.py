@@ -70,7 +70,7 @@ def test_rho_zero_formula_and_limits():
     # rho = 0: alpha_1 = 2 lam - ln cosh 2 lam = ln 2 - ln(1 + exp(-4 lam))
     small = lam < 5
     assert np.allclose(ex.alpha_1(lam[small]), 2 * lam[small] - np.log(np.cosh(2 * lam[small])), atol=1e-14)
-    # lam -> infinity: ln 2 (typical: no other pattern within Hamming distance 2) and ln 2 / 2 (all patterns:
+    # lam -> infinity: ln 2 (typical: no other pattern at Hamming distance 1) and ln 2 / 2 (all patterns:
     # no pair at Hamming distance 1, the birthday bound)
     assert ex.alpha_1(60.0) == pytest.approx(LN2, abs=1e-15)
     assert ex.alpha_c(60.0) == pytest.approx(LN2 / 2, abs=1e-15)
@@ -115,19 +115,21 @@ def _patterns(rng, N, alpha):
     return rng.choice(np.array([-1, 1], dtype=np.int64), size=(K, N))
 
 
-def _flip_gains(xi, sigma, lam):
-    """dG_i = G(sigma with spin i flipped) - G(sigma) for every i, exactly: with lam = j ln 2, exp(lam x) = 2^(j x)
-    and 2^(j N) G is an integer (exact in float64 for the sizes used)."""
+def _flip_gains(xi, sigma, lam, j=None):
+    """dG_i = G(sigma with spin i flipped) - G(sigma) for every i; with ``j``, lam = j ln 2 and the weights
+    2^(j x) are exact (ldexp), so a tie is exactly 0."""
     x = xi @ sigma                                                  # xi^mu . sigma
     xf = x[:, None] - 2 * xi * sigma[None, :]                       # after flipping i
-    w = lambda v: np.exp(lam * v)                                   # noqa: E731
+    w = (lambda v: np.exp(lam * v)) if j is None else (lambda v: np.ldexp(1.0, j * v))   # noqa: E731
     return w(xf).sum(axis=0) - w(x).sum()
 
 
-def _energies(xi, s, lam):
-    """(exponential, log-sum-exp) energies of the rows of s."""
+def _energies(xi, s, j):
+    """(exponential, log-sum-exp) energies of the rows of s at lam = j ln 2: exp(lam x) = 2^(j x) is formed
+    exactly (ldexp) and the sum G is exact in float64 here (2 j N + log2 K < 53 bits), so ties are exact."""
     x = s @ xi.T
-    return -np.exp(lam * x).sum(axis=1), -logsumexp(lam * x, axis=1) / lam
+    G = np.ldexp(1.0, j * x).sum(axis=1)
+    return -G, -np.log(G) / (j * LN2)
 
 
 @pytest.mark.parametrize("j,N,alpha,seed", [(1, 12, 0.35, 0), (1, 12, 0.55, 1), (2, 10, 0.45, 2)])
@@ -138,7 +140,10 @@ def test_both_energies_have_the_same_single_flip_fixed_points(j, N, alpha, seed)
     lam = j * LN2
     xi = _patterns(rng, N, alpha)
     s = np.array(list(itertools.product([-1, 1], repeat=N)), dtype=np.int64)
-    e_exp, e_lse = _energies(xi, s, lam)
+    assert 2 * j * N + math.log2(len(xi)) < 53
+    e_exp, e_lse = _energies(xi, s, j)
+    # the log-sum-exp energy as a user computes it (scipy logsumexp) gives the same moves wherever no tie
+    e_user = -logsumexp(lam * (s @ xi.T), axis=1) / lam
     idx = np.arange(len(s))
     fixed, lowers = {}, {}
     for name, e in (("exp", e_exp), ("lse", e_lse)):
@@ -149,10 +154,14 @@ def test_both_energies_have_the_same_single_flip_fixed_points(j, N, alpha, seed)
         lowers[name], fixed[name] = up, ~up.any(axis=1)
     np.testing.assert_array_equal(lowers["exp"], lowers["lse"])   # every single-flip move is the same
     np.testing.assert_array_equal(fixed["exp"], fixed["lse"])
+    for i in range(N):
+        nb = idx ^ (1 << (N - 1 - i))
+        clear = e_exp[nb] != e_exp                                  # not a tie
+        np.testing.assert_array_equal((e_user[nb] < e_user)[clear], lowers["exp"][clear, i])
     n_fixed = int(fixed["exp"].sum())
     assert n_fixed > 0
     # the exact flip gains of G give the same fixed points
-    gains = np.array([_flip_gains(xi, row, lam) for row in s[fixed["exp"]]])
+    gains = np.array([_flip_gains(xi, row, lam, j) for row in s[fixed["exp"]]])
     assert np.all(gains <= 0)
 
 
