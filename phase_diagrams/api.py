@@ -4,7 +4,8 @@ from __future__ import annotations
 from densehebb.theory import Model, Result
 
 
-def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> Result:
+def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None, errors: float | None = None,
+             all_patterns: bool | None = None) -> Result:
     """Where retrieval ends, as a Result.
 
     * high storage, RS: alpha_c(T) and m_c, the fold of the retrieval branch (:func:`lines.capacity`);
@@ -15,8 +16,23 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None) -> R
     * low storage (K finite): the spinodal and thermodynamic temperatures of the symmetric ``mixture``
       (1: Mattis states) and, for mixtures, T_stable (:func:`theory.low_storage.transitions`).
 
+    * exponential / log-sum-exp interaction (K = exp(alpha N) patterns, ``model.lam``): the zero-temperature
+      thresholds alpha_1 (typical pattern) and alpha_c (all patterns) of single-flip stability, or with
+      ``errors`` = rho > 0 of the one-step basin (:func:`theory.exponential.thresholds`); ``all_patterns``
+      selects which one is alpha_max.  T must be 0 and mixture 1.
+
     ``progress``: optional callback for one-line stage messages (the 1RSB continuation reports through it).
     """
+    if model.interaction != "polynomial":
+        if T != 0 or mixture != 1:
+            raise ValueError(f"capacity with the {model.interaction} interaction: zero-temperature thresholds "
+                             "only (T = 0, mixture = 1)")
+        from densehebb.theory.exponential import thresholds
+
+        return thresholds(model, 0.0 if errors is None else float(errors), bool(all_patterns))
+    if errors is not None or all_patterns is not None:
+        raise ValueError("errors and all_patterns apply to the exponential / log-sum-exp interaction only "
+                         "(Model(interaction=..., lam=...))")
     if model.examples is not None:
         model.replace(examples=None).require_plain("capacity")    # dilution still refused
         if model.ansatz != "rs":

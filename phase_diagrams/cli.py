@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import sys
 
-from .cli_common import (K_MAX, P_MAX, Parser, UsageError, VersionAction, add_dataset_args, check_dataset_args,
-                         check_output, emit, finite, given_options, model_from_args, no_answer_line, refuse)
+from .cli_common import (K_MAX, P_MAX, Parser, UsageError, VersionAction, add_dataset_args, add_interaction_args,
+                         check_dataset_args, check_interaction_args, check_output, emit, finite, given_options,
+                         model_from_args, no_answer_line, refuse)
 from .cli_learn import register as register_learn
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
@@ -145,8 +146,24 @@ def validate_solve(args):
                          "sites, no --gaussian)")
 
 
+EXPONENTIAL_CAPACITY_OPTIONS = ("errors", "all_patterns")
+# options of `capacity` that belong to the P-body (polynomial) models
+POLYNOMIAL_CAPACITY_OPTIONS = ("P", "T", "ansatz", "self_interaction", "low_storage", "mixture", "dataset", "r", "M",
+                               "normalisation", "gaussian")
+
+
 def validate_capacity(args):
     g = args.given
+    check_interaction_args(args, g, POLYNOMIAL_CAPACITY_OPTIONS)
+    if args.interaction != "polynomial":
+        if args.mc:
+            raise UsageError(f"--mc with --interaction {args.interaction}: the Monte Carlo census of the "
+                             "exponential network is not available in capacity yet")
+        refuse(g, [o for o in CAPACITY_MC_OPTIONS if o != "quiet"], "applies with --mc only")
+        if not 0.0 <= args.errors < 0.5:
+            raise UsageError(f"--errors must lie in [0, 1/2) (fraction of flipped spins), got {args.errors!r}")
+        return
+    refuse(g, list(EXPONENTIAL_CAPACITY_OPTIONS), "applies with --interaction exponential|log-sum-exp only")
     if args.mc and args.low_storage:
         raise UsageError("--mc and --low-storage cannot be combined")
     if args.mc:
@@ -368,6 +385,20 @@ def cmd_capacity(args):
         return cmd_capacity_mc(args)
     from densehebb.phase_diagrams.api import capacity
 
+    if args.interaction != "polynomial":
+        # T = 0 thresholds of the exponential network (theory.exponential); the replica-theory fields of the
+        # generic record (ansatz, storage, replicon, stable) do not apply and are dropped
+        res = capacity(model_from_args(args), errors=args.errors, all_patterns=args.all_patterns)
+        rec = res.to_dict()
+        for k in ("ansatz", "storage", "replicon", "stable", "iterations"):
+            rec.pop(k, None)
+        emit(rec, args.json)
+        if res.converged:
+            return 0
+        sys.stdout.flush()
+        sys.stderr.write(no_answer_line(res) + "\n")
+        return 3
+
     if args.low_storage:
         return _print_result(capacity(model_from_args(args, storage="low"), mixture=args.mixture), args.json)
     spec, report = model_from_args(args), _reporter(args)
@@ -577,6 +608,14 @@ def build_parser():
                    help="K finite: spinodal and thermodynamic temperatures of Mattis states (or mixtures)")
     c.add_argument("--mixture", type=finite("mixture", lo=1, integer=True), default=1,
                    help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
+    add_interaction_args(c, ": the zero-temperature thresholds alpha_1 (typical pattern) and alpha_c (all "
+                            "patterns) of the exponential network, K = exp(alpha N) (theory.exponential)")
+    c.add_argument("--errors", type=finite("errors", lo=0), default=0.0,
+                   help="with --interaction exponential|log-sum-exp: fraction rho in [0, 1/2) of random errors of "
+                        "the starting state; > 0: one-step basin thresholds (default 0: single-flip stability)")
+    c.add_argument("--all-patterns", action="store_true",
+                   help="with --interaction exponential|log-sum-exp: alpha_max is alpha_c (all patterns at once) "
+                        "instead of alpha_1 (a typical pattern)")
     register_capacity_mc_args(c)
     add_dataset_args(c, ": the capacity of the archetype (learning) state; the output adds n_c (class-mean "
                         "overlap at alpha_c), dataset, r, M, rho (RS, high storage)", gaussian=True)

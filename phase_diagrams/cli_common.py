@@ -112,6 +112,32 @@ def check_dataset_args(args, given, need_values=True):
                          "examples per archetype --M (>= 1)")
 
 
+INTERACTIONS = ("polynomial", "exponential", "log-sum-exp")   # = densehebb.theory.model.INTERACTIONS (tested)
+
+
+def add_interaction_args(sp, what=""):
+    """The interaction-family options of a subcommand: --interaction polynomial|exponential|log-sum-exp and
+    --lam (inverse width lambda > 0 of the exponential / log-sum-exp energy, default 1: F(x) = e^x); ``what``
+    completes the help of --interaction.  Checked by :func:`check_interaction_args`; docs/conventions.md."""
+    sp.add_argument("--interaction", choices=INTERACTIONS, default="polynomial",
+                    help="energy family: polynomial (P-body, default), exponential E = -sum_mu exp(lam N m_mu) "
+                         "or log-sum-exp E = -(1/lam) ln sum_mu exp(lam N m_mu), K = exp(alpha N) patterns" + what)
+    sp.add_argument("--lam", type=finite("lam", lo=0, strict=True), default=None,
+                    help="with --interaction exponential|log-sum-exp: inverse width lambda > 0 (default 1)")
+
+
+def check_interaction_args(args, given, polynomial_only=()):
+    """--lam only with a non-polynomial --interaction; with one, the options ``polynomial_only`` (dests of
+    P-body options) are refused.  Sets args.lam to its default 1.0 when it applies and was not given."""
+    if args.interaction == "polynomial":
+        refuse(given, ["lam"], "applies with --interaction exponential|log-sum-exp only")
+        return
+    refuse(given, list(polynomial_only), f"does not apply with --interaction {args.interaction} "
+           "(K = exp(alpha N) patterns)")
+    if args.lam is None:
+        args.lam = 1.0
+
+
 def model_from_args(args, storage="high"):
     """The Model a subcommand's options describe (P, the energy convention, the ansatz where offered)."""
     from densehebb.theory import Model, convention_name
@@ -122,8 +148,11 @@ def model_from_args(args, storage="high"):
 
         examples = Examples(M=int(args.M), r=float(args.r), supervised=args.dataset == "supervised",
                             normalisation=args.normalisation, gaussian=bool(getattr(args, "gaussian", False)))
-    return Model(P=args.P, convention=convention_name(args.self_interaction),
-                 ansatz=getattr(args, "ansatz", "rs"), storage=storage, examples=examples)
+    extra = {}
+    if getattr(args, "interaction", "polynomial") != "polynomial":   # add_interaction_args
+        extra = {"interaction": args.interaction, "lam": 1.0 if args.lam is None else float(args.lam)}
+    return Model(P=getattr(args, "P", 2), convention=convention_name(getattr(args, "self_interaction", False)),
+                 ansatz=getattr(args, "ansatz", "rs"), storage=storage, examples=examples, **extra)
 
 
 def check_output(path, opt, ext=None, kind=None, forbid_ext=()):
