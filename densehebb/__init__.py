@@ -35,6 +35,7 @@ _LAZY = {
     "to_netcdf": "densehebb.phase_diagrams.io", "open_dataset": "densehebb.phase_diagrams.io",
     "simulate": "densehebb.montecarlo", "summarize": "densehebb.montecarlo",
     "anneal": "densehebb.montecarlo", "Stats": "densehebb.montecarlo",
+    "use_compilation_cache": "densehebb.cache",
 }
 
 _SUBPACKAGES = ("theory", "montecarlo", "phase_diagrams")

@@ -30,22 +30,11 @@ ASSUMED = ("temperatures also given as T' = (P!/2) T, the assumed variable of th
 
 
 def compilation_cache():
-    """The JAX persistent compilation cache at the command line's default place (DENSEHEBB_CACHE_DIR, else
-    $XDG_CACHE_HOME/densehebb/jax or ~/.cache/densehebb/jax; "off" disables it; a JAX_COMPILATION_CACHE_DIR
-    set by the user wins), so that a second run does not recompile.  Call before JAX starts."""
-    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return
-    d = os.environ.get("DENSEHEBB_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "densehebb", "jax")
-    if d.lower() in ("off", "0", "none"):
-        return
-    try:
-        os.makedirs(d, exist_ok=True)
-    except OSError:
-        return
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = d
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    """The JAX persistent compilation cache at the command line's default place (public API:
+    densehebb.use_compilation_cache, which starts no JAX), so that a second run does not recompile."""
+    import densehebb
+
+    densehebb.use_compilation_cache()
 
 
 def setup(doc: str, here: str, argv=None):

@@ -30,6 +30,11 @@ def _print_result(result, as_json, add=None):
     if add and "r" in add and "r" in rec:   # --dataset: "r" is the dataset quality; the AGS noise r is r_noise
         rec["r_noise"] = rec.pop("r")
     rec.update(add or {})
+    return _emit_answer(rec, result, as_json)
+
+
+def _emit_answer(rec, result, as_json):
+    """Print ``rec``; exit code 0 if ``result`` is an answer, else 3 with the reason on stderr."""
     emit(rec, as_json)
     if result.converged:
         return 0
@@ -304,12 +309,7 @@ def _solve_multitask(args):
                     "winner": res.values.get("winner", ""), "n_at_minimum": int(res.values.get("n_at_minimum", 0))})
     if res.note:
         rec["note"] = res.note
-    emit(rec, args.json)
-    if res.converged:
-        return 0
-    sys.stdout.flush()
-    sys.stderr.write(no_answer_line(res) + "\n")
-    return 3
+    return _emit_answer(rec, res, args.json)
 
 
 def _dataset_record(args, spec):
@@ -392,12 +392,7 @@ def cmd_capacity(args):
         rec = res.to_dict()
         for k in ("ansatz", "storage", "replicon", "stable", "iterations"):
             rec.pop(k, None)
-        emit(rec, args.json)
-        if res.converged:
-            return 0
-        sys.stdout.flush()
-        sys.stderr.write(no_answer_line(res) + "\n")
-        return 3
+        return _emit_answer(rec, res, args.json)
 
     if args.low_storage:
         return _print_result(capacity(model_from_args(args, storage="low"), mixture=args.mixture), args.json)
@@ -704,24 +699,11 @@ def build_parser():
 
 def _compilation_cache():
     """The JAX persistent compilation cache, on by default for the command line, so that a repeated command
-    does not recompile: DENSEHEBB_CACHE_DIR (default: $XDG_CACHE_HOME/densehebb/jax or ~/.cache/densehebb/jax;
-    "off" disables it).  A JAX_COMPILATION_CACHE_DIR set by the user wins.  Set through the environment,
-    before JAX starts (``densehebb mc`` chooses its device count first)."""
-    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return
-    d = os.environ.get("DENSEHEBB_CACHE_DIR")
-    if d is None:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "densehebb", "jax")
-    if d.lower() in ("off", "0", "none", ""):
-        return
-    try:
-        os.makedirs(d, exist_ok=True)
-    except OSError:
-        return  # an unwritable cache only costs compile time
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = d
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    does not recompile (:func:`densehebb.cache.use_compilation_cache`; DENSEHEBB_CACHE_DIR=off disables it).
+    Set through the environment, before JAX starts (``densehebb mc`` chooses its device count first)."""
+    from densehebb.cache import use_compilation_cache
+
+    use_compilation_cache()
 
 
 def _subparser(parser, command):

@@ -28,19 +28,11 @@ import numpy as np
 
 
 def compilation_cache():
-    """The JAX persistent compilation cache at the command line's default place (as papers/learning_common)."""
-    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return
-    d = os.environ.get("DENSEHEBB_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "densehebb", "jax")
-    if d.lower() in ("off", "0", "none"):
-        return
-    try:
-        os.makedirs(d, exist_ok=True)
-    except OSError:
-        return
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = d
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.2")
+    """The JAX persistent compilation cache at the command line's default place (public API:
+    densehebb.use_compilation_cache, which starts no JAX), so that a second run does not recompile."""
+    import densehebb
+
+    densehebb.use_compilation_cache()
 
 
 def main(argv=None):
