@@ -30,6 +30,8 @@ global flip: theory.multitask.half_configurations) and Noise the storage one wit
 Closed form at T = 0, P >= 3: q = 1, v = alpha (1-d)^P / (P-1)! does not depend on m, and the pure state
 m = (1 - d) u obeys u = erf((1-d)^(P/2-1) u^(P-1) / sqrt(2 alpha (P-1)!)): the d = 0 equation at the load
 alpha / (1-d)^(P-2), so the RS capacity (end of the retrieval branch) is alpha_c(d) = (1 - d)^(P-2) alpha_c(0).
+The hierarchical state's level k lives on the sites where patterns 1..k-1 are blank, so its n levels end at
+alpha_c ~ d^(2(n-1)(P-1)) alpha_c(d), up to terms exponentially small in d^(-2(P-1)).
 
 The pure state (n = 1) is the Model(dilution=d) of the ordinary RS solver (theory.solver.model_for returns
 :class:`DilutedRS`), so densehebb.solve / capacity / the fold machinery serve it; n > 1 is solved here
@@ -84,6 +86,7 @@ class Condensed:
         xi, mult = half_configurations(self.k)
         self.xi, self.mult = jnp.asarray(xi), jnp.asarray(mult)
         self.gamma = 1.0 - d
+        self.g_max = self.gamma   # P = 2: the paramagnet exists for T > gamma (read by phase_diagrams.lines)
         self.NAMES = tuple(f"m{i + 1}" for i in range(n)) + ("C", "v") if n > 1 else NAMES
         self.EXTRA = ()
         self.paramagnet_is_exact = self.P == 2 or noise_coefficients(self.P, self.si)[1] == 0

@@ -8,7 +8,8 @@ and 3 condensed patterns and of the parallel state with n = 2, for P = 3, 4 and 
 closed forms alpha_c(pure) = (1-d)^(P-2) alpha_c(0) and alpha_c(hierarchical n) ~ d^(2(n-1)(P-1)) alpha_c(pure),
 and the smallest eigenvalue of the reduced Hessian in m halfway to alpha_c (> 0: the amplitudes are stable).
 
-Monte Carlo (P = 3, d = 0.3, alpha = 0.03, T = 0.05; N = 300 and 400, Glauber from pattern 0, 8 samples):
+Monte Carlo (P = 3, d = 0.3, alpha = 0.03, T = 0.05; N = 300, 400 (8 samples x 200 sweeps) and 600 (4 x 120),
+Glauber from pattern 0):
 the aligned fraction of the pattern's non-blank sites m_s / f_s (f_s: the sample's non-blank fraction,
 regenerated from the run's PRNG stream) and the replica overlap q against the RS m / (1 - d) and q; samples
 whose chains left the pattern (m_s / f_s < 1/2, finite-size escapes) are counted and left out.
@@ -72,8 +73,7 @@ def mc(quick=False, seed=7):
            "convention": "distinct-indices", "overlaps": "unnormalised",
            "theory": {"m": th.m, "m_over_1_minus_d": th.m / (1 - d), "q": th.q, "replicon": th.replicon,
                       "status": str(th.status)}, "runs": []}
-    for N in ((300,) if quick else (300, 400)):
-        ns, sweeps = (4, 100) if quick else (8, 200)
+    for N, ns, sweeps in (((300, 4, 100),) if quick else ((300, 8, 200), (400, 8, 200), (600, 4, 120))):
         t0 = time.time()
         ds = simulate(seed, Model(P=P, dilution=d), N=N, alpha=alpha, T=T, n_samples=ns, n_replicas=2,
                       sweeps=sweeps, burn_in=sweeps // 4, levels=False)
