@@ -14,8 +14,9 @@ the aligned fraction of the pattern's non-blank sites m_s / f_s (f_s: the sample
 regenerated from the run's PRNG stream) and the replica overlap q against the RS m / (1 - d) and q; samples
 whose chains left the pattern (m_s / f_s < 1/2, finite-size escapes) are counted and left out.
 
-Writes multitask_high.json into DIR (default papers/multitask_high/out).  Unnormalised overlaps
-(docs/conventions.md "Diluted patterns").
+Writes multitask_high.json into DIR (default papers/multitask_high/out; the committed run, about 7 minutes on
+2 loaded cores: figures/multitask_high.json, quoted in docs/theory.md "Multitasking at high storage").
+Unnormalised overlaps (docs/conventions.md "Diluted patterns"); distinct indices; Glauber dynamics.
 """
 import argparse
 import json
