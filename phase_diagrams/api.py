@@ -49,7 +49,8 @@ def capacity(model: Model, T: float = 0.0, mixture: int = 1, progress=None, erro
 
         return multitask_transitions(model)
     else:
-        model.require_plain("capacity")
+        # diluted patterns at high storage: the RS pure state (theory.multitask_high), through the fold below
+        model.require_plain("capacity", dilution=model.storage == "high" and model.ansatz == "rs")
     if model.storage == "low":
         import dataclasses
 

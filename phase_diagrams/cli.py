@@ -115,8 +115,7 @@ def validate_solve(args):
     if "K" not in g:
         refuse(g, MULTITASK_OPTIONS, "applies with --K only (low storage, K patterns)")
         if args.dilution:
-            raise UsageError("--dilution: diluted patterns are available at low storage only (give --K, not "
-                             "--alpha)")
+            _check_dilution_high(args, g)
     else:
         refuse(g, ["branch"], "does not apply with --K (choose a --state)")
         refuse(g, ["ansatz"], "does not apply with --K (K finite: no replica ansatz)")
@@ -154,7 +153,17 @@ def validate_solve(args):
 EXPONENTIAL_CAPACITY_OPTIONS = ("errors", "all_patterns")
 # options of `capacity` that belong to the P-body (polynomial) models
 POLYNOMIAL_CAPACITY_OPTIONS = ("P", "T", "ansatz", "self_interaction", "low_storage", "mixture", "dataset", "r", "M",
-                               "normalisation", "gaussian")
+                               "dilution", "normalisation", "gaussian")
+
+
+def _check_dilution_high(args, g):
+    """--dilution with --alpha (high storage): the RS pure state of theory.multitask_high only."""
+    if args.ansatz != "rs":
+        raise UsageError("--dilution at high storage: replica-symmetric theory only (--ansatz rs)")
+    if getattr(args, "dataset", "none") != "none":
+        raise UsageError("--dilution with --dataset: learning from diluted examples is not available here")
+    if getattr(args, "branch", "retrieval") == "example":
+        raise UsageError("--branch example belongs to learning from examples, not to diluted patterns")
 
 
 def validate_capacity(args):
@@ -169,6 +178,13 @@ def validate_capacity(args):
             raise UsageError(f"--errors must lie in [0, 1/2) (fraction of flipped spins), got {args.errors!r}")
         return
     refuse(g, list(EXPONENTIAL_CAPACITY_OPTIONS), "applies with --interaction exponential|log-sum-exp only")
+    if not 0.0 <= args.dilution < 1.0:
+        raise UsageError(f"--dilution must lie in [0, 1), got {args.dilution!r}")
+    if args.dilution and args.mc:
+        raise UsageError("--dilution with --mc: the Monte Carlo capacity is that of plain patterns (densehebb mc "
+                         "--dilution simulates diluted patterns)")
+    if args.dilution and not args.low_storage:
+        _check_dilution_high(args, g)
     if args.mc and args.low_storage:
         raise UsageError("--mc and --low-storage cannot be combined")
     if args.mc:
@@ -270,7 +286,7 @@ def cmd_solve(args):
 
     if args.K is not None:
         return _solve_multitask(args)
-    spec, report = model_from_args(args), _reporter(args)
+    spec, report = model_from_args(args).replace(dilution=float(args.dilution)), _reporter(args)
     if report:
         report(f"compiling the RS solver for P = {spec.P} ..." if spec.ansatz == "rs" else
                f"solving the 1RSB saddle point for P = {spec.P} (RS start, scan in mu = beta x) ...")
@@ -395,8 +411,9 @@ def cmd_capacity(args):
         return _emit_answer(rec, res, args.json)
 
     if args.low_storage:
-        return _print_result(capacity(model_from_args(args, storage="low"), mixture=args.mixture), args.json)
-    spec, report = model_from_args(args), _reporter(args)
+        return _print_result(capacity(model_from_args(args, storage="low").replace(dilution=float(args.dilution)),
+                                      mixture=args.mixture), args.json)
+    spec, report = model_from_args(args).replace(dilution=float(args.dilution)), _reporter(args)
     if spec.examples is not None:
         if report:
             report(f"compiling the RS learning theory for P = {spec.P} and locating the end of the archetype "
@@ -577,7 +594,8 @@ def build_parser():
                    help=f"low storage: K patterns (1..{K_MAX}, exact average over 3^K entries; theory.multitask); "
                         "m is then the list of the K overlaps, sorted descending")
     s.add_argument("--dilution", type=finite("dilution", lo=0), default=0.0,
-                   help="with --K: fraction d in [0, 1) of blank pattern entries (multitasking)")
+                   help="fraction d in [0, 1) of blank pattern entries (multitasking): with --K the low-storage "
+                        "theory; with --alpha the high-storage RS pure state (theory.multitask_high)")
     s.add_argument("--state", choices=("hierarchical", "parallel", "pure", "mixture", "global"),
                    default="hierarchical",
                    help="with --K: hierarchical (default; continued in T from its T = 0 form), parallel (all "
@@ -611,6 +629,10 @@ def build_parser():
     c.add_argument("--all-patterns", action="store_true",
                    help="with --interaction exponential|log-sum-exp: alpha_max is alpha_c (all patterns at once) "
                         "instead of alpha_1 (a typical pattern)")
+    c.add_argument("--dilution", type=finite("dilution", lo=0), default=0.0,
+                   help="fraction d in [0, 1) of blank pattern entries: alpha_c of the RS pure state "
+                        "(theory.multitask_high; T = 0, P >= 3: (1-d)^(P-2) alpha_c(0)); with --low-storage the "
+                        "pure state's transitions (theory.multitask)")
     register_capacity_mc_args(c)
     add_dataset_args(c, ": the capacity of the archetype (learning) state; the output adds n_c (class-mean "
                         "overlap at alpha_c), dataset, r, M, rho (RS, high storage)", gaussian=True)

@@ -230,8 +230,8 @@ def test_public_dispatch_and_refusals():
     r = densehebb.solve(low(2, 0.5), T=0.1, K=3)
     assert r.converged and len(r.m) == 3
     assert densehebb.capacity(low(2, 0.3)).T_thermodynamic == pytest.approx(0.7, abs=1e-8)
-    with pytest.raises(NotImplementedError, match="low storage only"):
-        densehebb.solve(Model(P=2, dilution=0.3), 0.05, 0.1)
+    with pytest.raises(NotImplementedError, match="high-storage RS"):   # high storage: RS only (multitask_high)
+        densehebb.solve(Model(P=2, dilution=0.3, ansatz="1rsb"), 0.05, 0.1)
     with pytest.raises(NotImplementedError, match="no replica ansatz"):
         densehebb.solve(Model(P=3, storage="low", ansatz="1rsb", dilution=0.3), T=0.1, K=3)
     with pytest.raises(ValueError, match="needs the number of patterns K"):
@@ -280,7 +280,7 @@ def test_cli_solve_K_contract():
     (("--K", "3", "--dilution", "1", "--T", "0.1"), "dilution must lie in [0, 1)"),
     (("--K", "3", "--dilution", "-0.2", "--T", "0.1"), "dilution must be >= 0"),
     (("--alpha", "0.1", "--T", "0.1", "--state", "pure"), "--state applies with --K only"),
-    (("--alpha", "0.1", "--T", "0.1", "--dilution", "0.3"), "low storage only"),
+    (("--alpha", "0.1", "--T", "0.1", "--dilution", "0.3", "--ansatz", "1rsb"), "replica-symmetric theory only"),
     (("--K", "3", "--T", "0.1", "--state", "mixture"), "needs --mixture"),
     (("--K", "3", "--T", "0.1", "--state", "mixture", "--mixture", "5"), "at most K"),
     (("--K", "3", "--T", "0.1", "--ansatz", "1rsb"), "--ansatz does not apply with --K"),

@@ -189,6 +189,10 @@ class Model:
                         "examples_gaussian": int(self.examples.gaussian)})
         if self.dilution:
             out["dilution"] = float(self.dilution)
+            if self.storage == "high":   # theory.multitask_high: the non-condensed noise scales with 1 - d
+                out["noise_covariance"] = (f"(1-dilution)**{self.P}*({out['noise_covariance']})" if self.P > 2 else
+                                           f"AGS soft mode of strength 1-dilution ({out['noise_covariance']} at d=0)")
+                out["overlaps"] = "unnormalised"
         if self.interaction != "polynomial":
             out.update({"interaction": self.interaction, "lam": self.lam})
             for k in ("P", "noise_covariance"):
@@ -204,7 +208,8 @@ class Model:
             raise NotImplementedError(f"{what}: learning from examples is not available yet")
         if self.dilution and not dilution:
             if self.storage == "high":
-                raise NotImplementedError(f"{what}: diluted patterns are available at low storage only "
-                                          "(Model(storage='low'), K finite: theory.multitask)")
+                raise NotImplementedError(f"{what}: diluted patterns are available at low storage (Model("
+                                          "storage='low'), K finite: theory.multitask) and in the high-storage RS "
+                                          "theory (densehebb.solve / capacity, theory.multitask_high) only")
             raise NotImplementedError(f"{what}: diluted patterns are not available here (low storage with "
                                       "dilution: theory.multitask, densehebb.solve(model, T=..., K=...))")

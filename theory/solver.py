@@ -97,6 +97,10 @@ def model_for(spec: Model, branch: str = "retrieval"):
             from .learning import Learning
 
             return Learning(spec)
+        if spec.dilution and spec.storage == "high":
+            from .multitask_high import DilutedRS   # diluted patterns, pure state (n = 1)
+
+            return DilutedRS(spec)
         return _Bound(dense_rs, spec)
     raise NotImplementedError(f"theory.solve is the RS solver; for ansatz {spec.ansatz!r} use theory.solve_rsb1")
 
@@ -359,7 +363,9 @@ def _result(model, branch, out, shape, a_in, t_in):
     codes = out["status"].astype(np.int8)
     if branch == "retrieval" and model.examples is None and np.any(codes != Status.CONVERGED.code):
         # above every retrieval spinodal the branch does not exist: say so
-        above = (out["T"] > retrieval_ceiling(model.P) * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
+        # (diluted patterns: the K-finite spinodal scales as (1 - d)^(P-1), theory.multitask)
+        ceiling = retrieval_ceiling(model.P) * (1.0 - model.dilution) ** (model.P - 1)
+        above = (out["T"] > ceiling * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
     values = {k: out[k] for k in ("m",) + tuple(model_for(model, branch).EXTRA) + ("q", "r", "C", "f")}
@@ -398,7 +404,8 @@ def solve(model: Model, alpha=None, T=None, branch="retrieval", x0=None, tol=Non
         if ex.gaussian:
             raise ValueError("branch 'example' sums over the exact binomial sites (gaussian=False)")
     if model.examples is None:
-        model.require_plain("solve")
+        # diluted patterns at high storage: the RS pure state (theory.multitask_high)
+        model.require_plain("solve", dilution=model.storage == "high" and model.ansatz == "rs")
     elif model.ansatz != "rs":
         raise NotImplementedError("solve: learning from examples is replica symmetric only (ansatz='rs')")
     else:
