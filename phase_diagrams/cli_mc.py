@@ -371,6 +371,13 @@ def register(sub, model_args):
 
 
 # -------------------------------------------------------------------------------------- capacity --mc
+def _threshold(text):
+    """argparse type of --threshold: 'auto' or a number in [0, 1]."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    return finite("threshold", lo=0, hi=1)(text)
+
+
 def register_capacity_mc_args(parser):
     """Options of `densehebb capacity --mc` (the capacity parser already has --P, --T, --self-interaction,
     --json)."""
@@ -383,12 +390,31 @@ def register_capacity_mc_args(parser):
                    help="disorder samples per (N, alpha)")
     g.add_argument("--starts", type=finite("starts", lo=1, integer=True), default=16,
                    help="patterns tested per sample (chains started at patterns 0..starts-1)")
-    g.add_argument("--threshold", type=finite("threshold", lo=0, hi=1), default=0.9,
-                   help="a pattern is retrieved if the final overlap is >= threshold (default 0.9)")
-    g.add_argument("--max-sweeps", type=finite("max-sweeps", lo=1, integer=True), default=100)
+    g.add_argument("--threshold", type=_threshold, default="auto",
+                   help="retrieved if the final overlap is >= threshold: 'auto' (default; per N, the minimum of "
+                        "the overlap density between its two modes, else the midpoint between the median overlaps "
+                        "at the smallest and largest load) or a number in [0, 1]")
+    g.add_argument("--max-sweeps", type=finite("max-sweeps", lo=1, integer=True), default=100,
+                   help="most zero-temperature sweeps of the quench (default 100)")
     g.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**63 - 1), default=0)
-    g.add_argument("--exponent", type=finite("exponent", lo=0, strict=True), default=0.5,
-                   help="finite-size fit alpha_c(N) = alpha_c + a N^-exponent (default 0.5)")
+    g.add_argument("--exponent", type=finite("exponent", lo=0, strict=True), default=None,
+                   help="fix omega in alpha_c(N) = alpha_c + a N^-omega (default: free with >= 4 sizes, "
+                        "else 1/2 with the spread over --omega-range added to the error)")
+    g.add_argument("--omega-range", type=_float_list("omega-range", lo=0), default=None,
+                   help="lo,hi: omega range whose spread of alpha_c is the systematic error of a fixed-omega fit "
+                        "(default 0.3333,1)")
+    g.add_argument("--protocol", choices=("greedy", "anneal"), default="greedy",
+                   help="greedy: zero-temperature descent from the pattern (a dynamical threshold); anneal: "
+                        "glauber with T lowered linearly from --anneal-T to 0, then the greedy quench")
+    g.add_argument("--anneal-T", type=finite("anneal-T", lo=0, strict=True), default=0.1,
+                   help="starting temperature of the anneal (default 0.1)")
+    g.add_argument("--anneal-sweeps", type=finite("anneal-sweeps", lo=1, integer=True), default=100,
+                   help="glauber sweeps of the anneal (default 100)")
+    g.add_argument("--anneal-stages", type=finite("anneal-stages", lo=1, integer=True), default=10,
+                   help="equal temperature stages of the anneal (default 10)")
+    g.add_argument("--theory", action="store_true",
+                   help="also report the RS and 1RSB capacity and branch-end overlap m_c (T = 0; about 2 minutes "
+                        "for P = 3)")
     g.add_argument("--bootstrap", type=finite("bootstrap", lo=2, integer=True, hi=100_000), default=200,
                    help="bootstrap resamplings for the alpha_c(N) errors")
     g.add_argument("--out", metavar="FILE.nc", help="write the final overlaps (Dataset) to netCDF")
@@ -397,7 +423,8 @@ def register_capacity_mc_args(parser):
 
 # the options of the --mc group (refused without --mc)
 CAPACITY_MC_OPTIONS = ("N", "alphas", "samples", "starts", "threshold", "max_sweeps", "seed", "exponent", "bootstrap",
-                       "out", "quiet")
+                       "out", "quiet", "omega_range", "protocol", "anneal_T", "anneal_sweeps", "anneal_stages",
+                       "theory")
 _DEFAULT_NS_P2 = [500, 1000, 2000]
 _DEFAULT_ALPHA_MIN_P2, _DEFAULT_ALPHA_MAX_P2, _DEFAULT_N_ALPHA_P2 = 0.12, 0.2, 9   # montecarlo.capacity.default_alphas(2)
 
@@ -425,6 +452,13 @@ def validate_capacity_mc(args):
                              f"--starts {args.starts}")
         if k_max > 2**31 - 1:
             raise UsageError(f"the largest load gives K = {k_max} patterns at N = {N}: too many")
+    if args.omega_range is not None and (len(args.omega_range) != 2 or not
+                                         0 < args.omega_range[0] <= args.omega_range[1]):
+        raise UsageError(f"--omega-range must be lo,hi with 0 < lo <= hi, got {args.omega_range}")
+    if args.protocol == "anneal" and args.T != 0:
+        raise UsageError("--protocol anneal ends in a zero-temperature quench: use it with --T 0")
+    if args.anneal_stages > args.anneal_sweeps:
+        raise UsageError(f"--anneal-stages ({args.anneal_stages}) must be <= --anneal-sweeps ({args.anneal_sweeps})")
     check_output(args.out, "--out", ".nc", "netCDF")
 
 
@@ -445,31 +479,56 @@ def cmd_capacity_mc(args):
     alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
     ds = capacity_curve(args.seed, model, Ns=Ns, alphas=alphas, n_samples=args.samples, n_starts=args.starts,
                         T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,
-                        progress=not args.quiet and not args.json and sys.stderr.isatty())
+                        progress=not args.quiet and not args.json and sys.stderr.isatty(), protocol=args.protocol,
+                        anneal_T=args.anneal_T, anneal_sweeps=args.anneal_sweeps, anneal_stages=args.anneal_stages)
     if args.out:
         _write_netcdf(ds, args.out)
-    r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, n_boot=args.bootstrap, seed=args.seed)
+    omega_range = tuple(args.omega_range) if args.omega_range is not None else (1 / 3, 1.0)
+    r = extrapolate(ds, threshold=args.threshold, exponent=args.exponent, omega_range=omega_range,
+                    n_boot=args.bootstrap, seed=args.seed)
     out = {"P": P, "T": args.T, "convention": model.convention, "method": "monte-carlo",
+           "protocol": args.protocol if args.T == 0 else "glauber",
            "dynamics": ds.attrs["dynamics"], "N": r["N"], "alphas": r["alphas"], "samples": args.samples,
-           "starts": args.starts, "threshold": args.threshold, "fraction_retrieved": r["fraction"],
+           "starts": args.starts, "status": r["status"], "message": r["message"], "criterion": r["criterion"],
+           "threshold": r["threshold"], "fraction_retrieved": r["fraction"],
            "mean_m_final": r["mean_m_final"], "sweeps": [int(v) for v in ds["sweeps"].values],
            "alpha_c_N": r["alpha_c_N"], "alpha_c_N_err": r["alpha_c_N_err"],
-           "fit": f"alpha_c(N) = alpha_c + a N^-{args.exponent:g} (weighted least squares)",
-           "slope": r["slope"], "chi2_dof": r["chi2_dof"],
-           "alpha_c_mc": r["alpha_c_mc"], "alpha_c_mc_err": r["alpha_c_mc_err"]}
+           "fit": r["fit"], "omega": r["omega"], "omega_err": r["omega_err"], "omega_free": r["omega_free"],
+           "omega_range": r["omega_range"], "slope": r["slope"], "chi2_dof": r["chi2_dof"],
+           "alpha_c_mc": r["alpha_c_mc"], "alpha_c_mc_err": r["alpha_c_mc_err"],
+           "alpha_c_mc_stat": r["alpha_c_mc_stat"], "alpha_c_mc_sys": r["alpha_c_mc_sys"]}
+    if args.theory:
+        from densehebb.phase_diagrams.api import capacity as theory_capacity
+
+        for ans in ("rs", "1rsb"):
+            t = theory_capacity(model.replace(ansatz=ans))
+            out[f"theory_{ans}"] = {"alpha_c": float(t.alpha_c), "m_c": float(t.m_c), "status": t.status}
     if args.out:
         out["out"] = args.out
     if args.json:
         emit(out, True)
+        if r["status"] != "ok":
+            print(f"densehebb: capacity --mc: {r['message']}", file=sys.stderr)
     else:
-        print(f"capacity from Monte Carlo: P = {P}, T = {args.T}, {out['convention']}, {out['dynamics']}, "
-              f"retrieved if m_final >= {args.threshold}")
+        print(f"capacity from Monte Carlo: P = {P}, T = {args.T}, {out['convention']}, {out['dynamics']}")
+        print(f"criterion: {r['criterion']['name']}; threshold per N: "
+              + ", ".join(f"{int(n)}: {t:.3f}" for n, t in zip(r["N"], r["threshold"])))
         print("fraction of patterns retrieved:")
         print("  alpha   " + "".join(f"N={n:<9d}" for n in r["N"]))
         for a, row in zip(r["alphas"], zip(*r["fraction"])):
             print(f"  {a:<7.4f} " + "".join(f"{v:<11.3f}" for v in row))
         for n, c, e in zip(r["N"], r["alpha_c_N"], r["alpha_c_N_err"]):
-            print(f"alpha_c(N={n}) = {c:.4f} +- {e:.4f}")
-        print(f"alpha_c_mc = {r['alpha_c_mc']:.4f} +- {r['alpha_c_mc_err']:.4f}   "
-              f"({out['fit']}, chi2/dof = {r['chi2_dof']:.2f})")
+            print(f"alpha_c(N={n}) = {c:.4f} +- {e:.4f}" if math.isfinite(c) else f"alpha_c(N={n}): no crossing")
+        if math.isfinite(r["alpha_c_mc"]):
+            om = (f"omega = {r['omega']:.3f} +- {r['omega_err']:.3f}" if r["omega_free"] else
+                  f"omega = {r['omega']:g} fixed")
+            print(f"alpha_c_mc = {r['alpha_c_mc']:.4f} +- {r['alpha_c_mc_err']:.4f} (statistical "
+                  f"{r['alpha_c_mc_stat']:.4f}, systematic {r['alpha_c_mc_sys']:.4f}); {om}, chi2/dof = "
+                  f"{r['chi2_dof']:.2f}")
+            print(f"fit: {out['fit']}")
+        for ans in ("rs", "1rsb"):
+            if f"theory_{ans}" in out:
+                t = out[f"theory_{ans}"]
+                print(f"theory {ans.upper()}: alpha_c = {t['alpha_c']:.4f}, m_c = {t['m_c']:.4f}")
+        print(f"status: {r['status']}: {r['message']}")
     return 0
