@@ -240,3 +240,17 @@ def test_bench_exponential_case():
         ref = bench.NumpyExpReference(np.asarray(xi), B[0], 0.7, 1.0, "log-sum-exp")
         D = np.asarray(ex.flip_gains(jnp.asarray(B), xi, 0.7)[0])
     np.testing.assert_allclose(ref.census(B), D, rtol=1e-10, atol=1e-12)
+
+
+def test_crossings_figure_and_mc_points():
+    """The figures of papers/exponential/thresholds.py take census results: one error-bar series per scan and
+    the theory star; the thresholds figure draws the Monte Carlo points."""
+    from densehebb.phase_diagrams.exponential_plots import crossings_figure, thresholds_figure
+
+    r = ex.census_scan(0, [10, 12], [0.1, 0.4, 0.69], 0.5, n_tested=32, n_samples=1)
+    assert r["alpha_1_theory"] == pytest.approx(th.alpha_1(0.5))
+    assert all(0.1 < c < 0.69 for c in r["stable_crossing"])
+    fig = crossings_figure([r])
+    assert len(fig.axes[0].containers) == 1
+    fig = thresholds_figure(lams=[0.1, 1, 10], mc_points=[(0.5, 0.0, r["stable_crossing"][-1], 0.01, "MC")])
+    assert len(fig.axes[0].containers) == 1
