@@ -66,6 +66,12 @@ LEARNING_CASES = (("supervised", 4, 256, 64, 20), ("unsupervised", 4, 256, 4, 10
                   ("supervised", 2, 1024, 64, 20), ("unsupervised", 2, 1024, 4, 10))
 #: tiny learning cases of ``--quick``
 QUICK_LEARNING_CASES = (("supervised", 4, 32, 2, 3), ("unsupervised", 2, 32, 2, 3))
+#: exponential network (montecarlo.exponential): (energy, N, K), Metropolis sweeps and the T = 0 census kernel
+EXP_CASES = (("log-sum-exp", 24, 2**17), ("exponential", 24, 2**17), ("log-sum-exp", 24, 2**20))
+#: tiny exponential cases of ``--quick``
+QUICK_EXP_CASES = (("log-sum-exp", 12, 512),)
+#: inverse width and temperature of the exponential cases (chains started at random spins)
+EXP_LAM, EXP_T = 1.0, {"log-sum-exp": 1.0, "exponential": 1e6}
 #: dataset quality and temperature of the learning cases (retrieval: chains started at archetype 0)
 LEARNING_R, LEARNING_T = 0.6, {2: 0.05, 4: 0.01}
 
@@ -448,6 +454,119 @@ def run_learning_case(dataset, P, N, K, M, n_dev, mkey, convention="distinct-ind
     return out
 
 
+class NumpyExpReference:
+    """The exponential network's Metropolis sweep and census kernel in plain NumPy (float64, single-threaded
+    BLAS under ``densehebb bench``): one chain, a Python loop over the sites, each flip O(K) vectorised."""
+
+    def __init__(self, xi, sigma, lam, beta, energy, seed=0):
+        self.xi = np.asarray(xi, np.int64)
+        self.sigma = np.asarray(sigma, np.int64).copy()
+        self.x = self.xi @ self.sigma
+        self.lam, self.beta, self.energy = float(lam), float(beta), energy
+        self.em, self.ep = math.expm1(-2 * lam), math.expm1(2 * lam)
+        self.rng = np.random.default_rng(seed)
+        self.accepted = 0
+
+    def sweep(self):
+        lam, beta = self.lam, self.beta
+        u = self.rng.random(self.sigma.size)
+        for i in range(self.sigma.size):
+            s = self.sigma[i] * self.xi[:, i]
+            xm = self.x.max()
+            w = np.exp(lam * (self.x - xm))
+            sp = w[s > 0].sum()
+            sm = w[s < 0].sum()
+            D = self.em * sp + self.ep * sm
+            dlg = math.log1p(D / (sp + sm))
+            if self.energy == "log-sum-exp":
+                log_acc = min(0.0, beta * dlg / lam)
+            else:
+                log_acc = 0.0 if dlg >= 0 else -math.exp(math.log(beta) + lam * xm + math.log(sp + sm)
+                                                          + math.log(-math.expm1(dlg)))
+            if math.log(u[i]) < log_acc:
+                self.sigma[i] = -self.sigma[i]
+                self.x -= 2 * s
+                self.accepted += 1
+
+    def census(self, B):
+        """flip gains D (n, N) of the states B: the same two matrix products as montecarlo.exponential."""
+        xf = self.xi.astype(np.float64)
+        X = B @ xf.T
+        W = np.exp(self.lam * (X - X.max(axis=1, keepdims=True)))
+        S = W.sum(axis=1, keepdims=True)
+        bF = B * (W @ xf)
+        return self.em * 0.5 * (S + bF) + self.ep * 0.5 * (S - bF)
+
+
+def run_exp_case(energy, N, K, chains=8, sweeps=None, repeats=3, numpy_seconds=1.0, seed=0, census_rows=64):
+    """Benchmark one exponential-network case (:data:`EXP_CASES`): Metropolis flips per second of ``chains``
+    chains (one device) against :class:`NumpyExpReference` (one chain), in interleaved blocks of the same run,
+    and the census kernel (patterns tested per second: all N flip gains of ``census_rows`` patterns) against
+    the same kernel in NumPy.  Returns two result dicts."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import exponential as ex
+
+    T = EXP_T[energy]
+    key = jax.random.key(seed)
+    xi = ex.patterns(jax.random.fold_in(key, 0), N, K)
+    s0 = jax.random.rademacher(jax.random.fold_in(key, 1), (chains, N), dtype=jnp.int8)
+    st = ex.init_chains(jax.random.fold_in(key, 2), xi, s0)
+    if sweeps is None:      # about 0.3 s per block at 1e8 pattern-flips per second
+        sweeps = int(max(1, min(50, 3e7 // (chains * N * K))))
+    t0 = time.perf_counter()
+    run = lambda st_: ex.sweeps(st_, xi, EXP_LAM, 1.0 / T, energy=energy, zero_T=False, n_sweeps=sweeps)  # noqa
+    st, _ = run(st)
+    jax.block_until_ready(st)
+    compile_s = time.perf_counter() - t0
+    ref = NumpyExpReference(np.asarray(xi), np.asarray(s0[0]), EXP_LAM, 1.0 / T, energy, seed)
+    B = jnp.asarray(xi[:census_rows])
+    cens = jax.jit(lambda b: ex.flip_gains(b, xi, EXP_LAM)[0])
+    jax.block_until_ready(cens(B))
+    Bn = np.asarray(B, np.float64)
+    best, best_np, best_c, best_cnp = math.inf, math.inf, math.inf, math.inf
+    np_flips = 0
+    a0 = int(np.asarray(st.accepted).sum())
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        st, _ = run(st)
+        jax.block_until_ready(st)
+        best = min(best, time.perf_counter() - t0)
+        t0, n = time.perf_counter(), 0
+        while n == 0 or time.perf_counter() - t0 < numpy_seconds / repeats:
+            ref.sweep()
+            n += 1
+        best_np = min(best_np, (time.perf_counter() - t0) / n)
+        np_flips += n * N
+        t0 = time.perf_counter()
+        jax.block_until_ready(cens(B))
+        best_c = min(best_c, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ref.census(Bn)
+        best_cnp = min(best_cnp, time.perf_counter() - t0)
+    acc = (int(np.asarray(st.accepted).sum()) - a0) / (repeats * sweeps * chains * N)
+    fps = chains * N * sweeps / best
+    fps_np = N / best_np
+    dev = jax.devices()[0]
+    common = dict(kind="exponential", interaction=energy, convention=energy, N=N, K=K, alpha=math.log(K) / N,
+                  lam=EXP_LAM, devices=1, device=f"{dev.platform}:{dev.device_kind}", host=_cpu_model(),
+                  cpu_count=os.cpu_count(), repeats=repeats)
+    mc = dict(case=f"exponential {energy} N={N} K={K} metropolis", **common, T=T, dynamics="metropolis",
+              chains=chains, sweeps_timed=sweeps, seconds=best, compile_s=compile_s, flips_per_s=fps,
+              units_per_s=fps * K, acceptance=acc,
+              baseline="NumPy, one chain, Python loop over sites, O(K) float64 vectors per flip, same run",
+              baseline_flips_per_s=fps_np, speedup_vs_numpy=fps / fps_np,
+              numpy_acceptance=ref.accepted / max(1, np_flips))
+    cen = dict(case=f"exponential {energy} N={N} K={K} census-kernel", **common, T=0.0, dynamics="zero-temperature",
+               rows=census_rows, seconds=best_c, patterns_per_s=census_rows / best_c,
+               units_per_s=census_rows * K * N / best_c,
+               kernel="X = B Xi^T, W = exp(lam (X - max)), F = W Xi (float64): all N flip gains of each row",
+               baseline="the same kernel in NumPy (float64 BLAS), same run",
+               baseline_patterns_per_s=census_rows / best_cnp, speedup_vs_numpy=best_cnp / best_c)
+    return [mc, cen]
+
+
 def _assumptions_linear(K, R, bytes_per_unit, working_set):
     return (f"P = 2 float32 path (montecarlo.dynamics.linear_flip_f32): per update 2 float32 operations in the "
             "flip pass (multiply-add of the matrix-vector product M . xi_i) and 2 in the update "
@@ -484,11 +603,12 @@ def main(argv=None, out=sys.stdout):
 
 @x64
 def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high_T", "retrieval"),
-        numpy_seconds=None, repeats=None, convention="distinct-indices", learning_cases=None):
+        numpy_seconds=None, repeats=None, convention="distinct-indices", learning_cases=None, exp_cases=None):
     """Run the benchmark cases ((P, N, K) tuples; default :data:`CASES`, or tiny ones with ``quick``) in
     both regimes for the given energy convention, then the learning cases ((dataset, P, N, K, M) tuples;
     default :data:`LEARNING_CASES` / :data:`QUICK_LEARNING_CASES`; ``()`` for none), exact and Plefka; writes
-    one line per case to ``out`` and returns the result dicts."""
+    one line per case to ``out`` and returns the result dicts.  Then the exponential-network cases
+    (:data:`EXP_CASES` / :data:`QUICK_EXP_CASES`, (energy, N, K) tuples; ``()`` for none)."""
     from densehebb.theory.model import Model
 
     mkey = _devices.mesh_key(None)
@@ -526,5 +646,18 @@ def run(json_lines=True, quick=False, out=sys.stdout, cases=None, regimes=("high
             else:
                 out.write(f"{r['case']:<56} {r['flips_per_s']:.3e} flips/s  exact {r['baseline_flips_per_s']:.3e}"
                           f"  x{r['speedup_vs_exact']:.2f}  acc {r['acceptance']:.3f}  compile {r['compile_s']:.1f}s\n")
+            out.flush()
+    if exp_cases is None:
+        exp_cases = QUICK_EXP_CASES if quick else EXP_CASES
+    for (energy, N, K) in exp_cases:
+        for r in run_exp_case(energy, N, K, chains=2 if quick else 8, sweeps=1 if quick else None,
+                              repeats=repeats, numpy_seconds=numpy_seconds):
+            results.append(r)
+            if json_lines:
+                out.write(json.dumps(r) + "\n")
+            else:
+                rate = (f"{r['flips_per_s']:.3e} flips/s  numpy {r['baseline_flips_per_s']:.3e}" if "flips_per_s" in r
+                        else f"{r['patterns_per_s']:.3e} patterns/s  numpy {r['baseline_patterns_per_s']:.3e}")
+                out.write(f"{r['case']:<56} {rate}  x{r['speedup_vs_numpy']:.2f}\n")
             out.flush()
     return results

@@ -189,3 +189,49 @@ def check_memory(N, K, n_samples=1, n_T=1, n_replicas=1, n_devices=1, *, availab
             f"{format_bytes((est['spins'] + est['overlaps'] + est['randoms']) * f)}) but {format_bytes(avail)} "
             "is available; reduce N, the load, the samples, temperatures or replicas")
     return est
+
+
+# ------------------------------------------------------------------ exponential networks (montecarlo.exponential)
+EXP_N_MAX = 64               # sizes of the exponential network: K = exp(alpha N) patterns must fit in memory
+EXP_K_MAX = 2**31 - 1        # int32 indices
+
+
+def exp_patterns(N, alpha):
+    """K = round(exp(alpha N)) for the exponential network, or a one-line ValueError when alpha <= 0, N is out
+    of range or K is not storable (no NumPy; exact for any alpha N)."""
+    if not alpha > 0:
+        raise ValueError(f"alpha must be > 0 for the exponential network (K = exp(alpha N) patterns), got {alpha}")
+    if not 2 <= N <= EXP_N_MAX:
+        raise ValueError(f"N = {N} is out of range for the exponential network (2..{EXP_N_MAX}: K = exp(alpha N) "
+                         "patterns must fit in memory)")
+    if alpha * N > math.log(EXP_K_MAX):
+        raise ValueError(f"K = exp(alpha N) = e^{alpha * N:.4g} patterns at N = {N}, alpha = {alpha}: too many "
+                         f"(at most {EXP_K_MAX})")
+    return max(1, int(round(math.exp(alpha * N))))
+
+
+def exp_memory(N, K, chains=0, census_batch=0) -> int:
+    """Peak bytes of montecarlo.exponential for K patterns of N sites: the patterns (int8, drawn through
+    64-bit random bits: PATTERN_BYTES per entry; the census pads K to a power of 2 and keeps a float64 copy,
+    8 N K'), per chain the overlaps (int32) and three float64 K-vectors of a flip, per census row four float64
+    K-vectors (overlaps, weights and temporaries)."""
+    if census_batch:
+        Kb = 1 << max(0, (K - 1).bit_length())
+        return Kb * N * (PATTERN_BYTES + 8) + census_batch * Kb * 32
+    return K * N * PATTERN_BYTES + chains * K * (4 + 24)
+
+
+def exp_census_batch(K, budget=2**27) -> int:
+    """Tested patterns per compiled census call: about ``budget`` bytes of float64 work arrays (4 K' per row,
+    K' = K padded to a power of 2), between 1 and 256."""
+    Kb = 1 << max(0, (K - 1).bit_length())
+    return int(max(1, min(256, budget // (32 * Kb))))
+
+
+def check_exp_memory(N, K, chains=0, census_batch=0, what="this run", available=None) -> int:
+    need = exp_memory(N, K, chains, census_batch)
+    avail = available_memory() if available is None else int(available)
+    if avail is not None and need > avail:
+        raise ValueError(f"{what} needs about {format_bytes(need)} of memory for K = {K} patterns of N = {N} "
+                         f"sites but {format_bytes(avail)} is available; reduce alpha or N")
+    return need

@@ -172,7 +172,7 @@ def validate_capacity(args):
     if args.interaction != "polynomial":
         if args.mc:
             raise UsageError(f"--mc with --interaction {args.interaction}: the Monte Carlo census of the "
-                             "exponential network is not available in capacity yet")
+                             f"exponential network is `densehebb mc --interaction {args.interaction} --census`")
         refuse(g, [o for o in CAPACITY_MC_OPTIONS if o != "quiet"], "applies with --mc only")
         if not 0.0 <= args.errors < 0.5:
             raise UsageError(f"--errors must lie in [0, 1/2) (fraction of flipped spins), got {args.errors!r}")

@@ -9,8 +9,9 @@ import os
 import re
 import sys
 
-from .cli_common import (DATASETS, UsageError, add_dataset_args, check_dataset_args, check_output, distinct_outputs,
-                         emit, finite, leaf, model_from_args, refuse)
+from .cli_common import (DATASETS, UsageError, add_dataset_args, add_interaction_args, check_dataset_args,
+                         check_interaction_args, check_output, distinct_outputs, emit, finite, leaf, model_from_args,
+                         refuse)
 
 _NOT_CHECKPOINT = ((".nc", "netCDF"), (".png", "PNG"))
 
@@ -108,6 +109,14 @@ def validate_mc(args):
     """Everything about `densehebb mc` that can be checked without NumPy or JAX (cmd_mc then checks the
     load and the memory before JAX starts)."""
     g = args.given
+    if args.interaction != "polynomial":
+        return validate_mc_exp(args)
+    check_interaction_args(args, g)
+    refuse(g, list(EXP_MC_OPTIONS), "applies with --interaction exponential|log-sum-exp only")
+    if len(args.N) != 1:
+        raise UsageError("--N takes one size (a comma list applies with --interaction exponential|log-sum-exp "
+                         "--census)")
+    args.N = args.N[0]
     if args.K is not None and args.alpha is not None:
         raise UsageError("give either --K (low storage) or --alpha (high storage), not both")
     if args.K is None and args.alpha is None:
@@ -190,6 +199,8 @@ def _write_netcdf(ds, path):
 
 
 def cmd_mc(args):
+    if args.interaction != "polynomial":
+        return cmd_mc_exp(args)
     temps = args.temperatures if args.temperatures is not None else [args.T]
     _use_all_cores()
     _preflight_mc(args, temps)
@@ -263,6 +274,90 @@ def cmd_mc(args):
     return 0
 
 
+# ------------------------------------------------------------------------- mc, exponential networks
+EXP_MC_OPTIONS = ("census", "alphas", "errors", "tested")
+# options of `mc` that belong to the P-body models (refused with --interaction exponential|log-sum-exp)
+POLYNOMIAL_MC_OPTIONS = ("P", "self_interaction", "K", "dilution", "overlaps", "temperatures", "tempering",
+                         "swap_every", "checkpoint", "checkpoint_every", "segment_sweeps", "out", "theory", "init",
+                         "measure_every", "dataset", "r", "M", "normalisation", "plefka")
+
+
+def validate_mc_exp(args):
+    """`mc --interaction exponential|log-sum-exp` without NumPy or JAX: options, sizes, loads, the number
+    of patterns and the memory (montecarlo.inputs.exp_patterns / check_exp_memory), before any allocation."""
+    g = args.given
+    check_interaction_args(args, g, POLYNOMIAL_MC_OPTIONS)
+    inputs = _mc_inputs()
+    if args.dynamics == "glauber" and "dynamics" in g:
+        raise UsageError("--dynamics glauber is not available with --interaction exponential|log-sum-exp "
+                         "(Metropolis at T > 0, strict descent at T = 0)")
+    if args.census:
+        refuse(g, ["alpha", "T", "sweeps", "burn_in", "replicas", "dynamics"], "does not apply with --census "
+               "(zero-temperature census over --alphas)")
+        if args.alphas is None or len(args.alphas) < 2:
+            raise UsageError("--census needs at least 2 loads --alphas (K = round(exp(alpha N)))")
+        if any(b <= a for a, b in zip(args.alphas, args.alphas[1:])):
+            raise UsageError(f"--alphas must be increasing, got {args.alphas}")
+        if len(set(args.N)) != len(args.N):
+            raise UsageError(f"N values must be distinct, got {args.N}")
+        if not 0.0 <= args.errors < 0.5:
+            raise UsageError(f"--errors must lie in [0, 1/2) (fraction of flipped spins), got {args.errors!r}")
+        if not args.alphas[0] > 0:
+            raise UsageError(f"alpha must be > 0 for the exponential network (K = exp(alpha N) patterns), got "
+                             f"{args.alphas[0]}")
+        for N in args.N:
+            K = inputs.exp_patterns(N, max(args.alphas))
+            inputs.check_exp_memory(N, K, census_batch=inputs.exp_census_batch(K),
+                                    what=f"the census at N = {N}, alpha = {max(args.alphas)}")
+        return
+    refuse(g, ["alphas", "errors", "tested"], "applies with --census only")
+    if len(args.N) != 1:
+        raise UsageError("--N takes one size without --census")
+    args.N = args.N[0]
+    if args.alpha is None:
+        raise UsageError("give the load --alpha (K = round(exp(alpha N)) patterns)")
+    if args.T is None:
+        raise UsageError("give the temperature --T")
+    if args.dynamics == "greedy" and args.T != 0:
+        raise UsageError("dynamics 'greedy' is zero-temperature descent: use T = 0")
+    burn_in = args.sweeps // 2 if args.burn_in is None else args.burn_in
+    if args.sweeps <= burn_in:
+        raise UsageError(f"sweeps ({args.sweeps}) must exceed burn_in ({burn_in}): nothing would be measured")
+    K = inputs.exp_patterns(args.N, args.alpha)
+    inputs.check_exp_memory(args.N, K, chains=args.replicas, what=f"mc with N = {args.N}, alpha = {args.alpha}, "
+                            f"{args.replicas} chains")
+
+
+def cmd_mc_exp(args):
+    from densehebb.montecarlo import exponential as ex
+
+    if args.census:
+        out = ex.census_scan(args.seed, args.N, args.alphas, args.lam, errors=args.errors, n_tested=args.tested,
+                             n_samples=args.samples)
+        out = {"interaction": args.interaction, "convention": args.interaction, "lam": out.pop("lam"),
+               "dynamics": "zero-temperature", "mode": "census",
+               "update": ("stable: no single flip strictly raises G = sum_mu exp(lam N m_mu) (lowers E; both "
+                          "energies agree at T = 0); basin: from round(errors N) random errors, one synchronous "
+                          "update sigma_i <- sign(G(sigma_i=+1) - G(sigma_i=-1)), zero keeps, returns exactly"),
+               "samples": args.samples, "tested_per_sample": args.tested, "seed": args.seed, **out}
+        if args.json:
+            emit(out, True)
+        else:
+            print(f"T = 0 census, {args.interaction}, lam = {out['lam']}, errors = {out['errors']} "
+                  f"(alpha_1 = {out['alpha_1_theory']:.4f}, basin alpha_1(rho) = {out['alpha_1_basin_theory']:.4f})")
+            print("  alpha   " + "".join(f"N={n:<16d}" for n in out["N"]))
+            for j, a in enumerate(out["alphas"]):
+                print(f"  {a:<7.4f} " + "".join(f"{out['stable_fraction'][i][j]:.3f}/{out['basin_fraction'][i][j]:.3f}"
+                                                f"{'':7s}" for i in range(len(out["N"]))))
+            for n, c, b in zip(out["N"], out["stable_crossing"], out["basin_crossing"]):
+                print(f"crossing (fraction 1/2) N = {n}: stable {c:.4f}, basin {b:.4f}")
+        return 0
+    out = ex.run_chains(args.seed, args.N, args.alpha, args.lam, args.T, energy=args.interaction,
+                        n_samples=args.samples, n_chains=args.replicas, n_sweeps=args.sweeps, burn_in=args.burn_in)
+    emit(out, args.json)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------- bench
 def cmd_bench(args):
     if args.theory:
@@ -289,8 +384,9 @@ def cmd_bench(args):
         sys.stderr.write(f"densehebb bench: note: JAX/NumPy were already imported: running on "
                          f"{jax.device_count()} device(s) with the BLAS threads of this process (use the "
                          "densehebb command for one device per core and single-threaded BLAS)\n")
+    exp_cases = None if args.P is None else ()     # the exponential cases have no P: only without --P
     bench.run(json_lines=args.json, quick=args.quick, out=sys.stdout, cases=cases, learning_cases=learning,
-              convention=convention_name(args.self_interaction))
+              convention=convention_name(args.self_interaction), exp_cases=exp_cases)
     return 0
 
 
@@ -315,7 +411,8 @@ def register(sub, model_args):
                    help="with --dilution: report m_mu = (1/N) xi^mu . sigma (default) or that divided by 1 - d")
     m.add_argument("--temperatures", type=_float_list("temperatures", lo=0),
                    help="comma-separated temperatures (instead of --T), e.g. for --tempering")
-    m.add_argument("--N", type=finite("N", lo=2, integer=True), required=True, help="number of neurons")
+    m.add_argument("--N", type=_float_list("N", lo=2, integer=True), required=True,
+                   help="number of neurons (with --census: comma-separated sizes)")
     m.add_argument("--samples", type=finite("samples", lo=1, integer=True), default=8,
                    help="disorder samples (pattern sets)")
     m.add_argument("--replicas", type=finite("replicas", lo=2, integer=True), default=2,
@@ -350,6 +447,20 @@ def register(sub, model_args):
                    help="with --dataset: the Plefka (first-order mean-field) dynamics, flips accepted with the "
                         "mean-field energy change; the output's dynamics is then e.g. glauber-plefka (the "
                         "observables stay exact; docs/montecarlo.md)")
+    add_interaction_args(m, "; with exponential|log-sum-exp: K = round(exp(alpha N)) patterns, Metropolis in "
+                            "float64 (T = 0: strict descent), chains started at pattern 0 (--replicas chains per "
+                            "sample), or the T = 0 census (--census)")
+    m.add_argument("--census", action="store_true",
+                   help="with --interaction exponential|log-sum-exp: zero-temperature census over --N sizes and "
+                        "--alphas: fraction of tested patterns that are single-flip fixed points, and of one-step "
+                        "synchronous updates from --errors random errors that return exactly to the pattern")
+    m.add_argument("--alphas", type=_float_list("alphas", lo=0),
+                   help="with --census: loads alpha (K = round(exp(alpha N))), increasing; comma list or "
+                        "start:stop:step")
+    m.add_argument("--errors", type=finite("errors", lo=0), default=0.0,
+                   help="with --census: fraction rho in [0, 1/2) of random errors of the one-step basin start")
+    m.add_argument("--tested", type=finite("tested", lo=1, integer=True, hi=10**6), default=256,
+                   help="with --census: patterns tested per sample (default 256)")
     m.set_defaults(func=cmd_mc, validate=validate_mc)
 
     b = sub.add_parser("bench", help="Monte Carlo throughput benchmark, or with --theory the theory's speed "

@@ -61,9 +61,10 @@ def capacity_scaling_figure(polynomial: dict | None = None, lam: float = 1.0, N=
     return fig
 
 
-def thresholds_figure(lams=None, rhos=(0.0, 0.1, 0.2), ax=None):
+def thresholds_figure(lams=None, rhos=(0.0, 0.1, 0.2), ax=None, mc_points=()):
     """alpha_1(rho, lam) (solid) and alpha_c(rho, lam) (dashed) against lam for a few error fractions rho.
-    Returns the Figure."""
+    ``mc_points``: (lam, rho, alpha, alpha_err, label) Monte Carlo crossings (montecarlo.exponential.census_scan)
+    drawn as points in the colour of their rho.  Returns the Figure."""
     from .plotting import _figure_class
 
     lams = np.geomspace(0.02, 20, 300) if lams is None else np.asarray(lams, dtype=float)
@@ -75,6 +76,9 @@ def thresholds_figure(lams=None, rhos=(0.0, 0.1, 0.2), ax=None):
     for i, rho in enumerate(rhos):
         ax.plot(lams, ex.alpha_1(lams, rho), color=f"C{i}", label=rf"$\alpha_1$, $\rho$ = {rho:g}")
         ax.plot(lams, ex.alpha_c(lams, rho), color=f"C{i}", ls="--", label=rf"$\alpha_c$, $\rho$ = {rho:g}")
+    for (lam, rho, a, e, label) in mc_points:
+        i = list(rhos).index(rho) if rho in rhos else len(rhos)
+        ax.errorbar([lam], [a], yerr=[e], fmt="o", ms=4, color=f"C{i}", label=label)
     ax.axhline(math.log(2), color="0.5", lw=0.8, ls=":")
     ax.axhline(math.log(2) / 2, color="0.5", lw=0.8, ls=":")
     ax.set_xscale("log")
@@ -84,4 +88,38 @@ def thresholds_figure(lams=None, rhos=(0.0, 0.1, 0.2), ax=None):
                  r"thresholds; $\rho$ > 0: one synchronous step from $\rho N$ random errors", fontsize=8)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def crossings_figure(scans, ax=None):
+    """Monte Carlo crossings (where half of the tested patterns are single-flip stable, or return in one
+    synchronous step from rho N errors) against 1/N, with the asymptotic alpha_1 of theory.exponential as
+    horizontal lines at 1/N = 0.  ``scans``: results of montecarlo.exponential.census_scan (dicts; the basin
+    crossing is drawn when errors > 0).  Returns the Figure."""
+    from .plotting import _figure_class
+
+    if ax is None:
+        fig = _figure_class()(figsize=(6.4, 4.4))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    for i, r in enumerate(scans):
+        basin = r["errors"] > 0
+        c = np.array(r["basin_crossing" if basin else "stable_crossing"], dtype=float)
+        e = np.array(r["basin_crossing_err" if basin else "stable_crossing_err"], dtype=float)
+        x = 1.0 / np.array(r["N"], dtype=float)
+        th = r["alpha_1_basin_theory"] if basin else r["alpha_1_theory"]
+        what = rf"basin $\rho$ = {r['errors']:g}" if basin else "fixed points"
+        ax.errorbar(x, c, yerr=e, fmt="o-", ms=4, color=f"C{i}",
+                    label=rf"$\lambda$ = {r['lam']:g}, {what}: MC crossing (fraction 1/2)")
+        ax.plot([0.0], [th], marker="*", ms=10, color=f"C{i}", ls="none",
+                label=rf"$\alpha_1$ = {th:.4f} (N $\to\infty$)")
+        ax.axhline(th, color=f"C{i}", lw=0.8, ls=":")
+    ax.set_xlim(0, None)
+    ax.set_xlabel("1/N")
+    ax.set_ylabel(r"$\alpha$  (K = exp($\alpha$ N))")
+    ax.set_title("exponential network, T = 0: finite-N crossings vs the asymptotic thresholds\n"
+                 "(census of tested patterns; both energies share these T = 0 properties)", fontsize=8)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     return fig

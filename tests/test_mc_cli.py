@@ -108,8 +108,10 @@ def test_bench_quick_json_lines():
     assert p.returncode == 0, p.stderr
     lines = [json.loads(ln) for ln in p.stdout.splitlines() if ln.strip()]
     learning = [r for r in lines if r.get("kind") == "learning"]     # tests/test_mc_plefka.py checks these
-    lines = [r for r in lines if r.get("kind") != "learning"]
-    assert len(lines) == 4 and len(learning) == 4
+    expo = [r for r in lines if r.get("kind") == "exponential"]      # tests/test_mc_exponential.py checks these
+    lines = [r for r in lines if r.get("kind") not in ("learning", "exponential")]
+    assert len(lines) == 4 and len(learning) == 4 and len(expo) == 2
+    assert all(r["speedup_vs_numpy"] > 0 and r["units_per_s"] > 0 for r in expo)
     for r in lines:
         for k in ("units_per_s", "compile_s", "baseline_units_per_s", "speedup_vs_numpy", "bw_bytes_per_s",
                   "roofline_units_per_s", "fraction_of_roofline", "acceptance", "device", "assumptions", "chains"):
