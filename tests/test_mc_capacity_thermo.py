@@ -57,7 +57,7 @@ def test_simulate_reports_round_trips_bounded_by_accepted_swaps():
 
 @pytest.mark.slow
 def test_capacity_thermo_quick_runs_and_matches_rs_at_small_load(tmp_path):
-    """The --quick script (P = 3 only, ~40 s) writes its JSON and figure; at alpha = 0.03, far below both
+    """The --quick script (P = 3, alpha = 0.03 only, ~30 s alone) writes its JSON and figure; at alpha = 0.03, far below both
     capacities (RS = 1RSB there), the low-temperature Monte Carlo keeps the retrieval state in every ladder,
     m agrees with the RS overlap and e with the RS ground-state energy within 3 errors plus the exact
     finite-N shift of the m = 1 energy, (3N - 2)/(6N^2) (distinct indices), and 0.005."""
@@ -65,7 +65,7 @@ def test_capacity_thermo_quick_runs_and_matches_rs_at_small_load(tmp_path):
         "capacity_thermo", os.path.join(ROOT, "papers", "mc_capacity_dense", "capacity_thermo.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    mod.main(["--quick", "--P", "3", "--out-dir", str(tmp_path), "--fig-dir", str(tmp_path)])
+    mod.main(["--quick", "--P", "3", "--alphas", "0.03", "--out-dir", str(tmp_path), "--fig-dir", str(tmp_path)])
     assert (tmp_path / "capacity_thermo.png").stat().st_size > 10_000
     summary = json.loads((tmp_path / "summary.json").read_text())
     d = summary["P"]["3"]
