@@ -317,6 +317,8 @@ def main(argv=None):
         ap.error(f"--P: 3 and/or 4, got {args.P!r}")
     path = os.path.join(args.out_dir, "summary.json")
     if args.plot_only:
+        if not os.path.exists(path):     # a fresh clone: the committed run
+            path = os.path.join(HERE, "figures", "summary.json")
         with open(path) as fh:
             summary = json.load(fh)
         plot(summary, os.path.join(args.fig_dir, "capacity_thermo.png"))
