@@ -57,8 +57,8 @@ def test_simulate_reports_round_trips_bounded_by_accepted_swaps():
 
 @pytest.mark.slow
 def test_capacity_thermo_quick_runs_and_matches_rs_at_small_load(tmp_path):
-    """The --quick script (P = 3, alpha = 0.03 only, ~30 s alone) writes its JSON and figure; at alpha = 0.03, far below both
-    capacities (RS = 1RSB there), the low-temperature Monte Carlo keeps the retrieval state in every ladder,
+    """The --quick script (P = 3, alpha = 0.03 only, ~15 s alone) writes its JSON and figure; at alpha = 0.03,
+    far below both capacities (RS = 1RSB there), the low-temperature Monte Carlo keeps the retrieval state in every ladder,
     m agrees with the RS overlap and e with the RS ground-state energy within 3 errors plus the exact
     finite-N shift of the m = 1 energy, (3N - 2)/(6N^2) (distinct indices), and 0.005."""
     spec = importlib.util.spec_from_file_location(

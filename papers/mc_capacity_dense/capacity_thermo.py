@@ -1,7 +1,8 @@
 """Monte Carlo against the RS and 1RSB retrieval theories of dense networks (P = 3, 4): issue 13.
 
-    python papers/mc_capacity_dense/capacity_thermo.py [--quick] [--P 3,4] [--plot-only] [--out-dir DIR] [--fig-dir DIR] [--seed S]
-        [--sweeps S] [--burn-in B] [--samples n] [--alphas a,b,..] [--Ns n1,n2,..] [--no-greedy]
+    python papers/mc_capacity_dense/capacity_thermo.py [--quick] [--P 3,4] [--plot-only] [--out-dir DIR]
+        [--fig-dir DIR] [--seed S] [--sweeps S] [--burn-in B] [--samples n] [--alphas a,b,..] [--Ns n1,n2,..]
+        [--no-greedy]
 
 Full run: about 10 min per P on the 2-core development machine (shared with other jobs; P = 3 and 4 ran as two
 processes, ``--P 3`` / ``--P 4``); ``--quick`` (tiny sizes, RS theory only, no greedy capacity curve): about
@@ -269,7 +270,8 @@ def table(summary) -> str:
         if g:
             lines.append("greedy alpha_c(N): " + ", ".join(f"N={n}: {fmt(a)}" for n, a in zip(g["N"], g["alpha_c_N"]))
                          + (f"; extrapolated {fmt(g.get('alpha_c_mc'))} +- {fmt(g.get('alpha_c_mc_err'))}"
-                            if g.get("alpha_c_mc") is not None else "") + (f" ({g['error']})" if g.get("error") else ""))
+                            if g.get("alpha_c_mc") is not None else "")
+                         + (f" ({g['error']})" if g.get("error") else ""))
         lines.append("")
         lines.append("| alpha | m RS | m 1RSB | e RS | e 1RSB | N | survival | m (surviving) | e (surviving) | "
                      "e (all) | tau_E | meas/tau | round trips (min/ladder) |")
