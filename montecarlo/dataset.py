@@ -174,6 +174,16 @@ def simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in
                                                   "units": TEMPERATURE_UNITS})
         data["swap_acceptance"] = (("T_pair",), rate, {"long_name": "replica-exchange acceptance rate", **ONE})
         data["swap_attempts"] = (("T_pair",), att.astype(np.int64), {"long_name": "replica-exchange attempts", **ONE})
+        if "round_trips" in acc:
+            rt = np.asarray(acc["round_trips"])[:n_samples]                        # (S, walker, R)
+            data["round_trips"] = (("sample", "replica"), rt.sum(axis=1),
+                                   {"long_name": "tempering round trips (lowest T -> highest T -> lowest T) "
+                                                 "completed in the measurement phase by the walkers of the "
+                                                 "ladder, summed over its walkers", **ONE})
+            data["walker_round_trips"] = (("sample", "walker", "replica"), rt,
+                                          {"long_name": "tempering round trips of each walker (walker = its "
+                                                        "starting temperature slot) in the measurement phase",
+                                           **ONE})
 
     if plan.series_len:
         s = {k: np.asarray(v) for k, v in acc["series"].items()}

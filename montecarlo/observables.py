@@ -5,7 +5,9 @@
 1. with parallel tempering, every ``swap_every`` sweeps, a round of replica-exchange moves between
    neighbouring temperatures of the same (sample, replica) -- even pairs (0,1), (2,3), ... on even rounds,
    odd pairs on odd rounds -- accepted with probability min(1, exp((beta_k - beta_{k+1})(E_k - E_{k+1}))):
-   the configurations (spins and overlaps) move, keys and counters stay with the temperature slot;
+   the configurations (spins and overlaps) move, keys and counters stay with the temperature slot; the
+   configurations are followed as walkers and their round trips lowest T -> highest T -> lowest T are
+   counted in the measurement phase (:func:`track_walkers`);
 2. in the measurement phase, every ``measure_every`` sweeps, the observables are measured and accumulated
    (block sums, P(q) histogram, autocorrelation sums, optional time series).
 
@@ -53,6 +55,36 @@ def q_bin_index(q, N, q_bins):
 
 
 # ----------------------------------------------------------------------------------- parallel tempering
+def swap_sources(accept):
+    """Slot each temperature slot takes its configuration from after a round with accepted pairs
+    ``accept`` (T-1, R): slot k takes k + 1 and slot k + 1 takes k where the pair (k, k+1) swapped."""
+    T = accept.shape[0] + 1
+    n_R = accept.shape[1]
+    t = jnp.arange(T)[:, None]
+    up = jnp.concatenate([accept, jnp.zeros((1, n_R), bool)], axis=0)     # slot k takes k + 1
+    down = jnp.concatenate([jnp.zeros((1, n_R), bool), accept], axis=0)   # slot k + 1 takes k
+    return jnp.where(up, t + 1, jnp.where(down, t - 1, t))
+
+
+def track_walkers(walker, heading, trips, accept, count):
+    """Follow the configurations ("walkers") of a tempering ladder through one exchange round.
+
+    ``walker`` (T, R): which walker (0..T-1, its starting slot) sits at each slot; ``heading`` (T, R), per
+    walker: 0 not yet at the lowest temperature, +1 last extreme visited the lowest T (heading up), -1 has
+    since reached the highest T (heading down); ``trips`` (T, R), per walker: completed round trips lowest T
+    -> highest T -> lowest T, counted when ``count`` is true (the measurement phase).  Returns the three
+    updated arrays."""
+    T = walker.shape[0]
+    walker = jnp.take_along_axis(walker, swap_sources(accept), axis=0)
+    r = jnp.arange(walker.shape[1])
+    bottom, top = walker[0], walker[T - 1]                                   # (R,) walker ids
+    done = heading[bottom, r] == -1
+    trips = trips.at[bottom, r].add(jnp.where(done & count, 1, 0).astype(trips.dtype))
+    heading = heading.at[bottom, r].set(1)
+    heading = heading.at[top, r].set(jnp.where(heading[top, r] == 1, -1, heading[top, r]))
+    return walker, heading, trips
+
+
 def swap_round(cfg, chains: MCState, key, beta, parity):
     """One replica-exchange round for one sample (chains with leading axes T, R).
 
@@ -69,10 +101,7 @@ def swap_round(cfg, chains: MCState, key, beta, parity):
     active = (k % 2) == parity
     delta = (beta[:-1] - beta[1:])[:, None] * (E[:-1] - E[1:])
     accept = active[:, None] & (jnp.log(u) < delta)
-    t = jnp.arange(T)[:, None]
-    up = jnp.concatenate([accept, jnp.zeros((1, cfg.n_R), bool)], axis=0)     # slot k takes k + 1
-    down = jnp.concatenate([jnp.zeros((1, cfg.n_R), bool), accept], axis=0)   # slot k + 1 takes k
-    src = jnp.where(up, t + 1, jnp.where(down, t - 1, t))                      # (T, R)
+    src = swap_sources(accept)                                                 # (T, R)
     sigma = jnp.take_along_axis(chains.sigma, src[..., None], axis=0)
     M = jnp.take_along_axis(chains.M, src.reshape(src.shape + (1,) * (chains.M.ndim - 2)), axis=0)
     chains = chains._replace(sigma=sigma, M=M)
@@ -146,6 +175,10 @@ class Measurements:
             swap_attempts=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
             swap_accepted=jnp.zeros((S, max(T - 1, 0), R), jnp.int64),
         )
+        if self.tempering and T > 1:   # the walkers of every ladder, for the round trips (track_walkers)
+            acc["walker"] = jnp.broadcast_to(jnp.arange(T, dtype=jnp.int32)[None, :, None], (S, T, R))
+            acc["heading"] = jnp.zeros((S, T, R), jnp.int8)
+            acc["round_trips"] = jnp.zeros((S, T, R), jnp.int64)
         if self.levels:
             acc["levels"] = f(S, T, R, cfg.K, B)
         for name in ("energy", "m"):
@@ -200,7 +233,9 @@ class Measurements:
                 chains, key, acc = args
                 parity = (done // swap_every - 1) % 2
                 chains, key, att, ok = swap_round(cfg, chains, key, beta, parity)
-                acc = dict(acc, swap_attempts=acc["swap_attempts"] + att, swap_accepted=acc["swap_accepted"] + ok)
+                w, h, rt = track_walkers(acc["walker"], acc["heading"], acc["round_trips"], ok, done > burn_in)
+                acc = dict(acc, swap_attempts=acc["swap_attempts"] + att, swap_accepted=acc["swap_accepted"] + ok,
+                           walker=w, heading=h, round_trips=rt)
                 return chains, key, acc
             chains, swap_key, acc = jax.lax.cond(done % swap_every == 0, do_swap, lambda a: a,
                                                  (chains, swap_key, acc))

@@ -213,7 +213,9 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         replica pairs (0,1), (2,3), ... and all measurements (normalised), coordinate q_center; *_blocks:
         block averages; acf_energy, acf_m (T, lag): normalised autocorrelation functions averaged over
         chains; tau_energy, tau_m (T): integrated autocorrelation times in sweeps (see :func:`summarize`);
-        swap_acceptance (T_pair): tempering acceptance between T[k] and T[k+1];
+        swap_acceptance (T_pair): tempering acceptance between T[k] and T[k+1]; round_trips (sample, replica)
+        and walker_round_trips (sample, walker, replica): tempering round trips lowest T -> highest T ->
+        lowest T completed in the measurement phase (:func:`montecarlo.observables.track_walkers`);
         m_t, energy_t (sample, T, replica, sweep), q_t (sample, T, sweep) with ``timeseries=True``.
     Attributes: the standard provenance (:func:`densehebb.theory.provenance.dataset_attrs`: package,
     version, Model, command, ...) and the run's parameters (N, K, alpha, dynamics, sweeps, burn-in, seed,
