@@ -134,12 +134,17 @@ def scan_alpha(N, alphas, beta, kind="gaussian", n_samples=4, n_tested=64, seed=
     return rows
 
 
-def crossing(rows, level=0.5):
+def crossing(rows, level=0.5, with_error=False):
     """alpha at which the retrieved fraction falls through ``level`` (linear interpolation between the grid
-    points around the first fall); NaN when it never crosses on the grid."""
+    points around the first fall); NaN when it never crosses on the grid.  With ``with_error``: (alpha, err),
+    err = the binomial standard error of the fraction at the two grid points divided by the slope there
+    (statistical only; the interpolation itself adds up to about a grid step where the fall is sharp)."""
     a = np.array([r["alpha"] for r in rows])
     f = np.array([r["retrieved"] for r in rows])
+    fe = np.array([r.get("retrieved_err", 0.0) for r in rows])
     for i in range(len(a) - 1):
         if f[i] >= level > f[i + 1]:
-            return float(a[i] + (f[i] - level) * (a[i + 1] - a[i]) / (f[i] - f[i + 1]))
-    return float("nan")
+            slope = (f[i] - f[i + 1]) / (a[i + 1] - a[i])
+            c = float(a[i] + (f[i] - level) / slope)
+            return (c, float(math.hypot(fe[i], fe[i + 1]) / math.sqrt(2) / slope)) if with_error else c
+    return (float("nan"), float("nan")) if with_error else float("nan")
