@@ -147,3 +147,29 @@ def test_finite_n_annealed_threshold():
         gaps = np.abs(np.array(a) - ta.alpha_1(0.5, kind))
         assert gaps[-1] < 1e-3 and gaps[-1] < gaps[0]
     assert math.isnan(ta.alpha_1_finite_n(2.0, 20, "gaussian"))
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "densehebb.phase_diagrams.cli", "capacity", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_capacity_attention():
+    """`densehebb capacity --interaction attention --beta B --patterns K --json` -> alpha_1 of theory.attention;
+    bad or foreign options: one line, exit 2."""
+    import json
+
+    r = _cli("--interaction", "attention", "--beta", "0.5", "--patterns", "spherical", "--json")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads(r.stdout)
+    assert rec["alpha_1"] == pytest.approx(ta.alpha_1(0.5, "spherical"), rel=1e-14)
+    assert rec["patterns"] == "spherical" and rec["converged"] and "softmax" in rec["convention"]
+    assert rec["error_just_above"] == pytest.approx((2 - math.sqrt(2)) ** 2)
+    for bad in (["--interaction", "attention", "--beta", "-1"], ["--interaction", "attention", "--lam", "2"],
+                ["--interaction", "attention", "--errors", "0.1"], ["--beta", "2"],
+                ["--interaction", "log-sum-exp", "--patterns", "gaussian"]):
+        r = _cli(*bad)
+        assert r.returncode == 2 and r.stderr.startswith("densehebb: error: ") and r.stderr.count("\n") == 1, bad
