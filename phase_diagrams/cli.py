@@ -151,6 +151,8 @@ def validate_solve(args):
 
 
 EXPONENTIAL_CAPACITY_OPTIONS = ("errors", "all_patterns")
+# options of `capacity --interaction attention` (continuous states, theory.attention)
+ATTENTION_CAPACITY_OPTIONS = ("beta", "patterns")
 # options of `capacity` that belong to the P-body (polynomial) models
 POLYNOMIAL_CAPACITY_OPTIONS = ("P", "T", "ansatz", "self_interaction", "low_storage", "mixture", "dataset", "r", "M",
                                "dilution", "normalisation", "gaussian")
@@ -168,6 +170,14 @@ def _check_dilution_high(args, g):
 
 def validate_capacity(args):
     g = args.given
+    if args.interaction == "attention":
+        refuse(g, ["lam", "mc", *EXPONENTIAL_CAPACITY_OPTIONS, *POLYNOMIAL_CAPACITY_OPTIONS,
+                   *[o for o in CAPACITY_MC_OPTIONS if o != "quiet"]],
+               "does not apply with --interaction attention (continuous states, one softmax step)")
+        if args.beta is None:
+            args.beta = 1.0
+        return
+    refuse(g, list(ATTENTION_CAPACITY_OPTIONS), "applies with --interaction attention only")
     check_interaction_args(args, g, POLYNOMIAL_CAPACITY_OPTIONS)
     if args.interaction != "polynomial":
         if args.mc:
@@ -396,11 +406,42 @@ def _threshold_curves(args, spec, report):
     return 0
 
 
+def _capacity_attention(args):
+    """`capacity --interaction attention`: the one-step threshold alpha_1(beta) of theory.attention."""
+    from densehebb.theory import attention as ta
+
+    b, kind = float(args.beta), args.patterns
+    a1 = ta.alpha_1(b, kind)
+    num, ok = ta.alpha_1_numeric(b, kind)
+    resid = abs(num - a1) if ok else float("nan")
+    converged = bool(ok and resid < 1e-8)
+    mb, ms = ta.saddle_overlap(b, kind), ta.max_overlap(a1, kind)
+    above = ta.error(a1 * (1 + 1e-9), b, kind)
+    rec = {"interaction": "attention", "patterns": kind, "beta": b,
+           "convention": "x' = Xi softmax(beta Xi^T x), logits beta xi.x = beta N m, |x|^2 = N, "
+                         "K = exp(alpha N); error e = |x' - xi|^2 / N after one step from x = xi",
+           "criterion": "the target's softmax weight tends to 1 as N -> infinity (typical pattern)",
+           "alpha_1": a1, "m_b": mb, "regime_at_threshold": "condensed" if mb > ms else "uncondensed",
+           "error_just_above": above["error"], "converged": converged,
+           "status": "converged" if converged else "not_converged", "residual": resid,
+           "note": "REM count of the other patterns (docs/theory.md, 'Continuous states'); closed form, "
+                   "residual = |closed form - REM root|"}
+    emit(rec, args.json)
+    if converged:
+        return 0
+    sys.stdout.flush()
+    sys.stderr.write("densehebb: capacity: alpha_1 not confirmed by the REM root (residual "
+                     f"{resid!r})\n")
+    return 3
+
+
 def cmd_capacity(args):
     if args.mc:
         return cmd_capacity_mc(args)
     from densehebb.phase_diagrams.api import capacity
 
+    if args.interaction == "attention":
+        return _capacity_attention(args)
     if args.interaction != "polynomial":
         # T = 0 thresholds of the exponential network (theory.exponential); the replica-theory fields of the
         # generic record (ansatz, storage, replicon, stable) do not apply and are dropped
@@ -622,7 +663,14 @@ def build_parser():
     c.add_argument("--mixture", type=finite("mixture", lo=1, integer=True), default=1,
                    help="with --low-storage: symmetric mixture of this many patterns (1 = Mattis)")
     add_interaction_args(c, ": the zero-temperature thresholds alpha_1 (typical pattern) and alpha_c (all "
-                            "patterns) of the exponential network, K = exp(alpha N) (theory.exponential)")
+                            "patterns) of the exponential network, K = exp(alpha N) (theory.exponential); "
+                            "attention: continuous states, the one-softmax-step threshold alpha_1(beta) "
+                            "(theory.attention)", extra=("attention",))
+    c.add_argument("--beta", type=finite("beta", lo=0, strict=True), default=None,
+                   help="with --interaction attention: softmax inverse temperature beta > 0, logits beta xi.x "
+                        "(default 1)")
+    c.add_argument("--patterns", choices=("gaussian", "spherical"), default="gaussian",
+                   help="with --interaction attention: Gaussian N(0, 1) or spherical (|xi|^2 = N) patterns")
     c.add_argument("--errors", type=finite("errors", lo=0), default=0.0,
                    help="with --interaction exponential|log-sum-exp: fraction rho in [0, 1/2) of random errors of "
                         "the starting state; > 0: one-step basin thresholds (default 0: single-flip stability)")

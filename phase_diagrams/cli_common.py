@@ -115,11 +115,12 @@ def check_dataset_args(args, given, need_values=True):
 INTERACTIONS = ("polynomial", "exponential", "log-sum-exp")   # = densehebb.theory.model.INTERACTIONS (tested)
 
 
-def add_interaction_args(sp, what=""):
+def add_interaction_args(sp, what="", extra=()):
     """The interaction-family options of a subcommand: --interaction polynomial|exponential|log-sum-exp and
     --lam (inverse width lambda > 0 of the exponential / log-sum-exp energy, default 1: F(x) = e^x); ``what``
-    completes the help of --interaction.  Checked by :func:`check_interaction_args`; docs/conventions.md."""
-    sp.add_argument("--interaction", choices=INTERACTIONS, default="polynomial",
+    completes the help of --interaction; ``extra``: further choices of this subcommand only (capacity:
+    "attention").  Checked by :func:`check_interaction_args`; docs/conventions.md."""
+    sp.add_argument("--interaction", choices=INTERACTIONS + tuple(extra), default="polynomial",
                     help="energy family: polynomial (P-body, default), exponential E = -sum_mu exp(lam N m_mu) "
                          "or log-sum-exp E = -(1/lam) ln sum_mu exp(lam N m_mu), K = exp(alpha N) patterns" + what)
     sp.add_argument("--lam", type=finite("lam", lo=0, strict=True), default=None,
