@@ -284,7 +284,7 @@ def test_bench_learning_cases_are_well_formed():
     one the same-run baseline of both."""
     out = io.StringIO()
     res = bench.run(json_lines=True, quick=True, out=out, cases=(), learning_cases=(("unsupervised", 2, 16, 2, 3),),
-                    repeats=1)
+                    repeats=1, exp_cases=())
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert lines == json.loads(json.dumps(res)) and len(lines) == 2
     assert [r["dynamics"] for r in lines] == ["metropolis", "metropolis-plefka"]
