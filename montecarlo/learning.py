@@ -86,37 +86,16 @@ class DilutedExamples:
     examples: object
     dilution: float
 
-    @property
-    def M(self):
-        return self.examples.M
-
-    @property
-    def r(self):
-        return self.examples.r
-
-    @property
-    def supervised(self):
-        return self.examples.supervised
-
-    @property
-    def normalisation(self):
-        return self.examples.normalisation
-
-    @property
-    def gaussian(self):
-        return self.examples.gaussian
-
-    @property
-    def protocol(self):
-        return self.examples.protocol
-
-    def norm(self, P: int) -> float:
-        return self.examples.norm(P)
+    def __getattr__(self, name):
+        """Everything else (M, r, supervised, normalisation, gaussian, protocol, norm, ...) is the Examples'."""
+        if name == "examples":      # not yet set (copy / unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.examples, name)
 
 
 def archetype_dilution(examples) -> float:
     """The archetypes' dilution of an engine's ``examples`` (0 for plain archetypes)."""
-    return float(getattr(examples, "dilution", 0.0)) if isinstance(examples, (DilutedExamples,)) else 0.0
+    return float(examples.dilution) if isinstance(examples, DilutedExamples) else 0.0
 
 
 def is_diluted(examples) -> bool:

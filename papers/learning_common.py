@@ -19,6 +19,8 @@ import time
 import numpy as np
 import xarray as xr
 
+import densehebb
+
 PS = (2, 3, 4)                      # interaction orders of the theory lines and of the Monte Carlo
 # high-storage loads: about a fifth of each P's RS capacity of plain patterns at T = 0 (docs/theory.md:
 # 0.1379, 0.1261, 0.0330, 0.00720, 0.00131 for P = 2..6, distinct indices)
@@ -27,14 +29,6 @@ T_PAPER_LOW = 0.5                   # the "low temperature" T' = (P!/2) T of the
 ASSUMED = ("temperatures also given as T' = (P!/2) T, the assumed variable of the papers (energy prefactor "
            "1/(2 N^(P-1)) on the P-th power of the overlap; not checked against the papers' bodies); alpha = "
            "K/N^(P-1) and rho = (1 - r^2)/(M r^2) as in the papers")
-
-
-def compilation_cache():
-    """The JAX persistent compilation cache at the command line's default place (public API:
-    densehebb.use_compilation_cache, which starts no JAX), so that a second run does not recompile."""
-    import densehebb
-
-    densehebb.use_compilation_cache()
 
 
 def setup(doc: str, here: str, argv=None):
@@ -52,7 +46,7 @@ def setup(doc: str, here: str, argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     os.makedirs(args.fig_dir, exist_ok=True)
     t0 = time.time()
-    compilation_cache()
+    densehebb.use_compilation_cache()   # before JAX starts: a second run does not recompile
     return args, t0
 
 

@@ -28,20 +28,24 @@ def polynomial_capacities(Ps=(2, 3, 4)) -> dict:
     return out
 
 
+def _figure_and_axes(ax):
+    """(figure, axes): a new 6.4 x 4.4 in figure that shows itself in notebooks, or ``ax`` and its figure."""
+    if ax is not None:
+        return ax.figure, ax
+    from .plotting import _figure_class
+
+    fig = _figure_class()(figsize=(6.4, 4.4))
+    return fig, fig.add_subplot(1, 1, 1)
+
+
 def capacity_scaling_figure(polynomial: dict | None = None, lam: float = 1.0, N=None, ax=None):
     """log10 K_max against N: P-body networks (K = alpha_c N^(P-1), ``polynomial`` = {P: alpha_c}; None:
     computed with :func:`polynomial_capacities` for P = 2, 3, 4) and the exponential network at ``lam``
     (K = exp(alpha N) with alpha_c, all patterns, and alpha_1, a typical pattern).  Returns the Figure."""
-    from .plotting import _figure_class
-
     if polynomial is None:
         polynomial = polynomial_capacities()
     N = np.geomspace(8, 1024, 200) if N is None else np.asarray(N, dtype=float)
-    if ax is None:
-        fig = _figure_class()(figsize=(6.4, 4.4))
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax)
     for i, (P, a) in enumerate(sorted(polynomial.items())):
         ax.plot(N, np.log10(a) + (P - 1) * np.log10(N), color=f"C{i}",
                 label=f"P = {P}: K = {a:.4g} N" + ("" if P == 2 else f"$^{P - 1}$") + " (RS, T = 0)")
@@ -65,14 +69,8 @@ def thresholds_figure(lams=None, rhos=(0.0, 0.1, 0.2), ax=None, mc_points=()):
     """alpha_1(rho, lam) (solid) and alpha_c(rho, lam) (dashed) against lam for a few error fractions rho.
     ``mc_points``: (lam, rho, alpha, alpha_err, label) Monte Carlo crossings (montecarlo.exponential.census_scan)
     drawn as points in the colour of their rho.  Returns the Figure."""
-    from .plotting import _figure_class
-
     lams = np.geomspace(0.02, 20, 300) if lams is None else np.asarray(lams, dtype=float)
-    if ax is None:
-        fig = _figure_class()(figsize=(6.4, 4.4))
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax)
     for i, rho in enumerate(rhos):
         ax.plot(lams, ex.alpha_1(lams, rho), color=f"C{i}", label=rf"$\alpha_1$, $\rho$ = {rho:g}")
         ax.plot(lams, ex.alpha_c(lams, rho), color=f"C{i}", ls="--", label=rf"$\alpha_c$, $\rho$ = {rho:g}")
@@ -96,13 +94,7 @@ def crossings_figure(scans, ax=None):
     synchronous step from rho N errors) against 1/N, with the asymptotic alpha_1 of theory.exponential as
     horizontal lines at 1/N = 0.  ``scans``: results of montecarlo.exponential.census_scan (dicts; the basin
     crossing is drawn when errors > 0).  Returns the Figure."""
-    from .plotting import _figure_class
-
-    if ax is None:
-        fig = _figure_class()(figsize=(6.4, 4.4))
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax)
     for i, r in enumerate(scans):
         basin = r["errors"] > 0
         c = np.array(r["basin_crossing" if basin else "stable_crossing"], dtype=float)

@@ -26,13 +26,7 @@ import time
 
 import numpy as np
 
-
-def compilation_cache():
-    """The JAX persistent compilation cache at the command line's default place (public API:
-    densehebb.use_compilation_cache, which starts no JAX), so that a second run does not recompile."""
-    import densehebb
-
-    densehebb.use_compilation_cache()
+import densehebb
 
 
 def main(argv=None):
@@ -45,7 +39,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     os.makedirs(args.fig_dir, exist_ok=True)
-    compilation_cache()
+    densehebb.use_compilation_cache()   # before JAX starts: a second run does not recompile
     t0 = time.time()
 
     import jax
