@@ -89,14 +89,18 @@ def test_energy_is_the_definition(P, self_interaction, supervised):
             assert float(learning.energy(s, W, P, self_interaction, ex)) == pytest.approx(ref, rel=1e-13, abs=1e-15)
 
 
+@pytest.mark.parametrize("d", [0.0, 0.3])
 @pytest.mark.parametrize("supervised", PROTOCOLS)
 @pytest.mark.parametrize("self_interaction", CONVENTIONS)
 @pytest.mark.parametrize("P", [2, 3, 4, 5])
-def test_incremental_flips_match_recomputation(P, self_interaction, supervised):
-    """dH of random flips == H(after) - H(before); the state overlaps stay equal to a recomputation."""
+def test_incremental_flips_match_recomputation(P, self_interaction, supervised, d):
+    """dH of random flips == H(after) - H(before); the state overlaps stay equal to a recomputation (plain
+    archetypes, and diluted ones d = 0.3 whose blanks stay blank in the examples)."""
     N, K, M, r = 12, 3, 4, 0.5
     ex = dh.Examples(M=M, r=r, supervised=supervised, normalisation="R" if P % 2 else "r")
-    W = patterns.examples(jax.random.key(P), N, K, M, r, 1, supervised)[0]
+    if d:
+        ex = learning.DilutedExamples(ex, d)
+    W = patterns.examples(jax.random.key(P), N, K, M, r, 1, supervised, dilution=d)[0]
     plan = learning.plan_for(N, K, P, self_interaction, ex)
     s = np.asarray(spins(P, (N,)))
     Mst = learning.initial_overlaps(s, W, plan)
