@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import sys
 
-from .cli_common import (K_MAX, P_MAX, Parser, UsageError, VersionAction, add_dataset_args, add_interaction_args,
-                         check_dataset_args, check_interaction_args, check_output, emit, finite, given_options,
-                         model_from_args, no_answer_line, refuse)
+from .cli_common import (INTERACTIONS, K_MAX, P_MAX, Parser, UsageError, VersionAction, add_dataset_args,
+                         add_interaction_args, check_dataset_args, check_interaction_args, check_output, emit, finite,
+                         given_options, model_from_args, no_answer_line, refuse)
 from .cli_learn import register as register_learn
 from .cli_mc import register as register_mc
 from .cli_mc import register_capacity_mc_args, cmd_capacity_mc, validate_capacity_mc, CAPACITY_MC_OPTIONS
@@ -255,6 +255,9 @@ def validate_phase_diagram(args):
     check_output(args.out, "--out", ".nc", "netCDF")
     check_output(args.png, "--png", ".png", "PNG")
     g = args.given
+    if args.interaction != "polynomial":
+        return _validate_exponential_diagram(args, g)
+    refuse(g, ["lam", "n_alpha"], "applies with --interaction exponential|log-sum-exp only")
     if args.dilution_plane or "K" in g:
         if not args.dilution_plane:
             raise UsageError("--K applies with --dilution-plane only (the (d, T) plane of K diluted patterns)")
@@ -288,6 +291,36 @@ def validate_phase_diagram(args):
         refuse(g, [free], f"does not apply with --plane {args.plane} ({free} varies along the plane)")
     if args.dataset != "none" and args.ansatz != "rs":
         raise UsageError("--dataset: learning from examples is replica symmetric only (--ansatz rs)")
+
+
+EXPONENTIAL_DIAGRAM_MAX_LAM = 8
+EXPONENTIAL_DIAGRAM_GRID = 241    # = phase_diagrams.exponential_thermo.N_ALPHA, N_T (default grid points)
+
+
+def _positive_list(name):
+    """argparse type: comma-separated finite numbers > 0."""
+    conv = finite(name, lo=0, strict=True)
+    return lambda text: [conv(p) for p in text.split(",") if p.strip()] or conv("")
+
+
+def _validate_exponential_diagram(args, g):
+    """phase-diagram --interaction exponential|log-sum-exp: the (alpha, T) diagram of the log-sum-exp energy
+    (phase_diagrams.exponential_thermo); --lam L[,L2..] (each > 0), --n-alpha, --n-T, --T-max."""
+    refuse(g, ["P", "ansatz", "self_interaction", "dataset", "r", "M", "normalisation", "gaussian", "plane", "alpha",
+               "dilution_plane", "K", "n_d", "d_max", "n_random", "seed", "normalised"],
+           f"does not apply with --interaction {args.interaction} (K = exp(alpha N) patterns; the diagram spans "
+           "alpha and T)")
+    lams = [1.0] if args.lam is None else list(args.lam)
+    if len(set(lams)) != len(lams):
+        raise UsageError("--lam values must be distinct")
+    if len(lams) > EXPONENTIAL_DIAGRAM_MAX_LAM:
+        raise UsageError(f"--lam: at most {EXPONENTIAL_DIAGRAM_MAX_LAM} values (one panel each), got {len(lams)}")
+    args.lam = lams
+    args.n_alpha = args.n_alpha or EXPONENTIAL_DIAGRAM_GRID
+    args.n_T = args.n_T or EXPONENTIAL_DIAGRAM_GRID
+    if len(lams) * args.n_alpha * args.n_T > 4_000_000:
+        raise UsageError(f"--lam x --n-alpha x --n-T = {len(lams) * args.n_alpha * args.n_T} grid points, more than "
+                         "4000000 (lower --n-alpha or --n-T)")
 
 
 # ------------------------------------------------------------------------------------------- commands
@@ -499,6 +532,8 @@ def cmd_phase_diagram(args):
     from densehebb.phase_diagrams.diagram import phase_diagram
     from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
 
+    if args.interaction != "polynomial":
+        return _exponential_diagram(args)
     if args.dilution_plane:
         return _dilution_plane(args)
     if args.plane != "alpha-T":
@@ -526,6 +561,44 @@ def cmd_phase_diagram(args):
         if k in ds:
             summary[k] = float(ds[k])
     summary.update(_dataset_record(args, spec) or {})
+    emit(summary, args.json)
+    return 0
+
+
+def _exponential_diagram(args):
+    """phase-diagram --interaction log-sum-exp|exponential: phase_diagrams.exponential_thermo (closed forms).
+    "exponential" (E = -G) gets the diagram of its finite-temperature version, the log-sum-exp measure, with a
+    note on stderr and requested_interaction = "exponential" in the attrs."""
+    import numpy as np
+
+    from densehebb.phase_diagrams.exponential_thermo import exponential_diagram, plot_exponential_diagram
+    from densehebb.phase_diagrams.io import atomic_outputs, to_netcdf
+
+    if args.interaction == "exponential":      # not progress: said even with --quiet
+        sys.stderr.write("densehebb: phase-diagram: note: the exponential energy -sum_mu exp(lam N m_mu) has Gibbs "
+                         "weights doubly exponential in N (its T > 0 measure is the T = 0 one as N -> infinity); "
+                         "writing the diagram of its finite-temperature version, the log-sum-exp energy "
+                         "(attrs interaction = log-sum-exp, requested_interaction = exponential)\n")
+    ds = exponential_diagram(args.lam, n_alpha=args.n_alpha, n_T=args.n_T, T_max=args.T_max,
+                             requested_interaction=args.interaction, command="densehebb " + " ".join(args.argv))
+    with atomic_outputs(args.out, args.png) as (nc_tmp, png_tmp):   # both files or neither
+        to_netcdf(ds, nc_tmp)
+        if args.png:
+            plot_exponential_diagram(ds, png_tmp)
+    from densehebb.theory.exponential_thermo import lines
+
+    fin = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731
+    per_lam = []
+    for lam in ds["lam"].values:
+        d = ds.sel(lam=lam)
+        at = [{"alpha": a, "regime": L["regime"], "T_M": fin(L["T_M"]), "T_c": fin(L["T_c"]), "T_1": fin(L["T_1"])}
+              for a, L in ((a, lines(a, float(lam))) for a in (0.1, 0.3))]
+        per_lam.append({"lam": float(lam), "alpha_cond": float(d["alpha_cond"]), "alpha_T0": float(d["alpha_T0"]),
+                        "lines_at": at})
+    summary = {"out": args.out, "png": args.png, "interaction": "log-sum-exp",
+               "requested_interaction": args.interaction, "convention": "log-sum-exp",
+               "energy": ds.attrs["energy"], "n_alpha": int(ds.sizes["alpha"]), "n_T": int(ds.sizes["T"]),
+               "T_range": [float(ds["T"][0]), float(ds["T"][-1])], "lam": per_lam}
     emit(summary, args.json)
     return 0
 
@@ -738,11 +811,23 @@ def build_parser():
     d.add_argument("--n-d", type=finite("n-d", lo=3, integer=True, hi=1001), default=None,
                    help="with --dilution-plane: grid points along d (default 61 for K <= 3, fewer for larger K)")
     d.add_argument("--n-T", type=finite("n-T", lo=3, integer=True, hi=1001), default=None,
-                   help="with --dilution-plane: grid points along T (default as --n-d)")
+                   help="with --dilution-plane: grid points along T (default as --n-d); with --interaction "
+                        "exponential|log-sum-exp: geometric T grid points (default 241)")
     d.add_argument("--d-max", type=finite("d-max", lo=0, strict=True), default=0.95,
                    help="with --dilution-plane: the largest d of the grid (default 0.95, < 1)")
     d.add_argument("--T-max", type=finite("T-max", lo=0, strict=True), default=None,
-                   help="with --dilution-plane: the largest T (default 1.1 times the pure spinodal at d = 0)")
+                   help="with --dilution-plane: the largest T (default 1.1 times the pure spinodal at d = 0); "
+                        "with --interaction exponential|log-sum-exp: default 4 / min(lam)")
+    d.add_argument("--interaction", choices=INTERACTIONS, default="polynomial",
+                   help="exponential|log-sum-exp: the (alpha, T) diagram of the log-sum-exp energy "
+                        "E = -(1/lam) ln sum_mu exp(lam N m_mu), K = exp(alpha N) patterns (REM closed forms, "
+                        "phase_diagrams.exponential_thermo); exponential (E = -sum_mu exp(lam N m_mu)) is drawn "
+                        "for its finite-temperature version, the log-sum-exp measure, and says so")
+    d.add_argument("--lam", type=_positive_list("lam"), default=None,
+                   help="with --interaction exponential|log-sum-exp: inverse width(s) lambda > 0, comma-separated "
+                        "(one panel each; default 1)")
+    d.add_argument("--n-alpha", type=finite("n-alpha", lo=3, integer=True, hi=2001), default=None,
+                   help="with --interaction exponential|log-sum-exp: grid points in alpha on (0, ln 2] (default 241)")
     d.add_argument("--n-random", type=finite("n-random", lo=0, integer=True, hi=1000), default=24,
                    help="with --dilution-plane: random starts per grid point besides the named states (default 24)")
     d.add_argument("--seed", type=finite("seed", lo=0, integer=True, hi=2**32 - 1), default=0,
