@@ -345,3 +345,21 @@ def test_cli_default_grid_constant():
     from densehebb.phase_diagrams.cli import EXPONENTIAL_DIAGRAM_GRID
 
     assert EXPONENTIAL_DIAGRAM_GRID == pe.N_ALPHA == pe.N_T
+
+
+def test_quoted_numbers():
+    """The numbers of docs/theory.md ('Exponential networks: finite temperature', Numbers) and the README."""
+    for lam, ac, a0 in ((0.5, 0.110944, 0.379885), (1.0, 0.327813, 0.566219), (2.0, 0.603052, 0.674997)):
+        assert round(et.alpha_cond(lam), 6) == ac and round(et.alpha_T0(lam), 6) == a0
+        L = et.lines(0.1, lam)
+        assert L["regime"] == "condensed" and round(L["T_c"], 6) == 2.119895 and round(L["T_1"], 6) == 0.982480
+    L = et.lines(0.3, 0.5)
+    assert L["regime"] == "uncondensed"
+    assert (round(L["T_M"], 6), round(L["T_c"], 6), round(L["T_1"], 6)) == (0.818363, 0.414860, 0.230558)
+    for lam in (1.0, 2.0):
+        L = et.lines(0.3, lam)
+        assert round(L["T_c"], 6) == round(L["T_M"], 6) == 1.069738 and round(L["T_1"], 6) == 0.388706
+    L = et.lines(0.25, 0.5)
+    assert (round(L["T_M"], 4), round(L["T_c"], 4), round(L["T_1"], 4)) == (1.0515, 0.6539, 0.3775)
+    L = et.lines(0.2, 2.0)
+    assert (round(L["T_c"], 4), round(L["T_1"], 4)) == (1.4095, 0.5905)
