@@ -150,11 +150,11 @@ def plot_exponential_diagram(ds, path=None, dpi=150):
     patches = [Patch(facecolor=COLORS[k], edgecolor="0.5", label=SHORT[k]) for k in range(len(COLORS))
                if np.any(ph == k)]
     fig.legend(h + patches, lab + [p.get_label() for p in patches], fontsize=7, loc="outside lower center",
-               ncol=5, framealpha=0.9)
+               ncol=min(5, 1 + 2 * len(lams)), framealpha=0.9)
     req = ds.attrs.get("requested_interaction", "log-sum-exp")
     if req != "log-sum-exp":
-        fig.suptitle("requested --interaction exponential: drawn for its finite-T version, the log-sum-exp "
+        fig.suptitle("requested --interaction exponential: drawn for its finite-T version,\nthe log-sum-exp "
                      "measure G^(1/(lam T))", fontsize=8)
     if path:
-        fig.savefig(path, dpi=dpi)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return fig
