@@ -48,10 +48,10 @@ from .capacity import capacity_curve, extrapolate, run_size
 from .dynamics import MCState, glauber, greedy, metropolis
 from .run import simulate
 from .stats import Stats, statistics
-from .summary import equilibration, summarize, summarize_anneal
+from .summary import energy_histogram, equilibration, overlap_distribution, summarize, summarize_anneal
 
 __all__ = ["polynomials", "patterns", "energy", "learning", "realdata", "dynamics", "engine", "devices", "checkpoint",
            "run",
-           "MCState", "glauber", "metropolis", "greedy", "simulate", "summarize", "equilibration",
+           "MCState", "glauber", "metropolis", "greedy", "simulate", "summarize", "equilibration", "energy_histogram", "overlap_distribution",
            "anneal", "crossing_temperature", "summarize_anneal", "capacity_curve", "run_size", "extrapolate",
            "Stats", "statistics"]

@@ -199,3 +199,54 @@ def summarize_anneal(ds, threshold=0.5):
         row["retrieved"] = float((d["m_max"].values >= threshold).mean())
         rows.append(row)
     return rows
+
+
+def energy_histogram(ds, k=0, bins=60, range=None, chains=None) -> dict:
+    """Histogram of the measured energy per neuron H/N at temperature index ``k`` of a simulate Dataset run
+    with ``timeseries=True`` (every measurement of the measurement phase, all chains pooled, or only the
+    (sample, replica) chains where the boolean array ``chains`` is true).
+
+    ``bins``, ``range``: as :func:`numpy.histogram` (an int, or the bin edges).  Returns a dict: edges,
+    centres, density (normalised, sum(density * width) = 1 over the values inside the edges), counts,
+    n (values histogrammed), n_outside (values outside the edges), mean and std (of the pooled values, so
+    ``mean`` is the chain average of the Dataset's time-averaged ``energy``), T.  The time series values are
+    exact: at small N the distinct energy levels can be histogrammed one per bin (exact-enumeration check,
+    tests/test_mc_energy_histogram.py)."""
+    if "energy_t" not in ds:
+        raise ValueError("energy_histogram needs a Dataset of simulate(..., timeseries=True) (no energy_t)")
+    e = ds["energy_t"].isel(T=k).transpose("sample", "replica", "sweep").values
+    if chains is not None:
+        sel = np.asarray(chains, bool)
+        if sel.shape != e.shape[:2]:
+            raise ValueError(f"chains must have shape (sample, replica) = {e.shape[:2]}, got {sel.shape}")
+        e = e[sel]
+    e = e.ravel()
+    if e.size == 0:
+        return None
+    counts, edges = np.histogram(e, bins=bins, range=range)
+    width = np.diff(edges)
+    inside = int(counts.sum())
+    density = counts / (inside * width) if inside else np.zeros_like(width)
+    return {"T": float(ds["T"].values[k]), "edges": edges.tolist(), "centres": (0.5 * (edges[1:] + edges[:-1])).tolist(),
+            "density": density.tolist(), "counts": counts.astype(int).tolist(), "n": int(e.size),
+            "n_outside": int(e.size - inside), "mean": float(e.mean()), "std": float(e.std())}
+
+
+def overlap_distribution(ds, k=0, samples=None) -> dict:
+    """P(q) at temperature index ``k``: the Dataset's histogram ``P_q`` (overlap q of the disjoint replica pairs
+    (0,1), (2,3), ..., every measurement) averaged over the disorder samples (or those where the boolean
+    array ``samples`` is true).  With ``init="pattern"`` every replica starts at pattern 0, so in the
+    retrieval state q is the overlap of two replicas inside the same retrieval basin.  Returns q_center,
+    P_q (sums to 1), q_mean (from the histogram), q (the time-averaged q of replicas 0, 1 per sample), T."""
+    Pq = ds["P_q"].isel(T=k).transpose("sample", "q_bin").values
+    qs = ds["q"].isel(T=k).values
+    if samples is not None:
+        sel = np.asarray(samples, bool)
+        Pq, qs = Pq[sel], qs[sel]
+    if Pq.shape[0] == 0:
+        return None
+    p = Pq.mean(axis=0)
+    p = p / p.sum() if p.sum() > 0 else p
+    qc = ds["q_center"].values
+    return {"T": float(ds["T"].values[k]), "q_center": qc.tolist(), "P_q": p.tolist(),
+            "q_mean": float((qc * p).sum()), "q": [float(v) for v in qs]}

@@ -1,12 +1,15 @@
 """Monte Carlo against the RS and 1RSB retrieval theories of dense networks (P = 3, 4): issue 13.
 
     python papers/mc_capacity_dense/capacity_thermo.py [--quick] [--P 3,4] [--plot-only] [--out-dir DIR]
-        [--fig-dir DIR] [--seed S] [--sweeps S] [--burn-in B] [--samples n] [--alphas a,b,..] [--Ns n1,n2,..]
-        [--no-greedy]
+        [--fig-dir DIR] [--seed S] [--sweeps S] [--burn-in B] [--samples n] [--measure-every k] [--max-lag L]
+        [--alphas a,b,..] [--Ns n1,n2,..] [--no-greedy]
 
-Full run: about 10 min per P on the 2-core development machine (shared with other jobs; P = 3 and 4 ran as two
-processes, ``--P 3`` / ``--P 4``); ``--quick`` (tiny sizes, RS theory only, no greedy capacity curve): about
-1.5 min, and tests/test_mc_capacity_thermo.py runs ``--quick --P 3 --alphas 0.03``.
+Full run (12000 sweeps, 3 sizes x 4 loads per P, greedy curves): 747 s (P = 3) and 698 s (P = 4) wall as two
+processes next to each other on the 2-core development machine shared with other jobs (load average 7-10);
+the long runs at the smallest size (``--Ns 24`` / ``--Ns 16 --sweeps 96000 --burn-in 8000 --measure-every 8
+--max-lag 1500 --no-greedy``, figures/summary_long.json) took about 20 min each.  ``--quick`` (tiny sizes,
+RS theory only, no greedy capacity curve): about 1 min, and tests/test_mc_capacity_thermo.py runs
+``--quick --P 3 --alphas 0.03``.
 
 What it does (public API only; convention distinct indices, H = -(1/N^(P-1)) sum_mu e_P(xi^mu o sigma)):
 
@@ -22,11 +25,18 @@ What it does (public API only; convention distinct indices, H = -(1/N^(P-1)) sum
    "survival" (time-averaged m at T_min >= M_LOST = 0.5 in a (sample, replica) ladder) says whether the
    retrieval state persisted through the run.  Reported per (P, N, alpha): m, e at T_min (all ladders and
    the surviving ones), the surviving fraction, tau_int of e and m at T_min, swap acceptance, tempering
-   round trips.  Large-N limits of the surviving-chain m and e: linear fits in 1/N and in N^(-1/2); the
+   round trips, the energy histogram at T_min (``energy_histogram``, all ladders and surviving ones), P(q)
+   of replicas 0 and 1 -- both started at pattern 0 -- at T_min (``overlap_distribution``) and q over the
+   samples where both keep the pattern (against RS q(T_min)), and, from the time series, the weight of the
+   retrieval basin (measurements with m >= M_LOST; |m| for even P) with m and e averaged inside it.
+   A point counts as equilibrated (``equilibrated_issue13``) when at T_min the measured sweeps are at least
+   EQ_TAU = 50 tau_int(e) with a reliable (window-closed) tau estimate, or the energy does not fluctuate at
+   all, AND every (sample, replica) ladder made at least one round trip; only such points enter the fits.  Large-N limits of the surviving-chain m and e: linear fits in 1/N and in N^(-1/2); the
    spread between the two forms is quoted as the systematic error.  alpha_c(N) (thermal route) is the load
    where the surviving fraction crosses 1/2 (linear interpolation).
-3. alpha_c(N) from greedy descent: ``densehebb.montecarlo.capacity_curve`` + ``extrapolate`` as they are on
-   main, with threshold 0.5 (below both theories' branch-end overlaps 0.65 (P = 3), 0.82 (P = 4)).
+3. alpha_c(N) from greedy descent: ``densehebb.montecarlo.capacity_curve`` + ``extrapolate`` with the
+   data-driven criterion (threshold "auto"; omega fixed at 1/2 with the spread over [1/3, 1] as systematic
+   error for 2-3 sizes), and for comparison with the fixed threshold 0.5 of the earlier run.
 4. Figure (figures/capacity_thermo.png) and JSON summary (out/summary.json).
 """
 from __future__ import annotations
@@ -41,24 +51,28 @@ import time
 import numpy as np
 
 import densehebb as dh
-from densehebb.montecarlo import capacity_curve, extrapolate, simulate, summarize
+from densehebb.montecarlo import (capacity_curve, energy_histogram, extrapolate, overlap_distribution, simulate,
+                                  summarize)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 M_LOST = 0.5      # a ladder keeps the retrieval state if its time-averaged m at T_min is at least this
 CONVENTION = "distinct-indices"
 
 FULL = {
-    3: dict(Ns=(40, 60, 84), alphas=(0.03, 0.09, 0.115, 0.13, 0.145, 0.165), T=(0.01, 0.06),
+    3: dict(Ns=(24, 32, 48), alphas=(0.09, 0.12, 0.14, 0.16), T=(0.01, 0.06),
             greedy_Ns=(50, 100), greedy_alphas=tuple(np.round(np.arange(0.10, 0.2201, 0.015), 4))),
-    4: dict(Ns=(24, 32, 40), alphas=(0.01, 0.024, 0.031, 0.035, 0.039, 0.045), T=(0.004, 0.024),
+    4: dict(Ns=(16, 20, 24), alphas=(0.024, 0.031, 0.036, 0.042), T=(0.004, 0.024),
             greedy_Ns=(24, 32, 40), greedy_alphas=tuple(np.round(np.arange(0.024, 0.0601, 0.004), 4))),
 }
 QUICK = {
     3: dict(Ns=(20, 28), alphas=(0.03, 0.12), T=(0.01, 0.06), greedy_Ns=(), greedy_alphas=()),
     4: dict(Ns=(14, 18), alphas=(0.01, 0.033), T=(0.004, 0.024), greedy_Ns=(), greedy_alphas=()),
 }
-MC_FULL = dict(n_T=6, n_samples=6, n_replicas=2, sweeps=800, burn_in=200, measure_every=2)
-MC_QUICK = dict(n_T=6, n_samples=4, n_replicas=2, sweeps=300, burn_in=100, measure_every=2)
+MC_FULL = dict(n_T=6, n_samples=6, n_replicas=2, sweeps=12000, burn_in=2000, measure_every=4, max_lag=500)
+MC_QUICK = dict(n_T=6, n_samples=4, n_replicas=2, sweeps=300, burn_in=100, measure_every=2, max_lag=100)
+#: equilibration criterion of a reported point (issue 13): at T_min the measured sweeps are at least
+#: EQ_TAU tau_int of the energy (a reliable estimate) and every (sample, replica) ladder completed a round trip
+EQ_TAU, EQ_ROUND_TRIPS = 50, 1
 
 
 def _f(x):
@@ -77,7 +91,8 @@ def theory(P, alphas, T_min, with_1rsb):
                      converged=[bool(c) for c in np.atleast_1d(rs.converged)])
     rsT = dh.solve(dh.Model(P=P, convention=CONVENTION), alpha=a, T=float(T_min), branch="retrieval")
     out["rs_T_min"] = dict(T=float(T_min), m=[_f(v) for v in np.where(rsT.converged, rsT.m, np.nan)],
-                           f=[_f(v) for v in np.where(rsT.converged, rsT.f, np.nan)])
+                           f=[_f(v) for v in np.where(rsT.converged, rsT.f, np.nan)],
+                           q=[_f(v) for v in np.where(rsT.converged, rsT.q, np.nan)])
     if with_1rsb:
         r1 = dh.solve(dh.Model(P=P, convention=CONVENTION, ansatz="1rsb"), alpha=a, T=0.0, branch="retrieval")
         conv = np.atleast_1d(r1.converged)
@@ -103,13 +118,37 @@ def mc_point(key, P, N, alpha, T_lo, T_hi, mc):
     t0 = time.perf_counter()
     ds = simulate(key, dh.Model(P=P, convention=CONVENTION), N, alpha=alpha, T=temps, n_samples=mc["n_samples"],
                   n_replicas=mc["n_replicas"], sweeps=mc["sweeps"], burn_in=mc["burn_in"],
-                  measure_every=mc["measure_every"], tempering=True, init="pattern", dynamics="glauber")
+                  measure_every=mc["measure_every"], tempering=True, init="pattern", dynamics="glauber",
+                  timeseries=True, max_lag=mc.get("max_lag"))
     wall = time.perf_counter() - t0
     s = summarize(ds)[float(temps[0])]
     m0 = ds["m"].isel(T=0).values.ravel()                  # (sample * replica) time averages at T_min
     e0 = ds["energy"].isel(T=0).values.ravel()
     alive = m0 >= M_LOST
     n = alive.sum()
+    alive_sr = ds["m"].isel(T=0).transpose("sample", "replica").values >= M_LOST
+    both = alive_sr[:, 0] & alive_sr[:, 1]          # samples whose replicas 0 and 1 both keep the pattern
+    hist = energy_histogram(ds, 0, bins=40)
+    hist_ret = energy_histogram(ds, 0, bins=hist["edges"], chains=alive_sr) if n else None
+    pq = overlap_distribution(ds, 0)
+    pq_ret = overlap_distribution(ds, 0, samples=both) if both.any() else None
+    # per measurement: the retrieval basin (m_t >= M_LOST; |m_t| for even P, where -xi is degenerate) at T_min
+    mt = ds["m_t"].isel(T=0).transpose("sample", "replica", "sweep").values
+    et = ds["energy_t"].isel(T=0).transpose("sample", "replica", "sweep").values
+    in_ret = (np.abs(mt) if P % 2 == 0 else mt) >= M_LOST
+    w_s = in_ret.mean(axis=(1, 2))                                   # per sample: weight of the basin
+    has = in_ret.any(axis=(1, 2))
+    m_c = np.array([np.abs(mt[i][in_ret[i]]).mean() for i in range(len(has)) if has[i]])
+    e_c = np.array([et[i][in_ret[i]].mean() for i in range(len(has)) if has[i]])
+    se = lambda x: _f(x.std(ddof=1) / math.sqrt(x.size)) if x.size >= 2 else None  # noqa: E731
+    cond = dict(w_ret=_f(w_s.mean()), w_ret_err=se(w_s), m_cond=_f(m_c.mean()) if m_c.size else None,
+                m_cond_err=se(m_c), e_cond=_f(e_c.mean()) if e_c.size else None, e_cond_err=se(e_c),
+                n_samples_cond=int(m_c.size))
+    tau_e = s["tau_energy"]
+    rt_min = int(ds["round_trips"].values.min())
+    meas = mc["sweeps"] - mc["burn_in"]
+    frozen = not math.isfinite(tau_e)            # no energy fluctuation at T_min at all: no tau to measure
+    eq_crit = bool((frozen or (s["tau_energy_reliable"] and meas >= EQ_TAU * tau_e)) and rt_min >= EQ_ROUND_TRIPS)
     K = int(ds.attrs["K"])
     chain_sweeps = mc["sweeps"] * mc["n_T"] * mc["n_samples"] * mc["n_replicas"]
     row = dict(P=P, N=N, alpha=float(alpha), alpha_eff=float(ds.attrs["alpha"]), K=K, T=temps.tolist(),
@@ -123,12 +162,20 @@ def mc_point(key, P, N, alpha, T_lo, T_hi, mc):
                measured_over_tau=_f(s["measured_over_tau"]), equilibrated=bool(s["equilibrated"]),
                swap_acceptance=[_f(v) for v in ds["swap_acceptance"].values],
                round_trips=int(ds["round_trips"].values.sum()),
-               round_trips_min_per_ladder=int(ds["round_trips"].values.min()),
-               q=_f(s["q"]), acceptance=s["acceptance"], wall_s=wall,
+               round_trips_min_per_ladder=rt_min,
+               equilibrated_issue13=eq_crit, burn_in_over_tau=_f(s["burn_in_over_tau"]), drift_z=_f(s["drift_z"]),
+               tau_m_reliable=bool(s["tau_m_reliable"]),
+               energy_histogram=hist, energy_histogram_surviving=hist_ret,
+               P_q=dict(q_center=pq["q_center"], P_q=pq["P_q"]), q_samples=pq["q"],
+               q_ret=_f(np.mean(pq_ret["q"])) if pq_ret else None,
+               q_ret_err=_f(np.std(pq_ret["q"], ddof=1) / math.sqrt(len(pq_ret["q"]))) if pq_ret and
+               len(pq_ret["q"]) >= 2 else None,
+               P_q_surviving=dict(q_center=pq_ret["q_center"], P_q=pq_ret["P_q"]) if pq_ret else None,
+               **cond, q=_f(s["q"]), acceptance=s["acceptance"], wall_s=wall,
                pattern_spin_updates_per_s=chain_sweeps * N * K / wall)
     print(f"P={P} N={N} alpha={alpha:.4g} K={K}: m={row['m']:.3f}({row['m_err']:.3f}) e={row['e']:.5f} "
           f"surv={row['survival']:.2f} m_ret={row['m_ret']} e_ret={row['e_ret']} tauE={row['tau_energy']} "
-          f"rt={row['round_trips']} ({wall:.0f} s)", file=sys.stderr, flush=True)
+          f"rt={row['round_trips']} min {rt_min} meas/tau={row['measured_over_tau']} eq={eq_crit} ({wall:.0f} s)", file=sys.stderr, flush=True)
     return row
 
 
@@ -158,6 +205,41 @@ def fit_limit(Ns, y, err):
     return out
 
 
+def derive(d):
+    """Thermal-route alpha_c(N) (survival crossing 1/2) and the large-N limits of m and e (equilibrated points
+    only) from the rows ``d["mc"]`` of one P, into ``d``."""
+    rows = d["mc"]
+    Ns = sorted({r["N"] for r in rows})
+    alphas = sorted({r["alpha"] for r in rows})
+    d["alpha_c_thermal"] = dict(N=Ns, alpha_c_N=[
+        crossing(np.asarray([r["alpha"] for r in rows if r["N"] == N]),
+                 np.asarray([r["survival"] for r in rows if r["N"] == N])) for N in Ns])
+    d["limits"] = {}
+    for key in ("m", "e"):
+        d["limits"][key] = {}
+        for alpha in alphas:
+            rs_ = [r for r in rows if r["alpha"] == alpha and r[key + "_ret_err"] is not None
+                   and r.get("equilibrated_issue13")]      # equilibrated points only
+            d["limits"][key][f"{alpha:g}"] = fit_limit([r["N"] for r in rs_], [r[key + "_ret"] for r in rs_],
+                                                       [r[key + "_ret_err"] for r in rs_])
+    return d
+
+
+def with_long_runs(summary, long_summary):
+    """The summary with the rows of the longer runs of the same (P, N, alpha) -- the same seeds, hence the same
+    disorder samples, run longer -- in place of the short ones (``run`` = "long"), limits re-derived."""
+    out = json.loads(json.dumps(summary))
+    for P, dl in long_summary["P"].items():
+        if P not in out["P"]:
+            continue
+        d = out["P"][P]
+        longs = {(r["N"], r["alpha"]): dict(r, run="long", sweeps=long_summary["mc"]["sweeps"]) for r in dl["mc"]}
+        d["mc"] = [longs.get((r["N"], r["alpha"]), r) for r in d["mc"]]
+        derive(d)
+    out["long_runs"] = long_summary["mc"]
+    return out
+
+
 def crossing(alphas, f, level=0.5):
     """Load where f first drops below ``level`` (linear interpolation), None if it does not."""
     for i in range(len(alphas) - 1):
@@ -167,32 +249,33 @@ def crossing(alphas, f, level=0.5):
 
 
 def greedy_capacity(P, Ns, alphas, seed):
-    """alpha_c(N) from zero-temperature descent (montecarlo.capacity as it is), threshold M_LOST."""
+    """alpha_c(N) from zero-temperature descent: ``capacity_curve`` (threshold "auto": every chain runs to its
+    fixed point) and ``extrapolate`` with the data-driven criterion (threshold "auto", free omega with >= 4
+    sizes, else omega = 1/2 with the spread over [1/3, 1] as systematic error), and, for comparison with the
+    earlier run, with the fixed threshold M_LOST."""
     if not Ns:
         return None
     ds = capacity_curve(seed, dh.Model(P=P, convention=CONVENTION), Ns=Ns, alphas=alphas, n_samples=8,
-                        n_starts=8, max_sweeps=100, threshold=M_LOST)
-    try:
-        ex = extrapolate(ds, threshold=M_LOST, n_boot=100)
+                        n_starts=8, max_sweeps=100, threshold="auto")
+    out = {}
+    for name, thr in (("auto", "auto"), ("fixed", M_LOST)):
+        ex = extrapolate(ds, threshold=thr, n_boot=100)
         ex.pop("stats", None)
-        # the logistic centre is an extrapolation when the retrieved fraction never crosses 1/2 in the grid
-        inside = [crossing(np.asarray(alphas), np.asarray(fr)) is not None for fr in ex["fraction"]]
-        return dict(ex, crossing_in_grid=inside, error=None,
-                    note=None if all(inside) else "no 1/2 crossing inside the load grid for some N: their "
-                    "alpha_c(N) (logistic centre) lie outside the grid and the extrapolation is not meaningful")
-    except Exception as exc:     # the estimator on main can fail (issue 13); keep the per-N data
-        frac = (ds["m_final"].values >= M_LOST).mean(axis=(2, 3))
-        return dict(N=list(Ns), alphas=list(alphas), fraction=frac.tolist(),
-                    alpha_c_N=[crossing(np.asarray(alphas), fr) for fr in frac],
-                    error=f"extrapolate failed: {type(exc).__name__}: {exc}")
+        out[name] = json.loads(json.dumps(ex, default=float).replace("NaN", "null"))
+    res = dict(out["auto"])
+    res["fixed_threshold"] = out["fixed"]
+    res["crossing_in_grid"] = res.get("crossing")
+    res["alpha_c_N"] = [v for v in res["alpha_c_N"]]
+    res["error"] = None
+    return res
 
 
 # --------------------------------------------------------------------------------------------- figure
 def plot(summary, path):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 8))
-    ax = fig.subplots(2, 3, squeeze=False)
+    fig = Figure(figsize=(17, 8))
+    ax = fig.subplots(2, 4, squeeze=False)
     for row, P in enumerate((3, 4)):
         if str(P) not in summary["P"]:
             continue
@@ -219,7 +302,7 @@ def plot(summary, path):
             ge = np.asarray(g.get("alpha_c_N_err") or [0.0] * len(gN), float)
             if inside.any():
                 A.errorbar(gN[inside] ** -0.5, gc[inside], yerr=ge[inside], fmt="s",
-                           label="greedy descent (capacity_curve, m >= 0.5)")
+                           label="greedy descent (capacity_curve, threshold auto)")
             if (~inside).any():
                 A.plot(gN[~inside] ** -0.5, np.full((~inside).sum(), max(g["alphas"])), "^", color="C1",
                        label=f"greedy: retrieved beyond the grid (alpha_c(N) > {max(g['alphas']):g})")
@@ -237,9 +320,14 @@ def plot(summary, path):
                            color="k", label=f"{ansatz.upper()} T = 0")
             for i, N in enumerate(sorted({r["N"] for r in d["mc"]})):
                 rows = [r for r in d["mc"] if r["N"] == N and r[key + "_ret"] is not None]
-                B.errorbar([r["alpha"] for r in rows], [r[key + "_ret"] for r in rows],
-                           yerr=[r[key + "_ret_err"] or 0 for r in rows], fmt="o", ms=3, color=f"C{i}",
-                           label=f"MC N = {N} (surviving ladders, T_min)")
+                for eq in (True, False):     # filled: equilibrated (issue-13 criterion), open: not
+                    rr = [r for r in rows if bool(r.get("equilibrated_issue13")) == eq]
+                    if rr:
+                        B.errorbar([r["alpha"] for r in rr], [r[key + "_ret"] for r in rr],
+                                   yerr=[r[key + "_ret_err"] or 0 for r in rr], fmt="o", ms=4, color=f"C{i}",
+                                   mfc=None if eq else "none",
+                                   label=f"MC N = {N}, surviving ladders, T_min"
+                                   + ("" if eq else " (open: not equilibrated)"))
             lim = d.get("limits", {}).get(key, {})
             la = [float(k) for k, v in lim.items() if v]
             if la:
@@ -249,6 +337,22 @@ def plot(summary, path):
             B.set_xlabel(r"$\alpha = K/N^{P-1}$")
             B.set_ylabel(lab)
             B.legend(fontsize=6)
+        # energy histograms at T_min, largest N (every measurement of every ladder; filled: equilibrated)
+        H = ax[row, 3]
+        long_N = [r["N"] for r in d["mc"] if r.get("run") == "long"]     # the longest runs if there are any
+        N_max = min(long_N) if long_N else max(r["N"] for r in d["mc"])
+        for i, r in enumerate(r for r in d["mc"] if r["N"] == N_max and r.get("energy_histogram")):
+            h = r["energy_histogram"]
+            eq = r.get("equilibrated_issue13")
+            H.stairs(h["density"], h["edges"], color=f"C{i}", fill=bool(eq), alpha=0.35 if eq else 1.0,
+                     label=f"alpha = {r['alpha']:g}" + ("" if eq else " (not equilibrated)"))
+            j = th["alpha"].index(r["alpha"])
+            for ansatz, ls in (("rs", "-"), ("1rsb", "--")):
+                if ansatz in th and th[ansatz]["e"][j] is not None:
+                    H.axvline(th[ansatz]["e"][j], color=f"C{i}", ls=ls, lw=0.8)
+        H.set_xlabel(f"e = H/N at T_min, N = {N_max} (lines: RS -, 1RSB --, T = 0)")
+        H.set_ylabel("density")
+        H.legend(fontsize=6)
     fig.suptitle(f"dense Hebbian network, convention {CONVENTION}, Glauber + parallel tempering from the pattern; "
                  "greedy: zero-T descent", fontsize=9)
     fig.tight_layout()
@@ -274,17 +378,19 @@ def table(summary) -> str:
                          + (f" ({g['error']})" if g.get("error") else ""))
         lines.append("")
         lines.append("| alpha | m RS | m 1RSB | e RS | e 1RSB | N | survival | m (surviving) | e (surviving) | "
-                     "e (all) | tau_E | meas/tau | round trips (min/ladder) |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                     "e (all) | tau_E | meas/tau | round trips (min/ladder) | q (surviving) | equilibrated |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in d["mc"]:
             i = th["alpha"].index(r["alpha"])
             r1 = th.get("1rsb", {})
             lines.append(
                 f"| {r['alpha']:g} | {fmt(th['rs']['m'][i])} | {fmt(r1.get('m', [None] * 99)[i])} | "
-                f"{fmt(th['rs']['e'][i], 5)} | {fmt(r1.get('e', [None] * 99)[i], 5)} | {r['N']} | "
+                f"{fmt(th['rs']['e'][i], 5)} | {fmt(r1.get('e', [None] * 99)[i], 5)} | {r['N']}"
+                f"{' (long)' if r.get('run') == 'long' else ''} | "
                 f"{r['survival']:.2f} | {fmt(r['m_ret'], 3)}({fmt(r['m_ret_err'], 3)}) | "
                 f"{fmt(r['e_ret'], 5)}({fmt(r['e_ret_err'], 5)}) | {fmt(r['e'], 5)} | {fmt(r['tau_energy'], 0)} | "
-                f"{fmt(r['measured_over_tau'], 1)} | {r['round_trips']} ({r['round_trips_min_per_ladder']}) |")
+                f"{fmt(r['measured_over_tau'], 1)} | {r['round_trips']} ({r['round_trips_min_per_ladder']}) | "
+                f"{fmt(r.get('q_ret'), 3)} | {'yes' if r.get('equilibrated_issue13') else 'no'} |")
         lines.append("")
         lines.append("| alpha | m(N->inf) | stat | sys | e(N->inf) | stat | sys |")
         lines.append("|---|---|---|---|---|---|---|")
@@ -309,6 +415,8 @@ def main(argv=None):
     ap.add_argument("--sweeps", type=int, default=None, help="Monte Carlo sweeps per run (default 800; quick 300)")
     ap.add_argument("--burn-in", type=int, default=None, help="burn-in sweeps (default 200; quick 100)")
     ap.add_argument("--samples", type=int, default=None, help="disorder samples per point (default 6; quick 4)")
+    ap.add_argument("--measure-every", type=int, default=None, help="sweeps between measurements (default 4)")
+    ap.add_argument("--max-lag", type=int, default=None, help="autocorrelation window in measurements (default 500)")
     ap.add_argument("--alphas", default=None, help="comma-separated loads (override the grid of every P run)")
     ap.add_argument("--Ns", default=None, help="comma-separated sizes (override the grid of every P run)")
     ap.add_argument("--no-greedy", action="store_true", help="skip the greedy capacity curves")
@@ -323,6 +431,10 @@ def main(argv=None):
             path = os.path.join(HERE, "figures", "summary.json")
         with open(path) as fh:
             summary = json.load(fh)
+        long_path = os.path.join(os.path.dirname(path), "summary_long.json")
+        if os.path.exists(long_path):    # the longer runs of some (N, alpha) replace the short ones
+            with open(long_path) as fh:
+                summary = with_long_runs(summary, json.load(fh))
         plot(summary, os.path.join(args.fig_dir, "capacity_thermo.png"))
         print(table(summary))
         return summary
@@ -330,7 +442,8 @@ def main(argv=None):
     os.makedirs(args.fig_dir, exist_ok=True)
     grid, mc = (QUICK, MC_QUICK) if args.quick else (FULL, MC_FULL)
     mc = dict(mc)
-    for k, v in (("sweeps", args.sweeps), ("burn_in", args.burn_in), ("n_samples", args.samples)):
+    for k, v in (("sweeps", args.sweeps), ("burn_in", args.burn_in), ("n_samples", args.samples),
+                 ("measure_every", args.measure_every), ("max_lag", args.max_lag)):
         if v is not None:
             mc[k] = int(v)
     t_start = time.perf_counter()
@@ -350,17 +463,7 @@ def main(argv=None):
                 key = args.seed * 1000003 + P * 10007 + N * 101 + int(round(alpha * 1e5))
                 rows.append(mc_point(key, P, N, alpha, g["T"][0], g["T"][1], mc))
         d["mc"] = rows
-        # thermal-route alpha_c(N) and large-N limits
-        al = np.asarray(g["alphas"])
-        d["alpha_c_thermal"] = dict(N=list(g["Ns"]), alpha_c_N=[
-            crossing(al, np.asarray([r["survival"] for r in rows if r["N"] == N])) for N in g["Ns"]])
-        d["limits"] = {}
-        for key in ("m", "e"):
-            d["limits"][key] = {}
-            for alpha in g["alphas"]:
-                rs_ = [r for r in rows if r["alpha"] == alpha and r[key + "_ret_err"] is not None]
-                d["limits"][key][f"{alpha:g}"] = fit_limit([r["N"] for r in rs_], [r[key + "_ret"] for r in rs_],
-                                                           [r[key + "_ret_err"] for r in rs_])
+        derive(d)
         d["greedy"] = None if args.no_greedy else greedy_capacity(P, g["greedy_Ns"], g["greedy_alphas"], args.seed)
         summary["P"][str(P)] = d
         d["wall_s"] = time.perf_counter() - t_start
