@@ -59,6 +59,37 @@ def test_batch_equals_points_solved_alone(P):
             np.testing.assert_allclose(float(getattr(batch[i], k)), float(getattr(one, k)), rtol=0, atol=1e-13)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_fast_grid_equals_plain_point_by_point(P, monkeypatch):
+    """The fast grid path (no iterations above the retrieval ceiling, the fixed-point screen after 18 Newton
+    steps, line-search trials screened by the domain, one gradient per fixed-point step) against each point
+    solved alone with the plain stages (solver.FAST_PATHS off), on a coarse grid with retrieval states, the
+    spinodal T_M(alpha) (points 1% either side), collapsed points and the absent branch above the ceiling:
+    the same status everywhere and the same converged values."""
+    from densehebb.theory import solver
+
+    spec = Model(P=P)
+    a_c = lines.capacity(spec, 0.0).alpha_c
+    top = solver.retrieval_ceiling(P)
+    alphas = np.array([0.05, 0.3, 0.7, 0.95]) * a_c
+    Ts = [np.concatenate([np.linspace(0.0, 1.08 * top, 7), lines.T_M(spec, a) * np.array([0.99, 1.01])])
+          for a in alphas]
+    A = np.repeat(alphas, 9)
+    T = np.concatenate(Ts)
+    fast = solve(spec, A, T)
+    monkeypatch.setattr(solver, "FAST_PATHS", False)
+    codes = set()
+    for i in range(A.size):
+        one = solve(spec, float(A[i]), float(T[i]))
+        codes.add(one.status.name)
+        assert one.status == fast[i].status, (A[i], T[i])
+        if one.converged:
+            for k in ("m", "q", "f"):
+                assert abs(float(getattr(one, k)) - float(getattr(fast[i], k))) < 1e-12, (A[i], T[i], k)
+    assert {"CONVERGED", "BRANCH_MISSING"} <= codes and ("COLLAPSED" in codes)
+
+
 def test_fold_from_a_start_equals_fold_from_scratch():
     spec = Model(P=2)
     c_prev = lines.capacity(spec, 0.05)

@@ -265,6 +265,7 @@ def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK, st
     return in_rounds(step, consts, state, active, rounds, 2, chunk)
 
 
+FAST_PATHS = True  # False: no ceiling skip and no fixed-point screen (the plain stages; for tests and checks)
 SCREEN_NEWTON = 18   # Newton iterations (two rounds) before the fixed-point screen of the retrieval branch
 SCREEN_FP = 400      # fixed-point iterations of the screen (most collapses take 100-300)
 
@@ -300,13 +301,13 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
         return chunked(finish, consts + (x0, np.zeros(n, dtype=np.int64)), chunk)
     # above the retrieval ceiling no retrieval state exists: whatever the iterations did there, _result
     # reports branch_missing, so those lanes are not iterated (they finish at their start point)
-    run = np.flatnonzero(~_above_ceiling(spec, branch, t)) if data is None else np.arange(n)
+    run = np.flatnonzero(~_above_ceiling(spec, branch, t)) if data is None and FAST_PATHS else np.arange(n)
     x, it = x0.copy(), np.zeros(n, dtype=np.int64)
     if run.size == 0:
         return chunked(finish, consts + (x, it), chunk)
     sub = tuple(c[run] for c in consts)
     maxiter = FIRST_NEWTON if fallback else newton_maxiter
-    screen = fallback and data is None and branch == "retrieval"
+    screen = fallback and data is None and branch == "retrieval" and FAST_PATHS
     nstate = _newton_rounds(newton_step, sub, x0[run], tol, maxiter, chunk,
                             stop_at=SCREEN_NEWTON if screen else None)
     fstate = None
