@@ -177,7 +177,7 @@ def chunked(fn, arrays, chunk=CHUNK):
     return [np.concatenate(parts) for parts in zip(*outs)]
 
 
-def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
+def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK, order=None):
     """Run a vmapped, resumable iteration ``step(*consts, *state, it_stop) -> state`` on a batch, in rounds.
 
     A vmapped while loop costs its slowest lane on every lane.  Here each round runs only the lanes that
@@ -188,7 +188,9 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     parameters) and ``state`` are tuples of NumPy arrays with the lanes on axis 0; returns the final
     state.  ``chunk`` may also be a tuple of lane counts (each compiled once): a chunk then has the largest
     and the rest of a round is padded only up to the smallest count that holds it (for iterations whose
-    lanes are expensive, e.g. the 1RSB quadratures).  The chunks of a round are dispatched before any is collected, round-robin over the local
+    lanes are expensive, e.g. the 1RSB quadratures).  ``order(*state)`` (optional): a key per lane; each
+    round packs its lanes sorted by it, so that lanes likely to need as many iterations share chunks (no
+    effect on any lane's iterates, only on what a chunk's slowest lane costs the others).  The chunks of a round are dispatched before any is collected, round-robin over the local
     devices (on a CPU host: one per core when XLA_FLAGS has --xla_force_host_platform_device_count, as
     the densehebb command sets it), so they run in parallel."""
     state = [np.array(s) for s in state]
@@ -198,6 +200,8 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
         idx = np.flatnonzero(active(*state))
         if idx.size == 0:
             break
+        if order is not None:
+            idx = idx[np.argsort(np.asarray(order(*state))[idx], kind="stable")]
         pending = []  # dispatch every chunk first (JAX runs them asynchronously, on all cores), then collect
         for start in range(0, idx.size, sizes[-1]):
             sel = idx[start:start + sizes[-1]]

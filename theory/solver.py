@@ -244,6 +244,12 @@ FP_ROUNDS = (50, 50, 50, 50, 100, 100, 300, 1000)  # the same for the fixed-poin
 DATA_CHUNK = 16  # lanes per call with traced datasets (their site sums make every lane costly: less padding)
 
 
+def _by_residual(x, res, *rest):
+    """Lanes sorted by residual between rounds: those about to converge share chunks, and so do those
+    that still wander (whose line searches backtrack far), instead of one of those costing a whole chunk."""
+    return np.where(np.isfinite(res), res, np.finfo(float).max)
+
+
 def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK, state=None, stop_at=None):
     """Newton in rounds; ``maxiter`` below NEWTON_MAXITER stops every lane after the first round that reaches
     it (continuation, where a Newton that needs many steps from a neighbouring solution means "absent").
@@ -262,7 +268,7 @@ def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK, st
         done = int(np.max(state[2]))
         k = next(i for i in range(len(rounds)) if sum(rounds[:i]) >= done)
         rounds = rounds[k:]
-    return in_rounds(step, consts, state, active, rounds, 2, chunk)
+    return in_rounds(step, consts, state, active, rounds, 2, chunk, order=_by_residual)
 
 
 FAST_PATHS = True  # False: no ceiling skip and no fixed-point screen (the plain stages; for tests and checks)
@@ -275,7 +281,8 @@ def _fp_rounds(fp_step, consts, x0, chunk, state=None, cap=FP_MAXITER):
     if state is None:
         state = (x0, np.full(n, np.finfo(float).max), np.zeros(n, dtype=np.int64))
     active = lambda x, res, it: (res > FP_TOL) & (it < min(cap, FP_MAXITER)) & np.isfinite(res)  # noqa: E731
-    return in_rounds(fp_step, consts, state, active, FP_ROUNDS + (FP_MAXITER,), 2, chunk)
+    return in_rounds(fp_step, consts, state, active, FP_ROUNDS + (FP_MAXITER,), 2, chunk,
+                     order=lambda x, res, it: np.abs(x[:, 0]))
 
 
 def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallback=True,
