@@ -333,10 +333,14 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     xr, res, itr, _ = nstate
     todo = np.flatnonzero(~(res <= tol))
     if todo.size and fallback:
-        if fstate is not None:  # resume the screen's fixed-point iterations of these lanes
-            state = tuple(s[np.searchsorted(screened, todo)] for s in fstate)  # todo is within screened
-        else:
-            state = None
+        state = None
+        if fstate is not None:  # resume the screen's fixed-point iterations of these lanes (a lane Newton
+            # had accepted at the screen but lost in its last steps starts afresh, as it would have)
+            state = (x0[run][todo].copy(), np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, np.int64))
+            pos = np.minimum(np.searchsorted(screened, todo), max(screened.size - 1, 0))
+            was = (screened.size > 0) & (screened[pos] == todo) if screened.size else np.zeros(todo.size, bool)
+            for s, f in zip(state, fstate):
+                s[was] = f[pos[was]]
         x2, _, it2 = _fp_rounds(fp_step, tuple(c[todo] for c in sub), x0[run][todo], chunk,
                                 state=state)
         x3, _, it3, _ = _newton_rounds(newton_step, tuple(c[todo] for c in sub), x2, tol, chunk=chunk)
