@@ -190,7 +190,8 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK, order
     and the rest of a round is padded only up to the smallest count that holds it (for iterations whose
     lanes are expensive, e.g. the 1RSB quadratures).  ``order(*state)`` (optional): a key per lane; each
     round packs its lanes sorted by it, so that lanes likely to need as many iterations share chunks (no
-    effect on any lane's iterates, only on what a chunk's slowest lane costs the others).  The chunks of a round are dispatched before any is collected, round-robin over the local
+    effect on any lane's iterates, only on what a chunk's slowest lane costs the others).  The chunks of a
+    round are dispatched before any is collected, round-robin over the local
     devices (on a CPU host: one per core when XLA_FLAGS has --xla_force_host_platform_device_count, as
     the densehebb command sets it), so they run in parallel."""
     state = [np.array(s) for s in state]
