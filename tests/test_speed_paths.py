@@ -38,6 +38,25 @@ def test_newton_resumed_in_rounds_equals_one_run():
     assert float(r_one) <= 1e-14
 
 
+def test_screened_line_search_gives_the_plain_iterates():
+    """newton_resume(screen=True) skips the trial steps outside the domain without evaluating F: the iterates,
+    residual and count are those of the plain line search, on a system whose full Newton steps leave the
+    domain (x0 > 0.5) and on one whose root lies outside it (the same stall)."""
+    F = lambda x: jnp.stack([jnp.log(x[0] - 0.5) + x[1] ** 3 - 1.0, x[1] - 0.2 * x[0]])  # noqa: E731
+    dom = lambda x: (x[0] > 0.5) & (x[1] > -5.0)  # noqa: E731
+    fixed = jnp.array([False, False])
+    for x0 in (jnp.array([0.55, 3.0]), jnp.array([5.0, -2.0]), jnp.array([0.5001, 4.0])):
+        plain = numerics.newton_resume(F, x0, fixed, dom, 1e-13)
+        fast = numerics.newton_resume(F, x0, fixed, dom, 1e-13, screen=True)
+        np.testing.assert_array_equal(np.asarray(fast[0]), np.asarray(plain[0]))
+        assert float(fast[1]) == float(plain[1]) and int(fast[2]) == int(plain[2]) and bool(fast[3]) == bool(plain[3])
+    walled = lambda x: x[0] > 10.0  # noqa: E731  (the root lies outside: the iterates run into the wall, a stall)
+    plain = numerics.newton_resume(F, jnp.array([10.5, 0.0]), fixed, walled, 1e-13)
+    fast = numerics.newton_resume(F, jnp.array([10.5, 0.0]), fixed, walled, 1e-13, screen=True)
+    assert bool(plain[3]) == bool(fast[3]) and int(plain[2]) == int(fast[2])
+    np.testing.assert_array_equal(np.asarray(fast[0]), np.asarray(plain[0]))
+
+
 @pytest.mark.parametrize("P", [2, 4])
 def test_batch_equals_points_solved_alone(P):
     """A batch mixing points that converge at once, points that need the fallback and points where the
@@ -57,6 +76,37 @@ def test_batch_equals_points_solved_alone(P):
             assert int(one.iterations) == int(batch[i].iterations)
         for k in ("m", "q", "f"):
             np.testing.assert_allclose(float(getattr(batch[i], k)), float(getattr(one, k)), rtol=0, atol=1e-13)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_fast_grid_equals_plain_point_by_point(P, monkeypatch):
+    """The fast grid path (no iterations above the retrieval ceiling, the fixed-point screen after 18 Newton
+    steps, line-search trials screened by the domain, one gradient per fixed-point step) against each point
+    solved alone with the plain stages (solver.FAST_PATHS off), on a coarse grid with retrieval states, the
+    spinodal T_M(alpha) (points 1% either side), collapsed points and the absent branch above the ceiling:
+    the same status everywhere and the same converged values."""
+    from densehebb.theory import solver
+
+    spec = Model(P=P)
+    a_c = lines.capacity(spec, 0.0).alpha_c
+    top = solver.retrieval_ceiling(P)
+    alphas = np.array([0.05, 0.3, 0.7, 0.95]) * a_c
+    Ts = [np.concatenate([np.linspace(0.0, 1.08 * top, 7), lines.T_M(spec, a) * np.array([0.99, 1.01])])
+          for a in alphas]
+    A = np.repeat(alphas, 9)
+    T = np.concatenate(Ts)
+    fast = solve(spec, A, T)
+    monkeypatch.setattr(solver, "FAST_PATHS", False)
+    codes = set()
+    for i in range(A.size):
+        one = solve(spec, float(A[i]), float(T[i]))
+        codes.add(one.status.name)
+        assert one.status == fast[i].status, (A[i], T[i])
+        if one.converged:
+            for k in ("m", "q", "f"):
+                assert abs(float(getattr(one, k)) - float(getattr(fast[i], k))) < 1e-12, (A[i], T[i], k)
+    assert {"CONVERGED", "BRANCH_MISSING"} <= codes and ("COLLAPSED" in codes)
 
 
 def test_fold_from_a_start_equals_fold_from_scratch():

@@ -122,6 +122,14 @@ def fixed_point_map(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES)
     return x - raw_equations(x, alpha, T, P, self_interaction, n)[FP_PERM]
 
 
+def equations_and_map(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
+    """(equations, fixed_point_map) at x from one evaluation of the gradient (the fixed-point fallback
+    needs both at every iterate)."""
+    e = raw_equations(x, alpha, T, P, self_interaction, n)
+    a = jnp.where(alpha > 0, alpha, 1.0)
+    return jnp.stack([e[0], e[1] / a, e[2] / jnp.maximum(1.0, jnp.abs(x[1]))]), x - e[FP_PERM]
+
+
 def order_parameters(x, alpha, T, P=2):
     """(m, q, r); r = v / alpha is the AGS noise parameter for P = 2 (for P >= 3 it is v/alpha as well)."""
     m, C, v = x[0], x[1], x[2]

@@ -44,11 +44,17 @@ def newton(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER):
     return x, res, it
 
 
-def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None):
+def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, stalled0=False, it_stop=None,
+                  screen=False):
     """:func:`newton` that can be stopped and resumed: it runs from iteration ``it0`` (with the stall flag
     ``stalled0``) until converged, stalled (the line search failed), ``maxiter`` or ``it_stop``, and returns
     (x, residual, its, stalled).  Rounds of it_stop = it + k give exactly the iterates of one long run; a
-    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`)."""
+    host loop uses that to drop converged points from a batch between rounds (:func:`in_rounds`).
+
+    ``screen``: the line search first tests all its trial steps t = 2^-k (k < LINE_SEARCH_MAXITER) against
+    ``in_domain`` (cheap: no equations) and evaluates F only at those inside; a trial outside the domain has
+    merit inf and is rejected anyway, so the iterates are those of the plain search (it only skips work:
+    a Newton step far outside the domain, common where the branch is absent, costs ~20 rejected trials)."""
     n = x0.shape[0]
     eye = jnp.eye(n)
     free2 = (~fixed)[:, None] & (~fixed)[None, :]
@@ -79,14 +85,33 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
             t, k, acc, _, _ = c
             return (~acc) & (k < LINE_SEARCH_MAXITER)
 
-        def ls_body(c):
-            t, k, _, _, _ = c
-            xt = x + t * dx
-            r_, n2t = merit(xt)
-            acc = (n2t <= n2 * (1.0 - 1e-4 * t)) | (r_ <= tol)
-            return (jnp.where(acc, t, 0.5 * t), k + 1, acc, xt, r_)
+        if not screen:
+            def ls_body(c):
+                t, k, _, _, _ = c
+                xt = x + t * dx
+                r_, n2t = merit(xt)
+                acc = (n2t <= n2 * (1.0 - 1e-4 * t)) | (r_ <= tol)
+                return (jnp.where(acc, t, 0.5 * t), k + 1, acc, xt, r_)
 
-        t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
+            t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, 0, False, x, res))
+        else:
+            ts = 0.5 ** jnp.arange(LINE_SEARCH_MAXITER, dtype=x.dtype)  # exactly the halvings of t = 1
+            trials = x[None, :] + ts[:, None] * dx[None, :]
+            inside = jax.vmap(lambda y: jnp.asarray(in_domain(y), bool))(trials)
+            ks = jnp.arange(LINE_SEARCH_MAXITER)
+
+            def next_inside(k):  # first trial >= k inside the domain (LINE_SEARCH_MAXITER: none)
+                return jnp.min(jnp.where(inside & (ks >= k), ks, LINE_SEARCH_MAXITER))
+
+            def ls_body(c):
+                t, k, _, _, _ = c
+                xt = trials[k]
+                t = ts[k]
+                r_, n2t = merit(xt)
+                acc = (n2t <= n2 * (1.0 - 1e-4 * t)) | (r_ <= tol)
+                return (t, jnp.where(acc, k, next_inside(k + 1)), acc, xt, r_)
+
+            t, _, acc, xt, rt = jax.lax.while_loop(ls_cond, ls_body, (1.0, next_inside(0), False, x, res))
         xn = jnp.where(acc, xt, x)
         rn = jnp.where(acc, rt, res)
         return xn, rn, it + 1, ~acc
@@ -96,29 +121,43 @@ def newton_resume(F, x0, fixed, in_domain, tol, maxiter=NEWTON_MAXITER, it0=0, s
 
 
 def fixed_point_resume(F, fpmap, x0, fixed, in_domain, tol=FP_TOL, maxiter=FP_MAXITER, eta=FP_DAMPING, it0=0,
-                       it_stop=None, done=None):
+                       it_stop=None, done=None, joint=None):
     """Damped fixed-point iteration of ``fpmap`` until max |F| <= tol, from iteration ``it0`` and stopped at
     ``it_stop`` at the latest (resumable, like :func:`newton_resume`).  Returns (x, residual, its).
-    ``done(x)`` (optional): stop early where it is true (the caller decides what such an end point means)."""
+    ``done(x)`` (optional): stop early where it is true (the caller decides what such an end point means).
+    ``joint(x)`` (optional): (F(x), fpmap(x)) from one evaluation (both come from the same gradient): the
+    map of the next step is then carried from the residual of this one, one evaluation per iteration."""
     stop = maxiter if it_stop is None else jnp.minimum(it_stop, maxiter)
     if done is None:
         done = lambda x: jnp.asarray(False)  # noqa: E731
+    if joint is None:
+        joint = lambda x: (F(x), fpmap(x))  # noqa: E731
+        carried = False
+    else:
+        carried = True
 
-    def res_of(x):
-        f = jnp.where(fixed, 0.0, F(x))
+    def res_from(x, fx):
+        f = jnp.where(fixed, 0.0, fx)
         ok = jnp.all(jnp.isfinite(f)) & in_domain(x)
         return jnp.where(ok, jnp.max(jnp.abs(f)), jnp.inf)
 
     def cond(s):
-        x, res, it = s
+        x, res, it, _ = s
         return (res > tol) & (it < stop) & jnp.isfinite(res) & ~done(x)
 
     def body(s):
-        x, _, it = s
-        xn = jnp.where(fixed, x, x + eta * (fpmap(x) - x))
-        return xn, res_of(xn), it + 1
+        x, _, it, phi = s
+        phi = phi if carried else fpmap(x)
+        xn = jnp.where(fixed, x, x + eta * (phi - x))
+        if carried:
+            fx, phin = joint(xn)
+        else:
+            fx, phin = F(xn), phi
+        return xn, res_from(xn, fx), it + 1, phin
 
-    return jax.lax.while_loop(cond, body, (x0, res_of(x0), jnp.asarray(it0)))
+    f0, phi0 = joint(x0) if carried else (F(x0), x0)
+    x, res, it, _ = jax.lax.while_loop(cond, body, (x0, res_from(x0, f0), jnp.asarray(it0), phi0))
+    return x, res, it
 
 
 CHUNK = 64  # lanes per call of a batched loop (one compiled shape for every batch size > 1)
@@ -138,7 +177,7 @@ def chunked(fn, arrays, chunk=CHUNK):
     return [np.concatenate(parts) for parts in zip(*outs)]
 
 
-def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
+def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK, order=None):
     """Run a vmapped, resumable iteration ``step(*consts, *state, it_stop) -> state`` on a batch, in rounds.
 
     A vmapped while loop costs its slowest lane on every lane.  Here each round runs only the lanes that
@@ -149,7 +188,10 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
     parameters) and ``state`` are tuples of NumPy arrays with the lanes on axis 0; returns the final
     state.  ``chunk`` may also be a tuple of lane counts (each compiled once): a chunk then has the largest
     and the rest of a round is padded only up to the smallest count that holds it (for iterations whose
-    lanes are expensive, e.g. the 1RSB quadratures).  The chunks of a round are dispatched before any is collected, round-robin over the local
+    lanes are expensive, e.g. the 1RSB quadratures).  ``order(*state)`` (optional): a key per lane; each
+    round packs its lanes sorted by it, so that lanes likely to need as many iterations share chunks (no
+    effect on any lane's iterates, only on what a chunk's slowest lane costs the others).  The chunks of a
+    round are dispatched before any is collected, round-robin over the local
     devices (on a CPU host: one per core when XLA_FLAGS has --xla_force_host_platform_device_count, as
     the densehebb command sets it), so they run in parallel."""
     state = [np.array(s) for s in state]
@@ -159,6 +201,8 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK):
         idx = np.flatnonzero(active(*state))
         if idx.size == 0:
             break
+        if order is not None:
+            idx = idx[np.argsort(np.asarray(order(*state))[idx], kind="stable")]
         pending = []  # dispatch every chunk first (JAX runs them asynchronously, on all cores), then collect
         for start in range(0, idx.size, sizes[-1]):
             sel = idx[start:start + sizes[-1]]

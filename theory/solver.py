@@ -56,6 +56,9 @@ class _Bound:
     def fixed_point_map(self, x, a, t):
         return self.mod.fixed_point_map(x, a, t, self.P, self.si, self.n)
 
+    def equations_and_map(self, x, a, t):
+        return self.mod.equations_and_map(x, a, t, self.P, self.si, self.n)
+
     def replicon(self, x, a, t):
         return self.mod.replicon(x, a, t, self.P, self.si, self.n)
 
@@ -181,20 +184,23 @@ def _compiled(spec: Model, branch: str, tol: float, L: int | None = None):
         fixed, F, dom = _system(model, branch, alpha, T)
         # Newton polishes well below tol (quadratic convergence makes this cheap; it separates a branch
         # from a nearby one, e.g. a spin glass with q -> 0 from the paramagnet); tol decides acceptance.
-        return newton_resume(F, x, fixed, dom, POLISH * tol, NEWTON_MAXITER, it, stalled, it_stop)
+        return newton_resume(F, x, fixed, dom, POLISH * tol, NEWTON_MAXITER, it, stalled, it_stop, screen=True)
 
     def fp_one(alpha, T, *args):
         d, (x, res, it, it_stop) = split(args)
         model = bind(d)
         fixed, F, dom = _system(model, branch, alpha, T)
         fp = lambda x: model.fixed_point_map(x, alpha, T)  # noqa: E731
+        joint = ((lambda x: model.equations_and_map(x, alpha, T)) if hasattr(model, "equations_and_map")
+                 else None)
         if branch != "retrieval":
-            return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop)
+            return fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop, joint=joint)
         # retrieval: a lane whose overlap has flowed below COLLAPSE_M has left the branch (m = 0 is invariant
         # under the map); it stops there with m set to 0 exactly and residual 0 (inactive), and the Newton
         # polish that follows solves the m = 0 point, which _finish reports as collapsed (|m| < 1e-6)
         gone = lambda x: jnp.abs(x[0]) < COLLAPSE_M  # noqa: E731
-        x, res, it = fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop, done=gone)
+        x, res, it = fixed_point_resume(F, fp, x, fixed, dom, FP_TOL, FP_MAXITER, it0=it, it_stop=it_stop, done=gone,
+                                        joint=joint)
         g = gone(x)
         return jnp.where(g, x.at[0].set(0.0), x), jnp.where(g, 0.0, res), it
 
@@ -221,7 +227,7 @@ def _single(spec: Model, branch: str, tol: float):
             x, ok, it = x0, jnp.asarray(True), jnp.asarray(0)
         else:
             fixed, F, dom = _system(model, branch, alpha, T)
-            x, res, it, _ = newton_resume(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER)
+            x, res, it, _ = newton_resume(F, x0, fixed, dom, POLISH * tol, NEWTON_MAXITER, screen=True)
             ok = res <= tol
         return (ok, x0) + _finish(model, spec, branch, tol, alpha, T, x, it)
 
@@ -229,20 +235,54 @@ def _single(spec: Model, branch: str, tol: float):
 
 
 COLLAPSE_M = 1e-6  # the fixed-point fallback of the retrieval branch stops once |m| is below this (collapsed)
-NEWTON_ROUNDS = (6, 12, 24)
-FIRST_NEWTON = 24  # Newton steps from the start point before the fixed-point fallback takes over  # Newton iterations per round before converged points leave the batch
-FP_ROUNDS = (100, 300, 1000)  # the same for the fixed-point fallback
+NEWTON_ROUNDS = (6, 12, 24)  # Newton iterations per round before converged points leave the batch: a lane
+# active at the start of a round runs it to its end, so a maxiter M stops lanes at the first round end >= M
+# (FIRST_NEWTON = 24: at 42); the rounds actually run are finer (_NEWTON_FINE), ending at the same counts
+FIRST_NEWTON = 24  # Newton steps from the start point before the fixed-point fallback takes over
+_NEWTON_FINE = (3, 3, 6, 6, 6, 6, 6, 6)  # cumulative 3, 6, 12, 18, ..., 42: every end of NEWTON_ROUNDS is one
+FP_ROUNDS = (50, 50, 50, 50, 100, 100, 300, 1000)  # the same for the fixed-point fallback (no effect on results)
 DATA_CHUNK = 16  # lanes per call with traced datasets (their site sums make every lane costly: less padding)
 
 
-def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK):
+def _by_residual(x, res, *rest):
+    """Lanes sorted by residual between rounds: those about to converge share chunks, and so do those
+    that still wander (whose line searches backtrack far), instead of one of those costing a whole chunk."""
+    return np.where(np.isfinite(res), res, np.finfo(float).max)
+
+
+def _newton_rounds(step, consts, x, tol, maxiter=NEWTON_MAXITER, chunk=CHUNK, state=None, stop_at=None):
     """Newton in rounds; ``maxiter`` below NEWTON_MAXITER stops every lane after the first round that reaches
-    it (continuation, where a Newton that needs many steps from a neighbouring solution means "absent")."""
+    it (continuation, where a Newton that needs many steps from a neighbouring solution means "absent").
+    ``state`` (x, res, it, stalled): resume from it; ``stop_at``: no round starts at or after this iteration
+    (the rounds are those of one uninterrupted call).  Returns the state."""
     n = consts[0].shape[0]
-    state = (x, np.full(n, np.inf), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
-    active = lambda x, res, it, st: (res > POLISH * tol) & (it < maxiter) & ~st  # noqa: E731
-    x, res, it, _ = in_rounds(step, consts, state, active, NEWTON_ROUNDS + (NEWTON_MAXITER,), 2, chunk)
-    return x, res, it
+    if state is None:
+        state = (x, np.full(n, np.inf), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
+    ends = np.cumsum(NEWTON_ROUNDS)
+    cap = int(ends[np.searchsorted(ends, maxiter)]) if maxiter <= ends[-1] else NEWTON_MAXITER
+    cap = cap if stop_at is None else min(cap, stop_at)
+    active = lambda x, res, it, st: (res > POLISH * tol) & (it < cap) & ~st  # noqa: E731
+    rounds = _NEWTON_FINE + (NEWTON_MAXITER,)
+    assert set(ends.tolist()) <= set(np.cumsum(_NEWTON_FINE).tolist())
+    if state[2].size and state[2].max() > 0:  # resumed: the round each lane is in follows from its count
+        done = int(np.max(state[2]))
+        k = next(i for i in range(len(rounds)) if sum(rounds[:i]) >= done)
+        rounds = rounds[k:]
+    return in_rounds(step, consts, state, active, rounds, 2, chunk, order=_by_residual)
+
+
+FAST_PATHS = True  # False: no ceiling skip and no fixed-point screen (the plain stages; for tests and checks)
+SCREEN_NEWTON = 18   # Newton iterations (two rounds) before the fixed-point screen of the retrieval branch
+SCREEN_FP = 400      # fixed-point iterations of the screen (most collapses take 100-300)
+
+
+def _fp_rounds(fp_step, consts, x0, chunk, state=None, cap=FP_MAXITER):
+    n = consts[0].shape[0]
+    if state is None:
+        state = (x0, np.full(n, np.finfo(float).max), np.zeros(n, dtype=np.int64))
+    active = lambda x, res, it: (res > FP_TOL) & (it < min(cap, FP_MAXITER)) & np.isfinite(res)  # noqa: E731
+    return in_rounds(fp_step, consts, state, active, FP_ROUNDS + (FP_MAXITER,), 2, chunk,
+                     order=lambda x, res, it: np.abs(x[:, 0]))
 
 
 def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallback=True,
@@ -253,6 +293,9 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     from the same x0 and Newton again to polish.  Batches run in rounds (numerics.in_rounds): a vmapped
     while loop costs its slowest lane on every lane, so converged points leave the batch and the fallback
     runs only where Newton failed.  Each point's result is that of the point solved on its own.
+    Retrieval branch (no dataset): a lane still unresolved after SCREEN_NEWTON Newton iterations runs its
+    fixed-point fallback first (up to SCREEN_FP iterations); where that has collapsed (m -> 0), the rest of
+    the Newton stage is skipped (docs/theory.md, Numerics: the fixed-point screen).
     ``data``: (L, d) with d (n, D) the packed datasets of the points (learning from examples, traced);
     ``fallback=False``: Newton only, at most ``newton_maxiter`` iterations (rounded up to a round; for
     continuation along a line, where a failed Newton means "absent here")."""
@@ -262,19 +305,48 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
     consts = (a, t) if d is None else (a, t, d)
     n = a.shape[0]
     if branch == "paramagnetic" and model_for(spec, branch).paramagnet_is_exact:
-        x, it = x0, np.zeros(n, dtype=np.int64)
-    else:
-        x, res, it = _newton_rounds(newton_step, consts, x0, tol, FIRST_NEWTON if fallback else newton_maxiter,
-                                    chunk)
-        todo = np.flatnonzero(~(res <= tol))
-        if todo.size and fallback:
-            sub = tuple(c[todo] for c in consts)
-            state = (x0[todo], np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, dtype=np.int64))
-            active = lambda x, res, it: (res > FP_TOL) & (it < FP_MAXITER) & np.isfinite(res)  # noqa: E731
-            x2, _, it2 = in_rounds(fp_step, sub, state, active, FP_ROUNDS + (FP_MAXITER,), 2, chunk)
-            x3, _, it3 = _newton_rounds(newton_step, sub, x2, tol, chunk=chunk)
-            x, it = x.copy(), it.copy()
-            x[todo], it[todo] = x3, it[todo] + it2 + it3
+        return chunked(finish, consts + (x0, np.zeros(n, dtype=np.int64)), chunk)
+    # above the retrieval ceiling no retrieval state exists: whatever the iterations did there, _result
+    # reports branch_missing, so those lanes are not iterated (they finish at their start point)
+    run = np.flatnonzero(~_above_ceiling(spec, branch, t)) if data is None and FAST_PATHS else np.arange(n)
+    x, it = x0.copy(), np.zeros(n, dtype=np.int64)
+    if run.size == 0:
+        return chunked(finish, consts + (x, it), chunk)
+    sub = tuple(c[run] for c in consts)
+    maxiter = FIRST_NEWTON if fallback else newton_maxiter
+    screen = fallback and data is None and branch == "retrieval" and FAST_PATHS
+    nstate = _newton_rounds(newton_step, sub, x0[run], tol, maxiter, chunk,
+                            stop_at=SCREEN_NEWTON if screen else None)
+    fstate = None
+    if screen:
+        todo = np.flatnonzero(~(nstate[1] <= tol))
+        fstate = _fp_rounds(fp_step, tuple(c[todo] for c in sub), x0[run][todo], chunk, cap=SCREEN_FP)
+        gone = np.zeros(run.size, dtype=bool)
+        gone[todo] = fstate[0][:, 0] == 0.0  # fp_one sets m = 0 exactly where the overlap collapsed
+        rest = np.flatnonzero(~gone)  # the rest of the Newton stage, resumed (same iterates as one call)
+        if rest.size:
+            part = _newton_rounds(newton_step, tuple(c[rest] for c in sub), None, tol, maxiter, chunk,
+                                  state=tuple(s[rest] for s in nstate))
+            for s, p in zip(nstate, part):
+                s[rest] = p
+        screened = todo
+    xr, res, itr, _ = nstate
+    todo = np.flatnonzero(~(res <= tol))
+    if todo.size and fallback:
+        state = None
+        if fstate is not None:  # resume the screen's fixed-point iterations of these lanes (a lane Newton
+            # had accepted at the screen but lost in its last steps starts afresh, as it would have)
+            state = (x0[run][todo].copy(), np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, np.int64))
+            pos = np.minimum(np.searchsorted(screened, todo), max(screened.size - 1, 0))
+            was = (screened.size > 0) & (screened[pos] == todo) if screened.size else np.zeros(todo.size, bool)
+            for s, f in zip(state, fstate):
+                s[was] = f[pos[was]]
+        x2, _, it2 = _fp_rounds(fp_step, tuple(c[todo] for c in sub), x0[run][todo], chunk,
+                                state=state)
+        x3, _, it3, _ = _newton_rounds(newton_step, tuple(c[todo] for c in sub), x2, tol, chunk=chunk)
+        xr, itr = xr.copy(), itr.copy()
+        xr[todo], itr[todo] = x3, itr[todo] + it2 + it3
+    x[run], it[run] = xr, itr
     return chunked(finish, consts + (x, it), chunk)
 
 
@@ -309,6 +381,20 @@ def _check_inputs(alpha, T):
     if np.any(~np.isfinite(t)) or np.any(t < 0):
         raise ValueError("T must be finite and >= 0")
     return a, t
+
+
+def _ceiling(model: Model) -> float:
+    """The retrieval ceiling of a plain model (diluted patterns: the K-finite spinodal scales as
+    (1 - d)^(P-1), theory.multitask)."""
+    return retrieval_ceiling(model.P) * (1.0 - model.dilution) ** (model.P - 1)
+
+
+def _above_ceiling(model: Model, branch: str, T):
+    """Where a retrieval solve has no answer by theory (T above the ceiling, :func:`retrieval_ceiling`):
+    :func:`_result` reports branch_missing at every such point that did not converge, and none can."""
+    if branch != "retrieval" or model.examples is not None:
+        return np.zeros(np.shape(T), dtype=bool)
+    return np.asarray(T) > _ceiling(model) * (1 + 1e-9)
 
 
 @lru_cache(maxsize=None)
@@ -364,8 +450,7 @@ def _result(model, branch, out, shape, a_in, t_in):
     if branch == "retrieval" and model.examples is None and np.any(codes != Status.CONVERGED.code):
         # above every retrieval spinodal the branch does not exist: say so
         # (diluted patterns: the K-finite spinodal scales as (1 - d)^(P-1), theory.multitask)
-        ceiling = retrieval_ceiling(model.P) * (1.0 - model.dilution) ** (model.P - 1)
-        above = (out["T"] > ceiling * (1 + 1e-9)) & (codes != Status.CONVERGED.code)
+        above = _above_ceiling(model, branch, out["T"]) & (codes != Status.CONVERGED.code)
         codes = np.where(above, np.int8(Status.BRANCH_MISSING.code), codes).astype(np.int8)
     inputs = {"alpha": out["alpha"], "T": out["T"], "branch": branch}
     values = {k: out[k] for k in ("m",) + tuple(model_for(model, branch).EXTRA) + ("q", "r", "C", "f")}
