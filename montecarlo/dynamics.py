@@ -148,14 +148,25 @@ def _rule_fns(acceptance):
     return THRESHOLD_RULES[name]
 
 
-def site_update(s, row, M, tau_i, u_i, plan, accept_fn):
+def site_update(s, row, M, tau_i, u_i, plan, accept_fn, wall=None, target=None):
     """One flip attempt of one chain: (new spin, new overlaps, accepted, dH).
 
     s: current spin of the site; row: its pattern entries (K,); M: overlaps (K,); tau_i, u_i: the
     attempt's threshold and uniform.  dH is exact (see :func:`montecarlo.energy.flip_sum`).  With an
     :class:`~montecarlo.polynomials.ExamplePlan` (learning from examples) row and M are (K, C) and the
     sum and the update are those of :mod:`montecarlo.learning`.
+    ``wall`` (an int, plain patterns only): the basin constraint -- a flip that would make the overlap
+    M[target] of the chain's target pattern smaller than ``wall`` is rejected (O(1): one entry of M).
     """
+    if wall is not None:
+        if isinstance(plan, ExamplePlan):
+            raise ValueError("the basin constraint (wall) applies to plain patterns only")
+        dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
+        x_t = (s * row[target]).astype(jnp.int32)
+        inside = M[target].astype(jnp.int32) - 2 * x_t >= wall
+        accept = accept_fn(dH, tau_i, u_i) & inside
+        M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
+        return jnp.where(accept, -s, s), M, accept, dH
     if isinstance(plan, ExamplePlan):
         dH = learning.flip_sum_examples(M, row, s, plan).astype(jnp.float64) * plan.scale
         accept = accept_fn(dH, tau_i, u_i)
@@ -249,7 +260,7 @@ def linear_flip_f32(plan) -> bool:
 
 
 def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool = False, unroll: int = 1,
-                 examples=None, plefka: bool = False):
+                 examples=None, plefka: bool = False, wall: int | None = None, targets=None):
     """One sweep of C chains sharing one pattern set: ``step(states (C, ...), xi (N, K), beta (C,))``.
 
     Numerically identical to ``jax.vmap(step_fn)`` of :func:`single_spin_flip` (same keys, thresholds and
@@ -261,14 +272,33 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
     (:func:`linear_flip_f32`; the overlaps are float32 within the sweep and converted back, exactly, at
     its end).  ``examples``, ``plefka``: as in :func:`single_spin_flip` (the integer kernel of
     :mod:`montecarlo.learning`).
+
+    Basin constraint (``wall``, an int, with ``targets``, the target pattern index of each of the C
+    chains; plain patterns only): a flip after which the overlap M_t = sum_i xi_i^t sigma_i of the chain's
+    target pattern t would be smaller than ``wall`` is rejected.  Each attempt then satisfies detailed
+    balance with respect to exp(-beta H) restricted to {M_t >= wall}, so the sweep samples that restricted
+    measure (for a chain that starts inside it).  ``wall=None``: no constraint, the code path and numbers
+    of the unconstrained sweep.
     """
     N, K = _check_sizes(N, K)
     P = check_order(P, self_interaction)
     plan = learning.plan_for(N, K, P, bool(self_interaction), examples, plefka)
     tau_fn, accept_fn = _rule_fns(rule)
+    if wall is not None:
+        if isinstance(plan, ExamplePlan):
+            raise ValueError("the basin constraint (wall) applies to plain patterns only")
+        if targets is None:
+            raise ValueError("the basin constraint (wall) needs the target pattern of every chain (targets)")
+        wall = int(wall)
+        targets = jnp.asarray(targets, jnp.int32)
     if linear_flip_f32(plan):
-        return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll)
-    attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
+        return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll, wall, targets)
+    if wall is None:
+        attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
+    else:
+        attempt_c = jax.vmap(lambda s, row, M, tau_i, u_i, t, plan, accept_fn:
+                             site_update(s, row, M, tau_i, u_i, plan, accept_fn, wall, t),
+                             in_axes=(0, None, 0, 0, 0, 0, None, None))
 
     def step(state: MCState, xi, beta) -> MCState:
         key, uT, tauT, sigT = _sweep_randoms(state, beta, N, tau_fn)
@@ -276,7 +306,10 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
         def attempt(carry, site):
             M, n_acc, dE = carry
             s, row, tau_i, u_i = site
-            _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, plan, accept_fn)
+            if wall is None:
+                _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, plan, accept_fn)
+            else:
+                _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, targets, plan, accept_fn)
             return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept
 
         C = state.M.shape[0]
@@ -299,7 +332,7 @@ def _sweep_randoms(state, beta, N, tau_fn):
     return key, u.T, tau.T, state.sigma.T
 
 
-def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
+def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll, wall=None, targets=None):
     """:func:`batched_step` for a linear flip polynomial (P = 2): n = c (sigma_i xi_i . M - |xi_i|^2), exact in
     float32 (see :func:`linear_flip_f32`); same keys, thresholds, decisions and numbers."""
     c0 = int(plan.coeffs[0])
@@ -319,6 +352,9 @@ def _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll):
             n = (s.astype(jnp.int64) * h.astype(jnp.int64) - sq_i) * c0
             dH = n.astype(jnp.float64) * plan.scale
             accept = accept_fn(dH, tau_i, u_i)
+            if wall is not None:     # exact: integers of magnitude <= N + 2 in float32
+                x_t = s.astype(jnp.float32) * row[targets]
+                accept = accept & (M[jnp.arange(M.shape[0]), targets] - 2 * x_t >= wall)
             d = jnp.where(accept, 2 * s, 0).astype(jnp.float32)
             M = M - d[:, None] * row[None, :]
             return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept

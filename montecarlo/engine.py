@@ -65,12 +65,20 @@ class EngineConfig:
     n_R: int
     examples: object = None
     plefka: bool = False
+    wall: int | None = None
+    wall_targets: tuple = ()
 
 
 def make_step(cfg: EngineConfig):
-    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``."""
+    """Sweep of all chains of one sample: ``step(chains (T, R, ...), xi (N, K), beta (T,))``.
+
+    ``cfg.wall`` (basin constraint): flips that would take the overlap M_t of replica r's target pattern
+    t = ``cfg.wall_targets[r]`` below ``cfg.wall`` are rejected (:func:`montecarlo.dynamics.batched_step`)."""
+    targets = None
+    if cfg.wall is not None:
+        targets = tuple(cfg.wall_targets) * cfg.n_T          # flat chain t * R + r -> wall_targets[r]
     stepC = batched_step(cfg.N, cfg.K, cfg.dynamics, cfg.P, cfg.self_interaction, examples=cfg.examples,
-                         plefka=cfg.plefka)
+                         plefka=cfg.plefka, wall=cfg.wall, targets=targets)
     T, R = cfg.n_T, cfg.n_R
 
     def step(chains, xi, beta):

@@ -33,6 +33,7 @@ and FILE resumes from it (or returns at once if the run had finished) with exact
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -91,6 +92,16 @@ OVERLAP_VARIABLES = ("m", "m_abs", "m_max", "mattis", "levels", "m_blocks", "m_a
                      "levels_blocks", "m_t")
 
 
+def _basin_attrs(m_min, wall, N) -> dict:
+    """Dataset attributes of the basin constraint (none without one)."""
+    if m_min is None:
+        return {}
+    return dict(m_min=m_min, m_min_wall=int(wall),
+                basin_constraint=(f"constrained Monte Carlo: flips that would take the Mattis overlap with the "
+                                  f"chain's target pattern below m_min are rejected (M_t >= {int(wall)} of N = {N}); "
+                                  "samples exp(-H/T) restricted to {m >= m_min}"))
+
+
 def _dilution_attrs(d, overlaps, levels, examples=False) -> dict:
     """Attributes of a run with diluted patterns and / or the sorted overlaps (none otherwise)."""
     out = {}
@@ -131,7 +142,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
              *, measure_every=1, dynamics="glauber", init="pattern", n_blocks=10, tempering=False, swap_every=1,
              n_track=None, q_bins=None, max_lag=None, timeseries=False, checkpoint=None, checkpoint_every=60.0,
              progress=False, devices=None, segment_sweeps=None, plefka=False, levels=None, overlaps="unnormalised",
-             _stop_after_segments=None):
+             m_min=None, _stop_after_segments=None):
     """Run Monte Carlo chains for every (disorder sample, temperature, replica).
 
     Parameters
@@ -178,6 +189,13 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         Diluted patterns: the overlaps reported (m, m_abs, m_max, mattis, levels and their blocks and
         series) are m_mu = (1/N) sum_i xi^mu_i sigma_i (at most 1 - d), or those divided by 1 - d.  The
         Dataset's attribute ``overlaps`` says which.
+    m_min : None or float in (-1, 1)
+        Basin constraint (constrained Monte Carlo, plain patterns, init "pattern" or "patterns"): a flip
+        whose new Mattis overlap m = (1/N) sum_i xi_i^t sigma_i with the chain's target pattern t (the
+        one it started at) would fall below ``m_min`` is rejected, inside the jitted sweep (O(1) per
+        attempt).  The chains then sample exp(-H/T) restricted to {m >= m_min} exactly (detailed balance
+        within the set; tempering swaps stay valid since the set does not depend on T).  The wall is on
+        the integer overlap, M_t >= ceil(m_min N) (m_min N rounded to 9 decimals first; attribute ``m_min_wall``).  None: no constraint.
     n_blocks : int >= 1
         Number of time blocks kept for blocking errors (capped at the number of measurements).
     tempering : bool
@@ -278,6 +296,18 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, Real) \
             or not checkpoint_every >= 0:
         raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {checkpoint_every!r}")
+    wall = None
+    if m_min is not None:
+        if isinstance(m_min, bool) or not isinstance(m_min, Real) or not -1.0 < float(m_min) < 1.0:
+            raise ValueError(f"m_min must be None or a number in (-1, 1), got {m_min!r}")
+        if ex is not None:
+            raise ValueError("m_min: the basin constraint applies to plain patterns only "
+                             "(no examples, no dilution)")
+        if init not in ("pattern", "patterns"):
+            raise ValueError(f"m_min: the basin constraint needs init 'pattern' or 'patterns' (a start "
+                             f"inside the basin), got {init!r}")
+        m_min = float(m_min)
+        wall = math.ceil(round(m_min * N, 9))   # M_t >= m_min N <=> M_t >= ceil(m_min N); rounded so 0.2 * 10 is 2
     key, seed_attr = as_key(key)
     plan_dH = learning.plan_for(N, K, P, si, ex, plefka)
 
@@ -287,7 +317,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
     check_memory(N, pattern_columns(K, P, ex), n_samples, n_T, n_replicas, len(mkey), what="simulate")  # the whole run, before allocating
     targets = tuple(int(r % K) if init == "patterns" else 0 for r in range(n_replicas))
     cfg = EngineConfig(N=N, K=K, P=P, self_interaction=si, dynamics=dynamics, n_T=n_T, n_R=n_replicas,
-                       examples=ex, plefka=plefka)
+                       examples=ex, plefka=plefka, wall=wall, wall_targets=targets if wall is not None else ())
     plan = Measurements(n_blocks=n_blocks, tempering=bool(tempering), n_track=n_track, q_bins=q_bins,
                         max_lag=max_lag, series_len=n_meas if timeseries else 0, targets=targets, levels=levels)
     beta = jnp.asarray(inverse_temperatures(temps))
@@ -308,6 +338,8 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         fingerprint["dilution"] = dilution
     if levels:
         fingerprint["levels"] = True
+    if m_min is not None:
+        fingerprint["m_min"] = m_min
 
     resume = checkpoint is not None and os.path.exists(checkpoint)
     if resume and _ckpt.read_meta(checkpoint).get("fingerprint") != json.loads(json.dumps(fingerprint)):
@@ -369,7 +401,7 @@ def simulate(key, model, N, alpha=None, K=None, T=(0.5,), n_samples=1, n_replica
         zero_temperature_rule=("T = 0: glauber accepts dH < 0, dH == 0 with probability 1/2; "
                                "metropolis accepts dH <= 0; greedy accepts dH < 0 only"),
         checkpoint=None if checkpoint is None else os.fspath(checkpoint),
-        **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels, model.examples is not None))
+        **_basin_attrs(m_min, wall, N), **_example_attrs(model, plan_dH), **_dilution_attrs(dilution, overlaps, levels, model.examples is not None))
     ds = simulate_dataset(cfg, plan, temps, n_samples, n_meas, measure_every, burn_in, chains, acc, attrs)
     if overlaps == "normalised" and dilution:       # (d = 0: dividing by 1 changes nothing)
         for name in OVERLAP_VARIABLES:

@@ -149,7 +149,8 @@ def summarize(ds, threshold=None):
     diagnostics of :func:`equilibration` (``equilibrated``, ``drift_z``, ...), with tempering
     ``swap_acceptance_up`` (acceptance of swaps with the next higher temperature), ``round_trips`` (tempering
     round trips lowest T -> highest T -> lowest T in the measurement phase, all ladders) and
-    ``round_trips_min_per_ladder`` (the fewest of one (sample, replica) ladder), and ``stats``: the
+    ``round_trips_min_per_ladder`` (the fewest of one (sample, replica) ladder), ``m_min`` for a constrained
+    (in-basin) run (``simulate(m_min=...)``), and ``stats``: the
     :class:`Stats` record of every observable (the ``x``, ``x_err`` entries are its mean and error).
 
     Errors (standard errors of the mean) come from disorder samples:
@@ -174,6 +175,8 @@ def summarize(ds, threshold=None):
                  measured_over_tau=e["measured_over_tau"])
         if "swap_acceptance" in ds and k < ds.sizes["T"] - 1 and int(ds.attrs.get("tempering", 0)):
             d["swap_acceptance_up"] = float(ds["swap_acceptance"].values[k])
+        if "m_min" in ds.attrs:         # constrained (in-basin) run
+            d["m_min"] = float(ds.attrs["m_min"])
         if "round_trips" in ds:
             d["round_trips"] = int(ds["round_trips"].values.sum())
             d["round_trips_min_per_ladder"] = int(ds["round_trips"].values.min())

@@ -148,6 +148,13 @@ def validate_mc(args):
         refuse(g, ["swap_every"], "applies with --tempering only")
     if args.dynamics == "greedy" and any(t != 0 for t in temps):
         raise UsageError("dynamics 'greedy' is zero-temperature descent: use T = 0")
+    if args.m_min is not None:
+        if not -1 < args.m_min < 1:
+            raise UsageError(f"--m-min must lie in (-1, 1), got {args.m_min}")
+        if args.init not in ("pattern", "patterns"):
+            raise UsageError("--m-min needs --init pattern or patterns (a start inside the basin)")
+        if args.dilution is not None or args.dataset != "none":
+            raise UsageError("--m-min applies to plain patterns only (no --dilution, no --dataset)")
     burn_in = args.sweeps // 2 if args.burn_in is None else args.burn_in
     if args.sweeps <= burn_in:
         raise UsageError(f"sweeps ({args.sweeps}) must exceed burn_in ({burn_in}): nothing would be measured")
@@ -218,7 +225,7 @@ def cmd_mc(args):
                   measure_every=args.measure_every, dynamics=args.dynamics, init=args.init,
                   tempering=args.tempering, swap_every=args.swap_every,
                   checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-                  segment_sweeps=args.segment_sweeps, plefka=args.plefka,
+                  segment_sweeps=args.segment_sweeps, plefka=args.plefka, m_min=args.m_min,
                   progress=not args.quiet and not args.json and sys.stderr.isatty())
     if args.out:
         ds.attrs["command"] = "densehebb " + " ".join(args.argv)
@@ -238,6 +245,8 @@ def cmd_mc(args):
     if model.examples is not None:
         out.update(r=model.examples.r, M=model.examples.M, normalisation=model.examples.normalisation,
                    norm=float(ds.attrs["examples_norm"]), plefka=bool(args.plefka))
+    if args.m_min is not None:
+        out["m_min"] = args.m_min
     if args.tempering:
         out["tempering"] = True
         out["swap_acceptance"] = [float(v) for v in ds["swap_acceptance"].values]
@@ -279,7 +288,7 @@ EXP_MC_OPTIONS = ("census", "alphas", "errors", "tested")
 # options of `mc` that belong to the P-body models (refused with --interaction exponential|log-sum-exp)
 POLYNOMIAL_MC_OPTIONS = ("P", "self_interaction", "K", "dilution", "overlaps", "temperatures", "tempering",
                          "swap_every", "checkpoint", "checkpoint_every", "segment_sweeps", "out", "theory", "init",
-                         "measure_every", "dataset", "r", "M", "normalisation", "plefka")
+                         "measure_every", "dataset", "r", "M", "normalisation", "plefka", "m_min")
 
 
 def validate_mc_exp(args):
@@ -430,6 +439,10 @@ def register(sub, model_args):
                         "at the T = 0 hierarchical state sigma_i = xi^k_i, k the first non-blank pattern; blank "
                         "entries of the start pattern take random spins")
     m.add_argument("--tempering", action="store_true", help="parallel tempering between the --temperatures")
+    m.add_argument("--m-min", type=finite("m-min"), default=None,
+                   help="basin constraint (constrained Monte Carlo): reject flips that would take the Mattis "
+                        "overlap with the start pattern below this value in (-1, 1); samples exp(-H/T) "
+                        "restricted to {m >= m-min} (plain patterns, --init pattern or patterns)")
     m.add_argument("--swap-every", type=finite("swap-every", lo=1, integer=True), default=1,
                    help="sweeps between replica-exchange rounds")
     m.add_argument("--checkpoint", metavar="FILE", help="write checkpoints to FILE; rerun the same command "
