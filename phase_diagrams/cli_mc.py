@@ -509,7 +509,8 @@ def register_capacity_mc_args(parser):
     g.add_argument("--N", type=_float_list("N", lo=2, integer=True), default=None,
                    help="system sizes, comma-separated (default 500,1000,2000 for P = 2)")
     g.add_argument("--alphas", type=_float_list("alphas", lo=0),
-                   help="loads: comma list or start:stop:step (default 0.12:0.20:0.01 for P = 2)")
+                   help="loads: comma list or start:stop:step (default 0.12:0.20:0.01 for P = 2; P >= 3: 13 loads from 0.8 to "
+                        "2.0 times the RS T = 0 capacity)")
     g.add_argument("--samples", type=finite("samples", lo=1, integer=True), default=32,
                    help="disorder samples per (N, alpha)")
     g.add_argument("--starts", type=finite("starts", lo=1, integer=True), default=16,
@@ -551,6 +552,17 @@ CAPACITY_MC_OPTIONS = ("N", "alphas", "samples", "starts", "threshold", "max_swe
                        "theory")
 _DEFAULT_NS_P2 = [500, 1000, 2000]
 _DEFAULT_ALPHA_MIN_P2, _DEFAULT_ALPHA_MAX_P2, _DEFAULT_N_ALPHA_P2 = 0.12, 0.2, 9   # montecarlo.capacity.default_alphas(2)
+# P >= 3 without --alphas: 13 loads from 0.8 to 2.0 times the RS T = 0 capacity (distinct indices, 4 digits of
+# densehebb.capacity; tests/test_mc_cli.py recomputes them).  Finite-N dynamical thresholds lie above alpha_c
+# (P = 3 greedy: 0.157-0.18 at N = 50-400, against 0.1261), hence the range.
+RS_ALPHA_C_T0 = {3: 0.1261, 4: 0.03298, 5: 0.007199, 6: 0.001314, 7: 0.0002046, 8: 2.772e-05}
+
+
+def default_load_grid(P):
+    """The loads `capacity --mc` uses when --alphas is not given (pure Python: runs before NumPy starts)."""
+    if P == 2:
+        return [round(_DEFAULT_ALPHA_MIN_P2 + 0.01 * k, 4) for k in range(_DEFAULT_N_ALPHA_P2)]
+    return [float(f"{RS_ALPHA_C_T0[P] * (0.8 + 0.1 * k):.4g}") for k in range(13)]
 
 
 def validate_capacity_mc(args):
@@ -560,7 +572,7 @@ def validate_capacity_mc(args):
     if args.N is None and P != 2:
         raise UsageError(f"give the system sizes with --N for P = {P}")
     if args.alphas is None and P != 2:
-        raise UsageError(f"give the loads with --alphas for P = {P}")
+        args.alphas = default_load_grid(P)
     if args.alphas is not None and len(args.alphas) < 3:
         raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
     if args.alphas is not None and len(set(args.alphas)) != len(args.alphas):

@@ -48,6 +48,32 @@ def test_capacity_mc_validation_defaults_match_the_library():
                                         cli_mc._DEFAULT_N_ALPHA_P2)
 
 
+def test_capacity_mc_default_loads_without_alphas():
+    """P >= 3 without --alphas: the validation fills in 13 loads around the RS capacity (it used to refuse)."""
+    from densehebb.phase_diagrams import cli_mc
+
+    for P in range(3, 9):
+        g = cli_mc.default_load_grid(P)
+        assert len(g) == 13 and g == sorted(g) and len(set(g)) == 13
+        assert g[0] < cli_mc.RS_ALPHA_C_T0[P] < g[-1]
+    from densehebb.montecarlo.capacity import default_alphas
+
+    assert cli_mc.default_load_grid(2) == [float(a) for a in default_alphas(2)]
+    p = run("capacity", "--mc", "--P", "3", "--N", "12", "--starts", "99999", "--json")
+    assert p.returncode == 2 and "fewer than --starts" in p.stderr      # validated on the default loads
+
+
+@SLOW
+@pytest.mark.parametrize("P", [3, 4])
+def test_default_load_anchors_are_the_rs_capacities(P):
+    """The anchors of the default grids are densehebb.capacity's RS T = 0 values to their 4 printed digits."""
+    import densehebb as dh
+    from densehebb.phase_diagrams import cli_mc
+
+    a = float(dh.capacity(dh.Model(P=P), T=0.0).alpha_c)
+    assert cli_mc.RS_ALPHA_C_T0[P] == pytest.approx(a, rel=6e-4)
+
+
 def run(*args, timeout=600):
     return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=timeout)
 
