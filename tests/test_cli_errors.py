@@ -104,7 +104,7 @@ BAD = [
     (("capacity", "--mc", "--threshold", "1.5"), "threshold must be <= 1"),
     (("capacity", "--mc", "--exponent", "0"), "exponent must be > 0"),
     (("capacity", "--mc", "--P", "3"), "give the system sizes"),
-    (("capacity", "--mc", "--P", "3", "--N", "20,40"), "give the loads"),
+    (("capacity", "--mc", "--P", "3", "--N", "8"), "fewer than --starts"),   # default loads (0.8-2 x RS alpha_c)
     (("capacity", "--mc", "--N", "100", "--alphas", "0.1,0.2"), "at least 3 loads"),
     (("capacity", "--mc", "--N", "100", "--alphas", "0.2:0.1:0.01"), "start <= stop"),
     (("capacity", "--mc", "--N", "100", "--alphas", "0.1,nan,0.2"), "alphas must be finite"),
