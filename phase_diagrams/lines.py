@@ -6,8 +6,9 @@
 * alpha_c(T) and T_M(alpha): the end (fold) of the retrieval branch, one curve seen along either axis:
   bisection on existence, then Newton on the augmented fold system (theory.bifurcation.fold).
 * T_c(alpha): retrieval becomes the global minimum, f_retrieval = f_competitor (the lower of the spin glass
-  and the paramagnet of non-negative entropy); every sign change on a scan, and beside the edges of the
-  region where a competitor exists (P >= 3), refined with brentq; alpha_Tc(T) is the same line along T.
+  and the paramagnet of non-negative entropy); the largest root on a scan (a sign change, or one beside the
+  edge of the region where a competitor exists, P >= 3), refined with brentq; alpha_Tc(T) is the same line
+  along T.
 * T_AT(alpha): the de Almeida-Thouless eigenvalue of the retrieval solution vanishes (brentq in log T).
 Every line value comes with its own convergence: NaN where the line does not exist or a root was not found.
 """
@@ -52,12 +53,13 @@ class _Branch:
             return Result(self.spec, "saddle", {"alpha": float(a), "T": float(t), "branch": self.branch},
                           {"m": float("nan"), "f": float("nan")}, Status.BRANCH_MISSING)
         r = None
-        if self.seen and self.branch == "spin-glass":
+        near = bool(self.seen) and self.branch == "spin-glass"  # the spin glass tries its neighbour first
+        if near:
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if r is None or not bool(r.converged):
             r = solve(self.spec, a, t, self.branch)
-        if not bool(r.converged) and self.seen:
+        if not bool(r.converged) and self.seen and not near:  # (the spin glass: that start failed above)
             _, x0 = min(self.seen, key=lambda px: abs(px[0] - p))
             r = solve(self.spec, a, t, self.branch, x0=x0)
         if not bool(r.converged) and t > 0:
@@ -309,6 +311,40 @@ def _roots(g, lo, hi, n_scan):
     return sorted(out)
 
 
+def _max_root(g, lo, hi, n_scan):
+    """max(_roots(g, lo, hi, n_scan)), or None: the same scan (every grid value, in the same order), then the
+    intervals from the top down, refined only up to the first that holds a root (a sign change between
+    finite values, a grid value exactly 0, or a root beside the edge of the region where g is defined):
+    that root is the largest.  T_c and alpha_Tc need only that one; the refinements below it were most of
+    the cost after the scan (along alpha: the edge at the smallest loads, where the spin glass is not found).
+
+    The grid is evaluated as before because the branches continue from their nearest solution so far
+    (``_Branch``): the grid values, and so the brackets, stay those of the full search; a refinement starts
+    from the grid solutions at the ends of its interval, as it did."""
+    memo = {}
+
+    def gm(p):
+        if p not in memo:
+            memo[p] = g(p)
+        return memo[p]
+
+    ps = np.linspace(lo, hi, n_scan)
+    vals = [gm(p) for p in ps]
+    for i in range(n_scan - 2, -1, -1):
+        a, b, va, vb = ps[i], ps[i + 1], vals[i], vals[i + 1]
+        if np.isfinite(va) and np.isfinite(vb) and va * vb < 0:
+            return brentq(gm, a, b, xtol=XTOL)
+        if va == 0:
+            return a
+        fa, fb = np.isfinite(va), np.isfinite(vb)
+        if fa != fb:
+            p_in, p_out = (a, b) if fa else (b, a)
+            e = _edge(gm, p_in, p_out)
+            if e != p_in and gm(e) * gm(p_in) < 0:
+                return brentq(gm, min(e, p_in), max(e, p_in), xtol=XTOL)
+    return None
+
+
 @x64
 def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24, T_g: float | None = None) -> float:
     """Highest temperature below which retrieval states are the global minimum (f_R = f_competitor, see
@@ -320,8 +356,8 @@ def T_c(spec: Model, alpha: float, T_m: float | None = None, n_scan: int = 24, T
     T_m = T_M(spec, alpha) if T_m is None else T_m
     if not np.isfinite(T_m):
         return float("nan")
-    r = _roots(_delta_f(spec, alpha=alpha, T_g=T_g), 0.0, T_m * (1 - 1e-9), n_scan)
-    return max(r) if r else float("nan")
+    r = _max_root(_delta_f(spec, alpha=alpha, T_g=T_g), 0.0, T_m * (1 - 1e-9), n_scan)
+    return float("nan") if r is None else r
 
 
 @x64
@@ -333,8 +369,8 @@ def alpha_Tc(spec: Model, T: float, a_c: float | None = None, n_scan: int = 24,
     a_c = capacity(spec, T).alpha_c if a_c is None else a_c
     if not np.isfinite(a_c):
         return float("nan")
-    r = _roots(_delta_f(spec, T=T, alpha_g=alpha_g), 1e-6, a_c * (1 - 1e-9), n_scan)
-    return max(r) if r else float("nan")
+    r = _max_root(_delta_f(spec, T=T, alpha_g=alpha_g), 1e-6, a_c * (1 - 1e-9), n_scan)
+    return float("nan") if r is None else r
 
 
 @x64

@@ -112,3 +112,32 @@ def test_T_c_line_along_T_shows_rs_reentrance():
     # consistent with T_c(alpha) where that is single valued
     t = L.T_c(SPEC, 0.03)
     assert L.alpha_Tc(SPEC, t) == pytest.approx(0.03, abs=1e-8)
+
+
+@pytest.mark.parametrize("lo, hi, n", [(0.0, 10.0, 24), (0.3, 9.7, 13), (0.0, 2.0, 24), (8.2, 9.0, 24),
+                                      (0.0, 5.0, 24), (0.5, 5.5, 7)])
+def test_largest_root_from_the_top_is_the_largest_of_all_roots(lo, hi, n):
+    """T_c and alpha_Tc refine the scan's intervals from the top down, up to the first with a root (_max_root); on
+    functions with several roots, a NaN window (g undefined, as where RS has no physical competitor) with a
+    root just beside its edge, and a root inside the top interval, that is the largest root _roots finds."""
+    def g(p):
+        if 4.05 < p < 5.9:   # undefined window; its lower edge is 0.01 above a root at 4.04
+            return float("nan")
+        return math.sin(p) * (p - 4.04) * (p - 9.85)
+    calls = []
+    counted = lambda p: calls.append(p) or g(p)  # noqa: E731
+    top = L._max_root(counted, lo, hi, n)
+    every = L._roots(g, lo, hi, n)
+    assert (top is None) == (not every)
+    if every:
+        assert top == max(every)
+        assert g(top - 1e-6) * g(top + 1e-6) < 0   # a genuine sign change of g
+    if lo == 0.0 and hi == 10.0:
+        # the top interval holds the root: beyond the grid, g is evaluated only inside it (no refinement of
+        # the roots below, pi, 2 pi, 3 pi and 4.04 beside the window's edge)
+        off_grid = set(calls) - set(np.linspace(lo, hi, n))
+        assert top == pytest.approx(9.85, abs=1e-11) and off_grid and min(off_grid) > 10.0 * 22 / 23
+    if lo == 0.0 and hi == 2.0:
+        assert top == 0.0 and every == [0.0]   # g(lo) == 0 exactly: lo itself is the (only) root
+    if hi in (5.0, 5.5):
+        assert top == pytest.approx(4.04, abs=1e-11)   # found only beside the edge of the NaN window
