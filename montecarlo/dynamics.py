@@ -158,21 +158,16 @@ def site_update(s, row, M, tau_i, u_i, plan, accept_fn, wall=None, target=None):
     ``wall`` (an int, plain patterns only): the basin constraint -- a flip that would make the overlap
     M[target] of the chain's target pattern smaller than ``wall`` is rejected (O(1): one entry of M).
     """
-    if wall is not None:
-        if isinstance(plan, ExamplePlan):
-            raise ValueError("the basin constraint (wall) applies to plain patterns only")
-        dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
-        x_t = (s * row[target]).astype(jnp.int32)
-        inside = M[target].astype(jnp.int32) - 2 * x_t >= wall
-        accept = accept_fn(dH, tau_i, u_i) & inside
-        M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
-        return jnp.where(accept, -s, s), M, accept, dH
     if isinstance(plan, ExamplePlan):
+        if wall is not None:
+            raise ValueError("the basin constraint (wall) applies to plain patterns only")
         dH = learning.flip_sum_examples(M, row, s, plan).astype(jnp.float64) * plan.scale
         accept = accept_fn(dH, tau_i, u_i)
         return jnp.where(accept, -s, s), learning.flip_update(M, row, s, accept, plan), accept, dH
     dH = flip_sum(M, row, s, plan).astype(jnp.float64) * plan.scale
     accept = accept_fn(dH, tau_i, u_i)
+    if wall is not None:     # the flip must keep M[target] >= wall
+        accept = accept & (M[target].astype(jnp.int32) - 2 * (s * row[target]).astype(jnp.int32) >= wall)
     M = M - (jnp.where(accept, 2 * s, 0).astype(M.dtype) * row.astype(M.dtype))
     return jnp.where(accept, -s, s), M, accept, dH
 
@@ -293,12 +288,8 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
         targets = jnp.asarray(targets, jnp.int32)
     if linear_flip_f32(plan):
         return _batched_step_linear(N, K, plan, tau_fn, accept_fn, unroll, wall, targets)
-    if wall is None:
-        attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None))
-    else:
-        attempt_c = jax.vmap(lambda s, row, M, tau_i, u_i, t, plan, accept_fn:
-                             site_update(s, row, M, tau_i, u_i, plan, accept_fn, wall, t),
-                             in_axes=(0, None, 0, 0, 0, 0, None, None))
+    # the chains' target patterns are mapped with them (an axis only when there is a wall)
+    attempt_c = jax.vmap(site_update, in_axes=(0, None, 0, 0, 0, None, None, None, None if wall is None else 0))
 
     def step(state: MCState, xi, beta) -> MCState:
         key, uT, tauT, sigT = _sweep_randoms(state, beta, N, tau_fn)
@@ -306,10 +297,7 @@ def batched_step(N: int, K: int, rule: str, P: int = 2, self_interaction: bool =
         def attempt(carry, site):
             M, n_acc, dE = carry
             s, row, tau_i, u_i = site
-            if wall is None:
-                _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, plan, accept_fn)
-            else:
-                _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, targets, plan, accept_fn)
+            _, M, accept, dH = attempt_c(s, row, M, tau_i, u_i, plan, accept_fn, wall, targets)
             return (M, n_acc + accept.astype(jnp.int64), dE + jnp.where(accept, dH, 0.0)), accept
 
         C = state.M.shape[0]
