@@ -30,16 +30,17 @@ def _print_result(result, as_json, add=None):
     if add and "r" in add and "r" in rec:   # --dataset: "r" is the dataset quality; the AGS noise r is r_noise
         rec["r_noise"] = rec.pop("r")
     rec.update(add or {})
-    return _emit_answer(rec, result, as_json)
+    return _emit_answer(rec, result.converged, as_json, no_answer_line(result))
 
 
-def _emit_answer(rec, result, as_json):
-    """Print ``rec``; exit code 0 if ``result`` is an answer, else 3 with the reason on stderr."""
+def _emit_answer(rec, converged, as_json, reason):
+    """Print ``rec``; exit code 0 if it is an answer (``converged``), else 3 with the one-line ``reason`` on
+    stderr (for a Result: :func:`no_answer_line`)."""
     emit(rec, as_json)
-    if result.converged:
+    if converged:
         return 0
     sys.stdout.flush()
-    sys.stderr.write(no_answer_line(result) + "\n")
+    sys.stderr.write(reason + "\n")
     return 3
 
 
@@ -368,7 +369,7 @@ def _solve_multitask(args):
                     "winner": res.values.get("winner", ""), "n_at_minimum": int(res.values.get("n_at_minimum", 0))})
     if res.note:
         rec["note"] = res.note
-    return _emit_answer(rec, res, args.json)
+    return _emit_answer(rec, res.converged, args.json, no_answer_line(res))
 
 
 def _dataset_record(args, spec):
@@ -403,13 +404,8 @@ def cmd_threshold(args):
         if k in rec and rec[k] == rec[k]:
             rec[k] = int(rec[k])
     rec.update({"dataset": args.dataset, "normalisation": args.normalisation, "gaussian": bool(args.gaussian)})
-    emit(rec, args.json)
-    if res.converged:
-        return 0
-    sys.stdout.flush()
-    sys.stderr.write(f"densehebb: no answer: {res.status.value}: the criterion {args.criterion!r} is not met at any "
-                     f"M up to M_max = {args.M_max}\n")
-    return 3
+    return _emit_answer(rec, res.converged, args.json, f"densehebb: no answer: {res.status.value}: the criterion "
+                        f"{args.criterion!r} is not met at any M up to M_max = {args.M_max}")
 
 
 def _threshold_curves(args, spec, report):
@@ -459,13 +455,8 @@ def _capacity_attention(args):
            "status": "converged" if converged else "not_converged", "residual": resid,
            "note": "REM count of the other patterns (docs/theory.md, 'Continuous states'); closed form, "
                    "residual = |closed form - REM root|"}
-    emit(rec, args.json)
-    if converged:
-        return 0
-    sys.stdout.flush()
-    sys.stderr.write("densehebb: capacity: alpha_1 not confirmed by the REM root (residual "
-                     f"{resid!r})\n")
-    return 3
+    return _emit_answer(rec, converged, args.json,
+                        f"densehebb: capacity: alpha_1 not confirmed by the REM root (residual {resid!r})")
 
 
 def cmd_capacity(args):
@@ -482,7 +473,7 @@ def cmd_capacity(args):
         rec = res.to_dict()
         for k in ("ansatz", "storage", "replicon", "stable", "iterations"):
             rec.pop(k, None)
-        return _emit_answer(rec, res, args.json)
+        return _emit_answer(rec, res.converged, args.json, no_answer_line(res))
 
     if args.low_storage:
         return _print_result(capacity(model_from_args(args, storage="low").replace(dilution=float(args.dilution)),
