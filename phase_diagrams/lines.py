@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 from densehebb.theory import Model, Result, Status, solve, x64
 from densehebb.theory import aot
 from densehebb.theory.bifurcation import fold
-from densehebb.theory.numerics import XTOL_LINE, scan_roots
+from densehebb.theory.numerics import XTOL_LINE
 from densehebb.theory.solver import _guess_fn, model_for
 
 XTOL = XTOL_LINE  # absolute tolerance on the roots in T or alpha (the lines are accurate far below 1e-6)
@@ -286,37 +286,14 @@ def _edge(g, p_in, p_out, n_bisect=EDGE_BISECTIONS):
     return p_in
 
 
-def _roots(g, lo, hi, n_scan):
-    """All roots of g on [lo, hi]: ``scan_roots`` (sign changes between finite grid values), plus the roots
-    between a finite grid value and the edge of the region where g is defined, when that region ends
-    between two grid points (P >= 3: the window without a physical RS competitor; a crossing just beside
-    it was missed whenever no grid point fell between the edge and the root)."""
-    memo = {}
-
-    def gm(p):
-        if p not in memo:
-            memo[p] = g(p)
-        return memo[p]
-
-    out = scan_roots(gm, lo, hi, n_scan)
-    ps = np.linspace(lo, hi, n_scan)
-    for a, b in zip(ps[:-1], ps[1:]):
-        fa, fb = np.isfinite(gm(a)), np.isfinite(gm(b))
-        if fa == fb:
-            continue
-        p_in, p_out = (a, b) if fa else (b, a)
-        e = _edge(gm, p_in, p_out)
-        if e != p_in and gm(e) * gm(p_in) < 0:
-            out.append(brentq(gm, min(e, p_in), max(e, p_in), xtol=XTOL))
-    return sorted(out)
-
-
 def _max_root(g, lo, hi, n_scan):
-    """max(_roots(g, lo, hi, n_scan)), or None: the same scan (every grid value, in the same order), then the
+    """The largest root of g on [lo, hi], or None: a scan of n_scan grid values (in ascending order), then the
     intervals from the top down, refined only up to the first that holds a root (a sign change between
-    finite values, a grid value exactly 0, or a root beside the edge of the region where g is defined):
-    that root is the largest.  T_c and alpha_Tc need only that one; the refinements below it were most of
-    the cost after the scan (along alpha: the edge at the smallest loads, where the spin glass is not found).
+    finite values, a grid value exactly 0, or a root beside the edge of the region where g is defined,
+    P >= 3: the window without a physical RS competitor, where a crossing just beside the edge would fall
+    between two grid points): that root is the largest.  T_c and alpha_Tc need only that one; refining the
+    roots below it was most of the cost after the scan (along alpha: the edge at the smallest loads, where
+    the spin glass is not found).
 
     The grid is evaluated as before because the branches continue from their nearest solution so far
     (``_Branch``): the grid values, and so the brackets, stay those of the full search; a refinement starts

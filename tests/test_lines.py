@@ -114,12 +114,34 @@ def test_T_c_line_along_T_shows_rs_reentrance():
     assert L.alpha_Tc(SPEC, t) == pytest.approx(0.03, abs=1e-8)
 
 
+def _all_roots(g, lo, hi, n_scan):
+    """Reference for _max_root: every root of g on [lo, hi] -- the sign changes between finite grid values
+    (numerics.scan_roots) and the roots between a finite grid value and the edge of the region where g is
+    defined (lines._edge), each refined by brentq."""
+    from scipy.optimize import brentq
+
+    from densehebb.theory.numerics import scan_roots
+
+    out = scan_roots(g, lo, hi, n_scan)
+    ps = np.linspace(lo, hi, n_scan)
+    for a, b in zip(ps[:-1], ps[1:]):
+        fa, fb = np.isfinite(g(a)), np.isfinite(g(b))
+        if fa == fb:
+            continue
+        p_in, p_out = (a, b) if fa else (b, a)
+        e = L._edge(g, p_in, p_out)
+        if e != p_in and g(e) * g(p_in) < 0:
+            out.append(brentq(g, min(e, p_in), max(e, p_in), xtol=L.XTOL))
+    return sorted(out)
+
+
 @pytest.mark.parametrize("lo, hi, n", [(0.0, 10.0, 24), (0.3, 9.7, 13), (0.0, 2.0, 24), (8.2, 9.0, 24),
                                       (0.0, 5.0, 24), (0.5, 5.5, 7)])
 def test_largest_root_from_the_top_is_the_largest_of_all_roots(lo, hi, n):
     """T_c and alpha_Tc refine the scan's intervals from the top down, up to the first with a root (_max_root); on
     functions with several roots, a NaN window (g undefined, as where RS has no physical competitor) with a
-    root just beside its edge, and a root inside the top interval, that is the largest root _roots finds."""
+    root just beside its edge, and a root inside the top interval, that is the largest of all the roots
+    (_all_roots)."""
     def g(p):
         if 4.05 < p < 5.9:   # undefined window; its lower edge is 0.01 above a root at 4.04
             return float("nan")
@@ -127,7 +149,7 @@ def test_largest_root_from_the_top_is_the_largest_of_all_roots(lo, hi, n):
     calls = []
     counted = lambda p: calls.append(p) or g(p)  # noqa: E731
     top = L._max_root(counted, lo, hi, n)
-    every = L._roots(g, lo, hi, n)
+    every = _all_roots(g, lo, hi, n)
     assert (top is None) == (not every)
     if every:
         assert top == max(every)
