@@ -571,17 +571,18 @@ def validate_capacity_mc(args):
     P = args.P
     if args.N is None and P != 2:
         raise UsageError(f"give the system sizes with --N for P = {P}")
-    if args.alphas is None and P != 2:
+    if args.alphas is None:            # the defaults are filled in here; cmd_capacity_mc uses args as they are
         args.alphas = default_load_grid(P)
-    if args.alphas is not None and len(args.alphas) < 3:
+    if args.N is None:
+        args.N = list(_DEFAULT_NS_P2)
+    if len(args.alphas) < 3:
         raise UsageError("give at least 3 loads (--alphas) to locate alpha_c")
-    if args.alphas is not None and len(set(args.alphas)) != len(args.alphas):
+    if len(set(args.alphas)) != len(args.alphas):
         raise UsageError(f"alphas must be distinct, got {args.alphas}")
-    if args.N is not None and len(set(args.N)) != len(args.N):
+    if len(set(args.N)) != len(args.N):
         raise UsageError(f"N values must be distinct, got {args.N}")
-    a_min = min(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MIN_P2
-    a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
-    for N in (args.N if args.N is not None else _DEFAULT_NS_P2):
+    a_min, a_max = min(args.alphas), max(args.alphas)
+    for N in args.N:
         k_min, k_max = (int(round(a * N ** (P - 1))) for a in (a_min, a_max))
         if k_min < args.starts:
             raise UsageError(f"the smallest load gives K = {k_min} patterns at N = {N}, fewer than "
@@ -601,18 +602,16 @@ def validate_capacity_mc(args):
 def cmd_capacity_mc(args):
     _use_all_cores(single_thread_blas=True)
     P = args.P
-    Ns = args.N if args.N is not None else list(_DEFAULT_NS_P2)
+    Ns, alphas = args.N, args.alphas          # defaults filled in by validate_capacity_mc
     inputs = _mc_inputs()
-    n_alpha = len(args.alphas) if args.alphas is not None else _DEFAULT_N_ALPHA_P2
-    a_max = max(args.alphas) if args.alphas is not None else _DEFAULT_ALPHA_MAX_P2
+    n_alpha, a_max = len(alphas), max(alphas)
     n_dev = _host_devices()
     for N in Ns:
         inputs.check_memory(N, int(round(a_max * N ** (P - 1))), n_alpha * args.samples, 1, args.starts, n_dev,
                             what=f"capacity --mc at N = {N}" + (f" on {n_dev} devices" if n_dev > 1 else ""))
-    from densehebb.montecarlo.capacity import capacity_curve, default_alphas, extrapolate
+    from densehebb.montecarlo.capacity import capacity_curve, extrapolate
 
     model = model_from_args(args)
-    alphas = args.alphas if args.alphas is not None else list(default_alphas(P))
     ds = capacity_curve(args.seed, model, Ns=Ns, alphas=alphas, n_samples=args.samples, n_starts=args.starts,
                         T=args.T, max_sweeps=args.max_sweeps, threshold=args.threshold,
                         progress=not args.quiet and not args.json and sys.stderr.isatty(), protocol=args.protocol,
