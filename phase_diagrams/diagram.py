@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import xarray as xr
 
-from densehebb.theory import Model, x64
+from densehebb.theory import Model, Status, x64
 from densehebb.theory.provenance import describe_variables
 
 from . import lines
@@ -174,6 +174,14 @@ def phase_diagram(spec: Model | None = None, alphas=None, Ts=None, progress=None
     return ds
 
 
+RSB1_GRID_NOTE = ("the 1RSB capacity is computed upwards in T up to the first temperature where it is the RS "
+                  "one (status rsb_merges_into_rs: the 1RSB branch ends on the AT-stable RS branch; or "
+                  "rs_stable_at_capacity: RS is AT-stable at its capacity and no 1RSB retrieval solution was "
+                  "found below it); the higher temperatures of the grid are not computed (NaN, status "
+                  "not_computed, attrs rsb1_capacity_rejoins_rs_at_T): the RS capacity alpha_c(T) is "
+                  "expected to hold there, as at that temperature, but no 1RSB solution was searched for")
+
+
 def _add_rsb1(ds, spec, progress=False):
     """1RSB additions: alpha_c^1RSB(T) at low T (where RS is AT-unstable at its capacity), the 1RSB static
     spin-glass transition T_s(alpha) (P >= 3), and the T = 0 landmarks."""
@@ -184,9 +192,14 @@ def _add_rsb1(ds, spec, progress=False):
     t_top = 4.0 * t_at if np.isfinite(t_at) and t_at > 0 else 0.01
     Tr = np.linspace(0.0, t_top, 9)  # Tr[0] = 0: the zero-temperature capacity is the first point
     keys = ("alpha_c", "m_c", "q0", "q1", "x", "mu")
-    caps = [L1.capacity(spec, float(t)) for t in _progress(Tr, progress, "1RSB capacity")]
-    vals = {k: np.array([getattr(c, k) for c in caps], dtype=float) for k in keys}
-    status = [c.status.value for c in caps]
+    caps, rejoined = [], None  # upwards in T until the 1RSB capacity is the RS one (see RSB1_GRID_NOTE)
+    for t in _progress(Tr, progress, "1RSB capacity"):
+        c = L1.capacity(spec, float(t)) if rejoined is None else None
+        if c is not None and c.status in (Status.RSB_MERGES_INTO_RS, Status.RS_STABLE_AT_CAPACITY):
+            rejoined = float(t)
+        caps.append(c)
+    vals = {k: np.array([np.nan if c is None else getattr(c, k) for c in caps], dtype=float) for k in keys}
+    status = ["not_computed" if c is None else c.status.value for c in caps]
     ds = ds.assign_coords(T_rsb1=("T_rsb1", Tr, {"long_name": "temperature grid of the 1RSB capacity",
                                                  "units": "1"}))
     doc = {"alpha_c": "1RSB storage capacity alpha_c(T) (end of the 1RSB retrieval branch; the RS value where "
@@ -195,7 +208,9 @@ def _add_rsb1(ds, spec, progress=False):
            "mu": "beta x at alpha_c(T) (the T = 0 variable)"}
     for k in keys:
         ds[f"{k}_1rsb"] = ("T_rsb1", vals[k], {"long_name": doc[k], "units": "1"})
-    ds["status_1rsb"] = ("T_rsb1", np.array(status, dtype=str), {"long_name": "1RSB capacity status"})
+    ds["status_1rsb"] = ("T_rsb1", np.array(status, dtype=str), {"long_name": "1RSB capacity status",
+                                                                  "not_computed": RSB1_GRID_NOTE})
+    ds.attrs["rsb1_capacity_rejoins_rs_at_T"] = rejoined if rejoined is not None else float("nan")
     ds.attrs["quadrature_1rsb"] = ("composite Gauss-Legendre, split at the kink/boundary layer "
                                    "(theory.dense_rsb1, 32 nodes per panel)")
     ds.attrs["rsb1_solver"] = "theory.rsb1_solver: scan in mu = beta x, brentq on df/dmu, Newton polish"

@@ -154,7 +154,8 @@ def alpha_Tc0(spec: Model, a_c: float | None = None) -> float:
 @lru_cache(maxsize=None)
 def _sg_free_energy_curve(P: int, convention: str, n: int = 33):
     """F(t) = f_SG^1RSB(alpha = 1, T = t) on [0, t_s] (cubic spline; the spin glass at any alpha is
-    sqrt(alpha) F(T / sqrt(alpha))).  Returns (spline, t_s)."""
+    sqrt(alpha) F(T / sqrt(alpha))).  Returns (spline, t_s).  The n values of F are computed once per
+    machine (next to the compiled solvers, theory.aot.store_path, as :func:`spin_glass_scaling`)."""
     from scipy.interpolate import CubicSpline
 
     spec = Model(P=P, convention=convention, ansatz="1rsb")
@@ -163,12 +164,26 @@ def _sg_free_energy_curve(P: int, convention: str, n: int = 33):
         return None, t_s
     ts = t_s * (1 - np.cos(np.linspace(0, np.pi / 2, n)))  # denser near T = 0
     ts[-1] = t_s * (1 - 1e-6)
-    fs, prev = [], None
-    for t in ts:  # continuation along T (each saddle from the one below; the scan where that fails)
-        r = solve_rsb1(spec, 1.0, float(t), "spin-glass", start=prev)
-        fs.append(r.f)
-        prev = r.raw if r.converged else None
-    fs = np.array(fs)
+    # kept on disk like the scaling constants (one curve per P, convention and source): JSON floats round-trip
+    # exactly, so the spline is the one computed here
+    path = aot.store_path(f"rsb1-spin-glass-curve-P{int(P)}-{convention}-{int(n)}-{t_s!r}.json")
+    fs = None
+    if path is not None and os.path.exists(path):
+        try:
+            with open(path) as fh:
+                fs = np.array([float(v) for v in json.load(fh)["f"]])
+            fs = fs if fs.shape == ts.shape else None
+        except (OSError, ValueError, TypeError, KeyError):
+            fs = None
+    if fs is None:
+        fs, prev = [], None
+        for t in ts:  # continuation along T (each saddle from the one below; the scan where that fails)
+            r = solve_rsb1(spec, 1.0, float(t), "spin-glass", start=prev)
+            fs.append(r.f)
+            prev = r.raw if r.converged else None
+        fs = np.array(fs)
+        if path is not None:
+            aot.store_json(path, {"t": [float(v) for v in ts], "f": [float(v) for v in fs]})
     ok = np.isfinite(fs)
     if ok.sum() < n - 2:
         return None, t_s
@@ -204,11 +219,19 @@ def T_c(spec: Model, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_a
         return float(T_c_rs)
 
     saddles = {}  # the 1RSB retrieval saddles found along this alpha (continuation in T)
+    competitor = {}
+
+    def comp(t):
+        if t not in competitor:
+            competitor[t] = competitor_f(spec, alpha, t)
+        return competitor[t]
 
     def g(t):
-        return retrieval_f(spec, alpha, t, saddles) - competitor_f(spec, alpha, t)
+        return retrieval_f(spec, alpha, t, saddles) - comp(t)
 
     ts = np.linspace(0.0, T_m * (1 - 1e-6), n_scan)
+    if _above_competitor_at_rs(spec, alpha, ts, comp):
+        return float("nan")
     vals = np.array([g(t) for t in ts])
     roots = []
     for i in range(n_scan - 1):
@@ -216,3 +239,17 @@ def T_c(spec: Model, alpha: float, T_m: float, T_c_rs: float = float("nan"), T_a
         if np.isfinite(a) and np.isfinite(b) and a * b < 0:
             roots.append(brentq(g, ts[i], ts[i + 1], xtol=1e-9))
     return max(roots) if roots else float("nan")
+
+
+def _above_competitor_at_rs(spec, alpha, ts, comp) -> bool:
+    """True if the RS retrieval state exists at every scan temperature and its free energy is above the
+    competitor's at each: the 1RSB retrieval free energy is never below the RS one at the same point (the
+    1RSB saddle maximises f over the order parameters, f_1RSB >= f_RS: tests/test_lines_rsb1_speed.py
+    checks it on the saddles met here), so every scan value of T_c's g = f_retrieval - f_competitor is then
+    positive or NaN, there is no sign change, and T_c^1RSB does not exist at this load.  RS solves only (one
+    batched call): the 1RSB scan, about a second per temperature where it fails, is not needed."""
+    rs = solve(_rs(spec), np.full(len(ts), float(alpha)), ts, "retrieval")
+    f_rs = np.where(np.atleast_1d(rs.converged), np.atleast_1d(rs.f), np.nan)
+    if not np.all(np.isfinite(f_rs)):
+        return False
+    return all(np.isfinite(c) and f > c for f, c in zip(f_rs, (comp(float(t)) for t in ts)))
