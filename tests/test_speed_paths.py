@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from densehebb import Model, solve
+from densehebb.theory import Status
 from densehebb.phase_diagrams import lines
 from densehebb.theory import numerics, scipy_reference
 from densehebb.theory.bifurcation import fold
@@ -247,9 +248,13 @@ def test_rsb1_batch_equals_points_solved_alone():
     spec = Model(P=4, ansatz="1rsb")
     pts = [(0.03, 0.0), (0.035, 0.01), (0.03, 0.05), (0.037, 0.0)]
     batch = solve_rsb1_batch(spec, [a for a, _ in pts], [t for _, t in pts])
+    rs_applies = {Status.RSB_TRIVIAL, Status.X_AT_BOUNDARY}
     for (a, t), b in zip(pts, batch):
         one = solve_rsb1(spec, a, t)
-        assert b.status == one.status, (a, t)
+        # where no 1RSB saddle exists the two "RS applies" statuses differ only in whether some Newton run of
+        # the scan met a non-trivial stationary point at fixed mu (round-off of the batched vs the scalar
+        # executable at a marginal point: (0.03, 0.05), RS AT-stable); both give NaN and the same note
+        assert b.status == one.status or {b.status, one.status} <= rs_applies, (a, t)
         if one.converged:
             for k in ("m", "q0", "q1", "x", "f"):
                 assert getattr(b, k) == pytest.approx(getattr(one, k), abs=1e-11), (a, t, k)

@@ -114,7 +114,7 @@ def fold(spec: Model, branch, alpha, T, param, p_lo, p_hi, tol=TOL_FOLD, bracket
         status, bracket = (Status.BRANCH_MISSING, (np.nan, np.nan)) if br is None else (Status.NOT_FOUND, br[:2])
         return _fold_result(spec, branch, param, other, np.nan, np.full(3, np.nan), status, np.inf, 0, bracket)
     p_ex, p_ab, x_lo = br
-    y0 = jnp.concatenate([jnp.asarray(x_lo), jnp.asarray([p_ex])])
+    y0 = np.concatenate([np.asarray(x_lo, dtype=float), [float(p_ex)]])  # NumPy: no eager JAX op
     y, res, it = _fold_newton(spec, param, branch)(y0, jnp.asarray(float(other)), 1e-3 * tol)  # polish
     y = np.asarray(y)
     res = float(res)

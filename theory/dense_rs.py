@@ -114,7 +114,7 @@ def equations(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):
     return jnp.stack([e[0], e[1] / a, e[2] / jnp.maximum(1.0, jnp.abs(x[1]))])
 
 
-FP_PERM = jnp.array([0, 2, 1])
+FP_PERM = np.array([0, 2, 1])  # NumPy: a constant of the traced code, no eager JAX op at import
 
 
 def fixed_point_map(x, alpha, T, P=2, self_interaction=False, n=Q.DEFAULT_NODES):

@@ -110,18 +110,21 @@ def _inner_log_mean_exp(a, s1, mu, T, n):
     return jnp.where(T > 0, _inner_thermal(a, s1, mu, T, n), _inner_ground(a, s1, mu)) / mu
 
 
-def _inner_average(a, s1, mu, T, n):
+def _inner_average(a, s1, mu, T, n, thermal=None):
     """``_inner_log_mean_exp`` for one temperature T (a scalar): only the branch that applies is evaluated
     (lax.cond), so a T = 0 solve never pays for the 32 x 128-node thermal rule.  Under vmap over T the
-    cond becomes a select and both run, as in ``_inner_log_mean_exp``."""
+    cond becomes a select and both run, as in ``_inner_log_mean_exp``.  ``thermal`` (static, optional):
+    the caller knows whether T > 0, and only that branch is traced (no cond: a smaller program)."""
     s1, mu = jnp.broadcast_to(s1, a.shape), jnp.broadcast_to(mu, a.shape)
     T = jnp.asarray(T, dtype=a.dtype)
     if T.ndim:
         return _inner_log_mean_exp(a, s1, mu, jnp.broadcast_to(T, a.shape), n)
-    thermal = lambda: _inner_thermal(a, s1, mu, jnp.broadcast_to(T, a.shape), n)  # noqa: E731
+    hot = lambda: _inner_thermal(a, s1, mu, jnp.broadcast_to(T, a.shape), n)  # noqa: E731
+    if thermal is not None:
+        return (hot() if thermal else _inner_ground(a, s1, mu)) / mu
     if not isinstance(T, jax.core.Tracer):  # a concrete T (eager call): choose in Python, compile no cond
-        return (thermal() if float(T) > 0 else _inner_ground(a, s1, mu)) / mu
-    return jax.lax.cond(T > 0, thermal, lambda: _inner_ground(a, s1, mu)) / mu
+        return (hot() if float(T) > 0 else _inner_ground(a, s1, mu)) / mu
+    return jax.lax.cond(T > 0, hot, lambda: _inner_ground(a, s1, mu)) / mu
 
 
 def noise_terms(q0, C, mu, alpha, T, P, self_interaction=False):
@@ -171,19 +174,19 @@ def _outer(x, alpha, T, P, self_interaction, n):
     return q1, g, S0, S1, s1, h + s0 * z, w
 
 
-def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
-    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T), any P >= 2."""
+def free_energy(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES, thermal=None):
+    """1RSB free energy per neuron f(m, q0, C, mu; alpha, T), any P >= 2 (``thermal``: see _inner_average)."""
     m, C, mu = x[0], x[2], x[3]
     q1, g, S0, S1, s1, a, w = _outer(x, alpha, T, P, self_interaction, n)
     U = (P - 1) * m ** P / math.factorial(P)
     coupling = 0.5 * (S1 * C + mu * (S1 * q1 - S0 * x[1]))
-    inner = _inner_average(a, s1, mu, T, INNER_NODES)
+    inner = _inner_average(a, s1, mu, T, INNER_NODES, thermal)
     return U + g + coupling - jnp.sum(w * inner)
 
 
-def equations(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES):
+def equations(x, alpha, T, P=3, self_interaction=False, n=OUTER_NODES, thermal=None):
     """Stationarity equations: the gradient of f, scaled to be O(1) (m-row by h'(m), the others by alpha)."""
-    g = jax.grad(free_energy)(x, alpha, T, P, self_interaction, n)
+    g = jax.grad(free_energy)(x, alpha, T, P, self_interaction, n, thermal)
     hp = RS.field_prime(x[0], P)
     gm = jnp.where(hp != 0, g[0] / jnp.where(hp != 0, hp, 1.0), g[0])
     a = jnp.where(alpha > 0, alpha, 1.0)

@@ -49,7 +49,7 @@ from .precision import x64
 
 NAMES = ("n", "C", "v")
 EXTRA = ("n",)
-FP_PERM = jnp.array([0, 2, 1])
+FP_PERM = np.array([0, 2, 1])  # NumPy: a constant of the traced code, no eager JAX op at import
 
 
 CONTINUATION_MAXITER = 12   # solve_datasets(fallback=False): Newton steps from a neighbouring solution

@@ -43,7 +43,7 @@ from .model import Model
 
 NAMES = ("x", "y", "C", "v")
 EXTRA = ("n", "x", "y", "lambda_x", "lambda_AT")
-FP_PERM = jnp.array([0, 1, 3, 2])
+FP_PERM = np.array([0, 1, 3, 2])  # NumPy: a constant of the traced code, no eager JAX op at import
 
 
 def example_sites(M: int, r: float):

@@ -92,6 +92,24 @@ def _low(model: Model) -> Model:
 
 
 @x64
+def spinodal(P: int, n: int = 1) -> tuple:
+    """(T_spinodal, m_spinodal, continuous) of the symmetric n-mixture: the highest temperature of its
+    upper branch, max over m of T(m) (:func:`transitions` without the thermodynamic transition, which needs
+    the free energy; the retrieval ceiling of the solvers needs only this)."""
+    _check_n(n)
+    Tm = lambda m: temperature_of_amplitude(m, P, n)  # noqa: E731
+    m0 = zero_temperature_amplitude(n)
+    res = minimize_scalar(lambda m: -Tm(m), bounds=(1e-6, m0 * (1 - 1e-12)), method="bounded",
+                          options={"xatol": 1e-12})
+    m_sp, T_sp = float(res.x), float(-res.fun)
+    continuous = m_sp < 1e-4  # P = 2 Mattis: T(m) is maximal as m -> 0
+    if continuous:
+        T_sp = Tm(1e-9)
+        m_sp = 0.0
+    return T_sp, m_sp, continuous
+
+
+@x64
 def transitions(model: Model, n: int = 1) -> Result:
     """Spinodal and thermodynamic temperatures of the symmetric n-mixture (n = 1: Mattis states): a Result
     of kind "transition" with T_spinodal, m_spinodal, T_thermodynamic, m_thermodynamic and ``continuous``
@@ -100,15 +118,8 @@ def transitions(model: Model, n: int = 1) -> Result:
     P = model.P
     _check_n(n)
     Tm = lambda m: temperature_of_amplitude(m, P, n)  # noqa: E731
-    eps = 1e-9
     m0 = zero_temperature_amplitude(n)
-    res = minimize_scalar(lambda m: -Tm(m), bounds=(1e-6, m0 * (1 - 1e-12)), method="bounded",
-                          options={"xatol": 1e-12})
-    m_sp, T_sp = float(res.x), float(-res.fun)
-    continuous = m_sp < 1e-4  # P = 2 Mattis: T(m) is maximal as m -> 0
-    if continuous:
-        T_sp = Tm(eps)
-        m_sp = 0.0
+    T_sp, m_sp, continuous = spinodal(P, n)
     f_para = lambda t: -t * math.log(2.0)  # noqa: E731
     d = lambda m: float(free_energy(jnp.full((n,), m), Tm(m), P)) - f_para(Tm(m))  # noqa: E731
     status = Status.CONVERGED

@@ -49,18 +49,21 @@ _SPLIT = 1e-4  # q1 - q0 below this counts as the RS point (near-degenerate dire
 
 
 @lru_cache(maxsize=None)
-def _fns(P, si):
+def _fns(P, si, thermal):
+    """The scalar executables (Newton, df/dmu, f, equations) for T > 0 (``thermal``) or T = 0: each traces
+    only the inner average that applies (dense_rsb1._inner_average), so a T = 0 program does not carry the
+    thermal quadrature (half the size: loading it from the compilation cache is most of a warm capacity)."""
     def newton(x0, fixed, a, t, tol):
-        return _nt(lambda x: R1.equations(x, a, t, P, si), x0, fixed,
+        return _nt(lambda x: R1.equations(x, a, t, P, si, thermal=thermal), x0, fixed,
                    lambda x: R1.in_domain(x, a, t, P), tol, FOLD_MAXITER)
 
     def dmu(x, a, t):
-        return jax.grad(R1.free_energy)(x, a, t, P, si)[3] / a
+        return jax.grad(R1.free_energy)(x, a, t, P, si, R1.OUTER_NODES, thermal)[3] / a
 
-    key = ("rsb1", P, si)
+    key = ("rsb1", P, si, "thermal" if thermal else "ground")
     return (aot.jit(newton, key + ("newton",)), aot.jit(dmu, key + ("df/dmu",)),
-            aot.jit(lambda x, a, t: R1.free_energy(x, a, t, P, si), key + ("f",)),
-            aot.jit(lambda x, a, t: R1.equations(x, a, t, P, si), key + ("equations",)))
+            aot.jit(lambda x, a, t: R1.free_energy(x, a, t, P, si, thermal=thermal), key + ("f",)),
+            aot.jit(lambda x, a, t: R1.equations(x, a, t, P, si, thermal=thermal), key + ("equations",)))
 
 
 @lru_cache(maxsize=None)
@@ -70,7 +73,7 @@ def _replicon_fn(P, si):
 
 def _fixed(P, T, branch, mu_fixed):
     sg = branch == "spin-glass"  # m = 0 and, without a field, q0 = 0 (xi'(0) = 0 for every P, convention)
-    return jnp.array([sg, sg, bool(T == 0 and P >= 3), bool(mu_fixed)])
+    return np.array([sg, sg, bool(T == 0 and P >= 3), bool(mu_fixed)])  # NumPy: no eager JAX op per call
 
 
 def _consistent(x, res, T, P):
@@ -170,7 +173,10 @@ def _max_in_mu(H, fixed):
     s = H[3, 3]
     if y:
         Hy = H[np.ix_(y, y)]
-        s = s - H[3, y] @ np.linalg.solve(Hy, H[y, 3])
+        try:
+            s = s - H[3, y] @ np.linalg.solve(Hy, H[y, 3])
+        except np.linalg.LinAlgError:  # singular block (e.g. a start that led to m = 0): not a certified maximum
+            return False
     return bool(np.isfinite(s) and s < 0)
 
 
@@ -180,7 +186,7 @@ def _newton_lanes(spec, X0, fixed, A, T):
     exactly its own Newton run."""
     n = X0.shape[0]
     if n == 1:  # one point: the scalar Newton (the executable every single solve and continuation uses)
-        x, r, _ = _fns(spec.P, spec.self_interaction)[0](jnp.asarray(X0[0], dtype=float), jnp.asarray(fixed[0]),
+        x, r, _ = _fns(spec.P, spec.self_interaction, bool(T[0] > 0))[0](jnp.asarray(X0[0], dtype=float), jnp.asarray(fixed[0]),
                                                          jnp.asarray(float(A[0])), jnp.asarray(float(T[0])),
                                                          1e-3 * TOL)
         return np.asarray(x)[None], np.array([float(r)])
@@ -205,7 +211,7 @@ def _lanes(spec, what, X, A, T):
     if X.shape[0] == 0:
         return np.zeros(0)
     if X.shape[0] == 1 and what != "hess":  # one point: the scalar executables (see _newton_lanes)
-        fn = _fns(spec.P, spec.self_interaction)[1 if what == "dmu" else 2]
+        fn = _fns(spec.P, spec.self_interaction, bool(T[0] > 0))[1 if what == "dmu" else 2]
         return np.array([float(fn(jnp.asarray(X[0]), jnp.asarray(float(A[0])), jnp.asarray(float(T[0]))))])
     return chunked(_vmapped(spec.P, spec.self_interaction, what), (X, A, T), 16)[0]
 
@@ -265,7 +271,6 @@ def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=
     todo = sorted(starts)
     fixed_mu = {k: np.asarray(_fixed(P, T[k], branch, True)) for k in todo}
     fixed_all = {k: np.asarray(_fixed(P, T[k], branch, False)) for k in todo}
-    _, _, _, F = _fns(P, si)
 
     def batch(x0s, ks, fixed):
         """Newton from x0s (rows) at the points ks; each row's solution if consistent, else None."""
@@ -288,7 +293,7 @@ def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=
             for (k, x), h, f in zip(ok, H, fv):
                 if _max_in_mu(np.asarray(h), fixed_all[k]):
                     a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
-                    out[k] = _result(spec, A[k], T[k], branch, x, float(f), f_rs[k], F, a, t,
+                    out[k] = _result(spec, A[k], T[k], branch, x, float(f), f_rs[k], a, t,
                                      jnp.asarray(fixed_all[k]), note=_CONTINUED)
         todo = [k for k in todo if out[k] is None]
 
@@ -356,14 +361,14 @@ def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=
         else:
             f, x = max(cands[k], key=lambda c: c[0])
             a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
-            out[k] = _result(spec, A[k], T[k], branch, x, f, f_rs[k], F, a, t, jnp.asarray(fixed_all[k]))
+            out[k] = _result(spec, A[k], T[k], branch, x, f, f_rs[k], a, t, jnp.asarray(fixed_all[k]))
     return out
 
 
 def _bracket_brentq(spec, alpha, T, fixed_mu, fixed_all, x_start, lo, hi):
     """The root of df/dmu between the grid values lo < hi of mu, by brentq in log mu on the fixed-mu
     branch continued from x_start, and a full Newton polish there: the solution, or None."""
-    newton, dmu, _, _ = _fns(spec.P, spec.self_interaction)
+    newton, dmu, _, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     cache = {"x": x_start}
 
@@ -390,7 +395,8 @@ def _bracket_brentq(spec, alpha, T, fixed_mu, fixed_all, x_start, lo, hi):
     return x if _consistent(x, float(res), T, spec.P) else None
 
 
-def _result(spec, alpha, T, branch, x, f, f_rs, F, a, t, fixed, note=""):
+def _result(spec, alpha, T, branch, x, f, f_rs, a, t, fixed, note=""):
+    F = _fns(spec.P, spec.self_interaction, bool(T > 0))[3]
     e = np.asarray(F(jnp.asarray(x), a, t))
     resid = float(np.max(np.abs(np.where(np.asarray(fixed), 0.0, e))))
     lam = float(_replicon_fn(spec.P, spec.self_interaction)(jnp.asarray(x), a, t))
@@ -441,9 +447,9 @@ def _beyond_rs_capacity(spec, alpha, T):
     if a0 < alpha:
         return _missing(spec, alpha, T, "retrieval", Status.BRANCH_MISSING,
                         note="above the 1RSB capacity as well: no retrieval state")
-    newton, _, fe, F = _fns(spec.P, spec.self_interaction)
+    newton, _, fe, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    return _result(spec, alpha, T, "retrieval", x, float(fe(jnp.asarray(x), a, t)), _NAN, F, a, t,
+    return _result(spec, alpha, T, "retrieval", x, float(fe(jnp.asarray(x), a, t)), _NAN, a, t,
                    _fixed(spec.P, T, "retrieval", False),
                    note="above the RS capacity: continued in alpha from the 1RSB solution below it "
                         "(no RS reference)")
@@ -452,7 +458,7 @@ def _beyond_rs_capacity(spec, alpha, T):
 def _polish(spec, x0, alpha, T, branch="retrieval"):
     """Full Newton (m, q0, [C], mu) from x0 at (alpha, T); (x, f) if it is a consistent non-trivial 1RSB
     solution, else None (used for continuation in alpha or T)."""
-    newton, _, fe, _ = _fns(spec.P, spec.self_interaction)
+    newton, _, fe, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     x, res, _ = newton(jnp.asarray(x0), _fixed(spec.P, T, branch, False), a, t, 1e-3 * TOL)
     x = np.asarray(x)

@@ -403,9 +403,9 @@ def retrieval_ceiling(P: int) -> float:
     T_M(alpha -> 0) (low_storage.transitions; 1 for P = 2), which bounds the retrieval spinodal T_M(alpha)
     from above (the noise of the other patterns only lowers it).  Used to name why a retrieval solve has no
     answer there (branch_missing, not a solver failure)."""
-    from .low_storage import transitions
+    from .low_storage import spinodal
 
-    return float(transitions(Model(P=P, storage="low")).T_spinodal)
+    return float(spinodal(P)[0])
 
 
 def _solve_one(model, branch, tol, a, t, x0):
