@@ -116,10 +116,9 @@ def transitions(model: Model, n: int = 1) -> Result:
     (1.0 for a continuous transition)."""
     model = _low(model)
     P = model.P
-    _check_n(n)
+    T_sp, m_sp, continuous = spinodal(P, n)  # (checks n)
     Tm = lambda m: temperature_of_amplitude(m, P, n)  # noqa: E731
     m0 = zero_temperature_amplitude(n)
-    T_sp, m_sp, continuous = spinodal(P, n)
     f_para = lambda t: -t * math.log(2.0)  # noqa: E731
     d = lambda m: float(free_energy(jnp.full((n,), m), Tm(m), P)) - f_para(Tm(m))  # noqa: E731
     status = Status.CONVERGED

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import jax
 import jax.numpy as jnp
@@ -211,11 +212,10 @@ def in_rounds(step, consts, state, active, budgets, it_index, chunk=CHUNK, order
             sub = [s[pad] for s in state]
             stop = sub[it_index] + budget if k < len(budgets) - 1 else np.full(size, np.iinfo(np.int32).max)
             args = [*(c[pad] for c in consts), *sub, stop]
-            if len(devices) > 1:  # round-robin over the local devices (CPU: one per core if configured);
-                # the call places its NumPy arguments on the default device itself (cheaper than device_put)
-                with jax.default_device(devices[len(pending) % len(devices)]):
-                    pending.append((sel, step(*args)))
-            else:
+            # round-robin over the local devices (CPU: one per core if configured); the call places its NumPy
+            # arguments on the default device itself (cheaper than a device_put per chunk)
+            where = jax.default_device(devices[len(pending) % len(devices)]) if len(devices) > 1 else nullcontext()
+            with where:
                 pending.append((sel, step(*args)))
         for sel, out in pending:
             for s, o in zip(state, out):

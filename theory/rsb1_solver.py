@@ -66,6 +66,11 @@ def _fns(P, si, thermal):
             aot.jit(lambda x, a, t: R1.equations(x, a, t, P, si, thermal=thermal), key + ("equations",)))
 
 
+def _fns_at(spec, T):
+    """:func:`_fns` for the temperature T (the T = 0 or the T > 0 executables)."""
+    return _fns(spec.P, spec.self_interaction, bool(T > 0))
+
+
 @lru_cache(maxsize=None)
 def _replicon_fn(P, si):
     return aot.jit(lambda x, a, t: R1.replicon(x, a, t, P, si), ("rsb1", P, si, "replicon"))
@@ -186,7 +191,7 @@ def _newton_lanes(spec, X0, fixed, A, T):
     exactly its own Newton run."""
     n = X0.shape[0]
     if n == 1:  # one point: the scalar Newton (the executable every single solve and continuation uses)
-        x, r, _ = _fns(spec.P, spec.self_interaction, bool(T[0] > 0))[0](jnp.asarray(X0[0], dtype=float), jnp.asarray(fixed[0]),
+        x, r, _ = _fns_at(spec, T[0])[0](jnp.asarray(X0[0], dtype=float), jnp.asarray(fixed[0]),
                                                          jnp.asarray(float(A[0])), jnp.asarray(float(T[0])),
                                                          1e-3 * TOL)
         return np.asarray(x)[None], np.array([float(r)])
@@ -211,7 +216,7 @@ def _lanes(spec, what, X, A, T):
     if X.shape[0] == 0:
         return np.zeros(0)
     if X.shape[0] == 1 and what != "hess":  # one point: the scalar executables (see _newton_lanes)
-        fn = _fns(spec.P, spec.self_interaction, bool(T[0] > 0))[1 if what == "dmu" else 2]
+        fn = _fns_at(spec, T[0])[1 if what == "dmu" else 2]
         return np.array([float(fn(jnp.asarray(X[0]), jnp.asarray(float(A[0])), jnp.asarray(float(T[0]))))])
     return chunked(_vmapped(spec.P, spec.self_interaction, what), (X, A, T), 16)[0]
 
@@ -292,9 +297,8 @@ def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=
             fv = _lanes(spec, "f", X_w, A[ks_w], T[ks_w])
             for (k, x), h, f in zip(ok, H, fv):
                 if _max_in_mu(np.asarray(h), fixed_all[k]):
-                    a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
-                    out[k] = _result(spec, A[k], T[k], branch, x, float(f), f_rs[k], a, t,
-                                     jnp.asarray(fixed_all[k]), note=_CONTINUED)
+                    out[k] = _result(spec, A[k], T[k], branch, x, float(f), f_rs[k], jnp.asarray(fixed_all[k]),
+                                     note=_CONTINUED)
         todo = [k for k in todo if out[k] is None]
 
     # 1. scan the mu grid at fixed mu: continuation from the previous non-trivial point, else multi-start
@@ -360,15 +364,14 @@ def solve_rsb1_batch(spec: Model, alphas, Ts, branch: str = "retrieval", starts=
                               Status.X_AT_BOUNDARY if (T[k] > 0 and last > 0) else Status.RSB_TRIVIAL, f_rs[k])
         else:
             f, x = max(cands[k], key=lambda c: c[0])
-            a, t = jnp.asarray(float(A[k])), jnp.asarray(float(T[k]))
-            out[k] = _result(spec, A[k], T[k], branch, x, f, f_rs[k], a, t, jnp.asarray(fixed_all[k]))
+            out[k] = _result(spec, A[k], T[k], branch, x, f, f_rs[k], jnp.asarray(fixed_all[k]))
     return out
 
 
 def _bracket_brentq(spec, alpha, T, fixed_mu, fixed_all, x_start, lo, hi):
     """The root of df/dmu between the grid values lo < hi of mu, by brentq in log mu on the fixed-mu
     branch continued from x_start, and a full Newton polish there: the solution, or None."""
-    newton, dmu, _, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
+    newton, dmu, _, _ = _fns_at(spec, T)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     cache = {"x": x_start}
 
@@ -395,8 +398,9 @@ def _bracket_brentq(spec, alpha, T, fixed_mu, fixed_all, x_start, lo, hi):
     return x if _consistent(x, float(res), T, spec.P) else None
 
 
-def _result(spec, alpha, T, branch, x, f, f_rs, a, t, fixed, note=""):
-    F = _fns(spec.P, spec.self_interaction, bool(T > 0))[3]
+def _result(spec, alpha, T, branch, x, f, f_rs, fixed, note=""):
+    F = _fns_at(spec, T)[3]
+    a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     e = np.asarray(F(jnp.asarray(x), a, t))
     resid = float(np.max(np.abs(np.where(np.asarray(fixed), 0.0, e))))
     lam = float(_replicon_fn(spec.P, spec.self_interaction)(jnp.asarray(x), a, t))
@@ -447,9 +451,9 @@ def _beyond_rs_capacity(spec, alpha, T):
     if a0 < alpha:
         return _missing(spec, alpha, T, "retrieval", Status.BRANCH_MISSING,
                         note="above the 1RSB capacity as well: no retrieval state")
-    newton, _, fe, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
+    fe = _fns_at(spec, T)[2]
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
-    return _result(spec, alpha, T, "retrieval", x, float(fe(jnp.asarray(x), a, t)), _NAN, a, t,
+    return _result(spec, alpha, T, "retrieval", x, float(fe(jnp.asarray(x), a, t)), _NAN,
                    _fixed(spec.P, T, "retrieval", False),
                    note="above the RS capacity: continued in alpha from the 1RSB solution below it "
                         "(no RS reference)")
@@ -458,7 +462,7 @@ def _beyond_rs_capacity(spec, alpha, T):
 def _polish(spec, x0, alpha, T, branch="retrieval"):
     """Full Newton (m, q0, [C], mu) from x0 at (alpha, T); (x, f) if it is a consistent non-trivial 1RSB
     solution, else None (used for continuation in alpha or T)."""
-    newton, _, fe, _ = _fns(spec.P, spec.self_interaction, bool(T > 0))
+    newton, _, fe, _ = _fns_at(spec, T)
     a, t = jnp.asarray(float(alpha)), jnp.asarray(float(T))
     x, res, _ = newton(jnp.asarray(x0), _fixed(spec.P, T, branch, False), a, t, 1e-3 * TOL)
     x = np.asarray(x)

@@ -338,7 +338,7 @@ def _run_stages(spec: Model, branch: str, tol: float, a, t, x0, data=None, fallb
             # had accepted at the screen but lost in its last steps starts afresh, as it would have)
             state = (x0[run][todo].copy(), np.full(todo.size, np.finfo(float).max), np.zeros(todo.size, np.int64))
             pos = np.minimum(np.searchsorted(screened, todo), max(screened.size - 1, 0))
-            was = (screened.size > 0) & (screened[pos] == todo) if screened.size else np.zeros(todo.size, bool)
+            was = screened[pos] == todo if screened.size else np.zeros(todo.size, bool)
             for s, f in zip(state, fstate):
                 s[was] = f[pos[was]]
         x2, _, it2 = _fp_rounds(fp_step, tuple(c[todo] for c in sub), x0[run][todo], chunk,
@@ -400,7 +400,7 @@ def _above_ceiling(model: Model, branch: str, T):
 @lru_cache(maxsize=None)
 def retrieval_ceiling(P: int) -> float:
     """Temperature above which no retrieval state exists at any load: the K-finite Mattis spinodal
-    T_M(alpha -> 0) (low_storage.transitions; 1 for P = 2), which bounds the retrieval spinodal T_M(alpha)
+    T_M(alpha -> 0) (low_storage.spinodal; 1 for P = 2), which bounds the retrieval spinodal T_M(alpha)
     from above (the noise of the other patterns only lowers it).  Used to name why a retrieval solve has no
     answer there (branch_missing, not a solver failure)."""
     from .low_storage import spinodal
