@@ -25,7 +25,6 @@ T = 0 (``densehebb.solve``, ansatz rs / 1rsb).  Output: out/summary_basin.json, 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -39,7 +38,8 @@ from densehebb.montecarlo import simulate, summarize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from capacity_thermo import CONVENTION, EQ_ROUND_TRIPS, EQ_TAU, _f, capacities, fit_limit, theory  # noqa: E402
+from capacity_thermo import (CONVENTION, EQ_ROUND_TRIPS, EQ_TAU, _f, capacities, common_parser,  # noqa: E402
+                             fit_limit, theory)
 
 NEAR = 0.1        # "near the wall": m < m_min + NEAR
 FULL = {3: dict(Ns=(32, 48, 64, 96, 128), alphas=(0.09, 0.12, 0.14, 0.16), T=(0.01, 0.06)),
@@ -194,11 +194,7 @@ def table(summary) -> str:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, RS theory only (~1 min)")
-    ap.add_argument("--out-dir", default=os.path.join(HERE, "out"))
-    ap.add_argument("--fig-dir", default=os.path.join(HERE, "figures"))
-    ap.add_argument("--seed", type=int, default=13)
+    ap = common_parser(__doc__, "tiny sizes, RS theory only (~1 min)")
     ap.add_argument("--P", default="3")
     ap.add_argument("--m-min", type=float, default=0.5)
     ap.add_argument("--extra-m-min", default=None,

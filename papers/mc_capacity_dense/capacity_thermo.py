@@ -404,12 +404,18 @@ def table(summary) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ main
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, RS theory only, no greedy curve (~1-2 min)")
+def common_parser(doc, quick_help):
+    """The options every script of this folder takes: --quick, --out-dir, --fig-dir, --seed."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help=quick_help)
     ap.add_argument("--out-dir", default=os.path.join(HERE, "out"))
     ap.add_argument("--fig-dir", default=os.path.join(HERE, "figures"))
     ap.add_argument("--seed", type=int, default=13)
+    return ap
+
+
+def main(argv=None):
+    ap = common_parser(__doc__, "tiny sizes, RS theory only, no greedy curve (~1-2 min)")
     ap.add_argument("--P", default="3,4", help="orders to run (default 3,4); the others already in "
                     "out/summary.json (same --quick) are kept, so P = 3 and P = 4 may run as two processes")
     ap.add_argument("--sweeps", type=int, default=None, help="Monte Carlo sweeps per run (default 800; quick 300)")
